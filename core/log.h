@@ -1,0 +1,26 @@
+/*
+ * log: one line per event on stderr.
+ *
+ * Format: `2026-11-23T10:15:02.123Z info  message`. Each line is built in
+ * full and written with one write(2), so lines from different threads never
+ * interleave. Any thread may log.
+ */
+#ifndef QG_LOG_H
+#define QG_LOG_H
+
+enum { QG_LOG_DEBUG, QG_LOG_INFO, QG_LOG_WARN, QG_LOG_ERROR };
+
+/* Sets the lowest level written (default QG_LOG_INFO). Call before threads. */
+void qg_log_set_level(int level);
+/* Parses "debug", "info", "warn", "error"; -1 if none of those. */
+int qg_log_parse_level(const char *s);
+int qg_log_enabled(int level);
+
+void qg_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define qg_debug(...) qg_log(QG_LOG_DEBUG, __VA_ARGS__)
+#define qg_info(...)  qg_log(QG_LOG_INFO, __VA_ARGS__)
+#define qg_warn(...)  qg_log(QG_LOG_WARN, __VA_ARGS__)
+#define qg_err(...)   qg_log(QG_LOG_ERROR, __VA_ARGS__)
+
+#endif

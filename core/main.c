@@ -1,0 +1,7 @@
+#include <stdio.h>
+int
+main(void)
+{
+    puts("qgate " QGATE_VERSION);
+    return 0;
+}

@@ -1,0 +1,24 @@
+/*
+ * handle: the N-M of /query/service/{status,result}/N-M.
+ *
+ * N is the job number (1 and up, never reused), M the 0-based result-set
+ * index. Pure; any thread.
+ */
+#ifndef QG_GW_HANDLE_H
+#define QG_GW_HANDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GW_HANDLE_MAX_TEXT 32
+
+/* Parses s[0..n) as N-M: decimal digits only, no sign, no leading zeros
+ * (except M == "0"), 1 <= N <= 2^63-1, 0 <= M <= 2^31-1, nothing else.
+ * Returns 0 and sets *job, *set, or -1 when malformed. */
+int gw_handle_parse(const char *s, size_t n, uint64_t *job, uint32_t *set);
+
+/* Writes "N-M" and a NUL into out (GW_HANDLE_MAX_TEXT bytes); returns the
+ * length. */
+size_t gw_handle_format(uint64_t job, uint32_t set, char *out);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * params: the bytes of a /query/service request -> a validated qg_query.
+ *
+ * Implements "Where parameters come from" and "Parameters" of docs/api.md:
+ * GET takes the query string only and forces readonly; a form POST takes the
+ * form body, then the query string (first value wins); a JSON POST takes the
+ * body's top-level object only (last key wins, scalars read as text); any
+ * other POST takes the query string only. Names are case-sensitive; enum and
+ * boolean values are compared lower-cased; unknown names are ignored.
+ *
+ * Pure: no I/O, no globals, so it is unit-tested and fuzzed as it is.
+ * Any thread.
+ */
+#ifndef QG_GW_PARAMS_H
+#define QG_GW_PARAMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+#include "core/query.h"
+
+typedef struct gw_params_in {
+    bool is_get;              /* GET (else POST) */
+    const char *content_type; /* Content-Type header value, NULL if none */
+    const char *accept;       /* Accept header value, NULL if none */
+    const char *query;        /* raw query string after '?', NULL if none */
+    size_t query_len;
+    const char *body; /* request body (already de-chunked), may be NULL */
+    size_t body_len;
+    /* Limits: exceeding one is ASX0047 for the parameter concerned. */
+    size_t max_statement; /* bytes; 0: no limit */
+    size_t max_params;    /* args elements + $name parameters; 0: no limit */
+} gw_params_in;
+
+/* Fills q (which the caller has qg_query_init'ed) from in. Returns 0, or -1
+ * with err set:
+ *   QG_E_PARAM (ASX0047) a value that is invalid for its parameter, a
+ *     malformed percent-escape, a NUL byte or invalid UTF-8 in a value
+ *     (message: "Invalid value for parameter '<name>': <value>");
+ *   QG_E_BAD_JSON (ASX0048) a JSON body that is not one valid JSON object;
+ *   QG_E_NO_STATEMENT (ASX0040) statement missing or only whitespace.
+ * On error q may hold partial data; qg_query_free it either way. */
+int gw_params_parse(const gw_params_in *in, qg_query *q, qg_error *err);
+
+/* Decodes one application/x-www-form-urlencoded component: '+' is a space,
+ * then %XX escapes (hex digits either case). Appends to out (arena memory,
+ * NUL-terminated, may contain NULs) and returns 0, or -1 on a malformed
+ * escape ('%' not followed by two hex digits). */
+int gw_form_decode(qg_arena *a, const char *s, size_t n, char **out, size_t *out_len);
+
+#endif

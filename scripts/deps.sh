@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs the Debian packages qgate needs that are not installed yet.
+#   scripts/deps.sh build    what building and running qgate needs
+#   scripts/deps.sh test     that, plus what the test suite needs
+#   scripts/deps.sh bench    that, plus what the benchmarks need
+# Runs apt-get only when something is missing; needs root (or sudo) then.
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config
+            libevhtp-dev libevent-dev libssl-dev libonig-dev
+            libcjson-dev liblmdb-dev libsqlite3-dev libpq-dev)
+test_pkgs=(python3 curl sqlite3 libcmocka-dev clang libclang-rt-14-dev
+           postgresql nginx-light lmdb-utils procps)
+bench_pkgs=(wrk hyperfine gnuplot-nox valgrind linux-perf)
+
+want=("${build_pkgs[@]}")
+case "${1:-build}" in
+  build) ;;
+  test)  want+=("${test_pkgs[@]}") ;;
+  bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then sudo=(sudo); else
+    echo "deps: missing packages (${missing[*]}) and not root: install them and retry" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q >&2
+# Debian starts services it installs; the project starts its own instances.
+printf '#!/bin/sh\nexit 101\n' > /tmp/qgate-policy-rc.d && chmod +x /tmp/qgate-policy-rc.d
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  "${sudo[@]}" cp /tmp/qgate-policy-rc.d /usr/sbin/policy-rc.d
+  trap '"${sudo[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
