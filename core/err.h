@@ -24,7 +24,7 @@
     X(MULTI, 400, "ASX0035", "fatal", "Unsupported multiple statements.")                          \
     X(READONLY, 400, "ASX0044", "fatal", "%s statement is not supported in read-only mode")        \
     X(SYNTAX, 400, "ASX1001", "fatal", "Syntax error: %s")                                         \
-    X(UNKNOWN_OBJECT, 400, "ASX1077", "fatal", "Cannot find %s")                                   \
+    X(UNKNOWN_OBJECT, 400, "ASX1077", "fatal", "%s")                                   \
     X(COMPILE, 400, "ASX1079", "fatal", "Compilation error: %s")                                   \
     X(NO_VALUE, 400, "ASX1086", "fatal", "No value for parameter: %s")                             \
     X(RUNTIME, 500, "ASX0901", "fatal", "Query failed: %s")                                        \

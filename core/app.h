@@ -1,0 +1,32 @@
+/*
+ * app: the daemon's parts, wired together by main and handed to every
+ * handler. Fields are set up before the loop runs; afterwards the loop
+ * thread reads them (and flips draining). Workers see none of this.
+ */
+#ifndef QG_APP_H
+#define QG_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+
+struct event_base;
+struct gw_server;
+struct exec_pool;
+struct exec_backend;
+struct mode_registry;
+
+typedef struct qg_app {
+    const qg_config *cfg;
+    struct event_base *base;
+    struct gw_server *server;
+    struct exec_pool *pool;
+    const struct exec_backend *backend;
+    const char *backend_uri;
+    struct mode_registry *running; /* requests in flight, for /admin */
+    bool draining;                 /* SIGTERM received */
+    uint64_t start_wall_ns;
+} qg_app;
+
+#endif

@@ -1,0 +1,359 @@
+/* config: the settings table and its four sources (see config.h). */
+#include "core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/duration.h"
+#include "core/mem.h"
+
+enum type { T_STR, T_INT, T_DURATION, T_SIZE, T_FLAG };
+
+struct opt {
+    const char *name; /* flag without "--", config-file key */
+    enum type type;
+    size_t off;
+    const char *def;
+    const char *arg;
+    const char *help;
+};
+
+#define O(field) offsetof(qg_config, field)
+
+static const struct opt opts[] = {
+    {"listen", T_STR, O(listen), "127.0.0.1:19002", "HOST:PORT", "address to serve HTTP on (port 0: any)"},
+    {"data", T_STR, O(data_dir), "./qgate-data", "DIR", "job store and demo database directory"},
+    {"backend", T_STR, O(backend), "", "URI",
+     "sqlite:PATH or postgresql://... (default: the demo database in --data)"},
+    {"workers", T_INT, O(workers), "4", "N", "executor threads (one database connection each)"},
+    {"public-url", T_STR, O(public_url), "", "URL", "base URL for handles (e.g. https://db.example/n1)"},
+    {"config", T_STR, O(config_file), "", "FILE", "read settings from FILE (key = value lines)"},
+    {"log-level", T_STR, O(log_level), "info", "LEVEL", "debug, info, warn or error"},
+    {"result-ttl", T_DURATION, O(result_ttl_ns), "24h", "DURATION", "default lifetime of stored results"},
+    {"store-size", T_SIZE, O(store_size), "1GiB", "SIZE", "job store map size (its largest size on disk)"},
+    {"max-queued", T_INT, O(max_queued), "10000", "N", "queued async jobs before 503"},
+    {"drain-timeout", T_DURATION, O(drain_timeout_ns), "30s", "DURATION",
+     "on SIGTERM, how long running requests may take to finish"},
+    {"max-body", T_SIZE, O(max_body), "16MiB", "SIZE", "largest request body (413 above)"},
+    {"max-statement", T_SIZE, O(max_statement), "4MiB", "SIZE", "longest statement text"},
+    {"max-params", T_INT, O(max_params), "10000", "N", "most args + $name parameters"},
+    {"max-result-bytes", T_SIZE, O(max_result_bytes), "0", "SIZE",
+     "largest result of one request (0: no limit)"},
+    {"max-connections", T_INT, O(max_connections), "4096", "N", "open client connections before 503"},
+    {"idle-timeout", T_DURATION, O(idle_timeout_ns), "75s", "DURATION",
+     "close keep-alive connections idle this long"},
+    {"header-timeout", T_DURATION, O(header_timeout_ns), "10s", "DURATION",
+     "time a client has to send a request head"},
+    {"body-timeout", T_DURATION, O(body_timeout_ns), "30s", "DURATION",
+     "longest pause while a client sends a body"},
+    {"send-timeout", T_DURATION, O(send_timeout_ns), "60s", "DURATION",
+     "longest pause while a client reads a response"},
+    {"trusted-proxies", T_STR, O(trusted_proxies), "", "CIDR[,CIDR...]",
+     "peers whose X-Forwarded-* headers are believed"},
+    {"auth-file", T_STR, O(auth_file), "", "FILE", "bearer-token principals (off when empty)"},
+    {"help", T_FLAG, O(help), NULL, NULL, "print this help and exit"},
+    {"version", T_FLAG, O(version), NULL, NULL, "print the version and exit"},
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+/* Config errors are for the operator's terminal: the message alone,
+ * without the error table's ASX prefix. */
+static int
+fail(qg_error *e, const char *msg)
+{
+    e->code = QG_E_INTERNAL;
+    snprintf(e->msg, sizeof(e->msg), "%s", msg);
+    return -1;
+}
+
+int
+qg_parse_size(const char *s, uint64_t *out)
+{
+    if (!s || !isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return -1;
+    uint64_t mult = 1;
+    const char *u = end;
+    if (*u) {
+        switch (toupper((unsigned char)*u)) {
+        case 'K': mult = 1ull << 10; break;
+        case 'M': mult = 1ull << 20; break;
+        case 'G': mult = 1ull << 30; break;
+        case 'T': mult = 1ull << 40; break;
+        case 'B': mult = 1; u--; break;
+        default: return -1;
+        }
+        u++;
+        if (strcmp(u, "") != 0 && strcasecmp(u, "B") != 0 && strcasecmp(u, "iB") != 0)
+            return -1;
+    }
+    if (mult > 1 && v > UINT64_MAX / mult)
+        return -1;
+    *out = (uint64_t)v * mult;
+    return 0;
+}
+
+static int
+set_opt(qg_config *c, const struct opt *o, const char *val, const char *where, qg_error *err)
+{
+    char *base = (char *)c;
+    char msg[512];
+    switch (o->type) {
+    case T_STR: {
+        char **p = (char **)(base + o->off);
+        free(*p);
+        *p = qg_strdup(val);
+        return 0;
+    }
+    case T_INT: {
+        char *end;
+        errno = 0;
+        long v = strtol(val, &end, 10);
+        if (errno || end == val || *end || v < 0 || v > INT_MAX)
+            break;
+        *(int *)(base + o->off) = (int)v;
+        return 0;
+    }
+    case T_DURATION: {
+        uint64_t ns;
+        if (qg_duration_parse(val, strlen(val), &ns) != 0)
+            break;
+        *(uint64_t *)(base + o->off) = ns;
+        return 0;
+    }
+    case T_SIZE: {
+        uint64_t v;
+        if (qg_parse_size(val, &v) != 0)
+            break;
+        *(uint64_t *)(base + o->off) = v;
+        return 0;
+    }
+    case T_FLAG:
+        *(bool *)(base + o->off) = true;
+        return 0;
+    }
+    snprintf(msg, sizeof(msg), "%s: invalid value for %s: '%s'", where, o->name, val);
+    return fail(err, msg);
+}
+
+static const struct opt *
+find_opt(const char *name, size_t n)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (strlen(opts[i].name) == n && strncmp(opts[i].name, name, n) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+static void
+env_name(const struct opt *o, char *out, size_t n)
+{
+    size_t k = (size_t)snprintf(out, n, "QGATE_");
+    for (const char *p = o->name; *p && k + 1 < n; p++)
+        out[k++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+    out[k] = '\0';
+}
+
+static const char *
+env_get(char **envp, const char *name)
+{
+    size_t n = strlen(name);
+    for (char **e = envp; e && *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
+static char *
+trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+static int
+load_file(qg_config *c, const char *path, qg_error *err)
+{
+    char msg[600];
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(msg, sizeof(msg), "cannot read config file %s: %s", path, strerror(errno));
+        return fail(err, msg);
+    }
+    char line[4096];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(msg, sizeof(msg), "%s:%d: expected key = value", path, lineno);
+            rc = fail(err, msg);
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        size_t vn = strlen(val);
+        if (vn >= 2 && val[0] == '"' && val[vn - 1] == '"') {
+            val[vn - 1] = '\0';
+            val++;
+        }
+        const struct opt *o = find_opt(key, strlen(key));
+        if (!o || o->type == T_FLAG || strcmp(key, "config") == 0) {
+            snprintf(msg, sizeof(msg), "%s:%d: unknown setting '%s'", path, lineno, key);
+            rc = fail(err, msg);
+            break;
+        }
+        char where[300];
+        snprintf(where, sizeof(where), "%s:%d", path, lineno);
+        rc = set_opt(c, o, val, where, err);
+    }
+    fclose(f);
+    return rc;
+}
+
+static int
+parse_listen(qg_config *c, qg_error *err)
+{
+    char msg[400];
+    const char *l = c->listen;
+    const char *colon = strrchr(l, ':');
+    if (!colon || colon == l) {
+        snprintf(msg, sizeof(msg), "--listen must be HOST:PORT, not '%s'", l);
+        return fail(err, msg);
+    }
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535) {
+        snprintf(msg, sizeof(msg), "--listen: bad port in '%s'", l);
+        return fail(err, msg);
+    }
+    const char *h = l;
+    size_t hn = (size_t)(colon - l);
+    if (hn >= 2 && h[0] == '[' && h[hn - 1] == ']') {
+        h++;
+        hn -= 2;
+    }
+    free(c->host);
+    c->host = qg_strndup(h, hn);
+    c->port = (int)port;
+    return 0;
+}
+
+int
+qg_config_load(qg_config *c, int argc, char **argv, char **envp, qg_error *err)
+{
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < NOPTS; i++)
+        if (opts[i].def && set_opt(c, &opts[i], opts[i].def, "default", err) != 0)
+            return -1;
+
+    /* The config file named by the flag or the environment comes first,
+     * so both can override what it says. */
+    const char *file = env_get(envp, "QGATE_CONFIG");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            file = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            file = argv[i] + 9;
+    }
+    if (file && *file && load_file(c, file, err) != 0)
+        return -1;
+
+    for (size_t i = 0; i < NOPTS; i++) {
+        char name[64];
+        env_name(&opts[i], name, sizeof(name));
+        const char *v = env_get(envp, name);
+        if (v && opts[i].type != T_FLAG && set_opt(c, &opts[i], v, name, err) != 0)
+            return -1;
+    }
+
+    for (int i = 1; i < argc; i++) {
+        char msg[300];
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0) {
+            snprintf(msg, sizeof(msg), "unexpected argument '%s' (see --help)", a);
+            return fail(err, msg);
+        }
+        a += 2;
+        const char *eq = strchr(a, '=');
+        size_t n = eq ? (size_t)(eq - a) : strlen(a);
+        const struct opt *o = find_opt(a, n);
+        if (!o) {
+            snprintf(msg, sizeof(msg), "unknown flag '%s' (see --help)", argv[i]);
+            return fail(err, msg);
+        }
+        const char *val = NULL;
+        if (o->type == T_FLAG) {
+            if (eq) {
+                snprintf(msg, sizeof(msg), "--%s takes no value", o->name);
+                return fail(err, msg);
+            }
+        } else if (eq) {
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            snprintf(msg, sizeof(msg), "--%s needs a value", o->name);
+            return fail(err, msg);
+        }
+        char where[80];
+        snprintf(where, sizeof(where), "--%s", o->name);
+        if (set_opt(c, o, val ? val : "", where, err) != 0)
+            return -1;
+    }
+    if (c->help || c->version)
+        return 0;
+    if (c->workers < 1 || c->workers > 1024)
+        return fail(err, "--workers must be between 1 and 1024");
+    return parse_listen(c, err);
+}
+
+void
+qg_config_free(qg_config *c)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (opts[i].type == T_STR) {
+            char **p = (char **)((char *)c + opts[i].off);
+            free(*p);
+            *p = NULL;
+        }
+    free(c->host);
+    c->host = NULL;
+}
+
+void
+qg_config_usage(FILE *out)
+{
+    fprintf(out, "usage: qgate [--flag value]...\n\n"
+                 "qgate serves the AsterixDB /query/service protocol over SQLite or PostgreSQL.\n"
+                 "Every flag may also be set as QGATE_<FLAG> in the environment (dashes become\n"
+                 "underscores) or as `flag = value` in the --config file. Flags win over the\n"
+                 "environment, which wins over the file.\n\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        char left[64];
+        if (opts[i].arg)
+            snprintf(left, sizeof(left), "--%s %s", opts[i].name, opts[i].arg);
+        else
+            snprintf(left, sizeof(left), "--%s", opts[i].name);
+        fprintf(out, "  %-32s %s", left, opts[i].help);
+        if (opts[i].def && *opts[i].def)
+            fprintf(out, " [%s]", opts[i].def);
+        fputc('\n', out);
+    }
+}

@@ -1,0 +1,64 @@
+/*
+ * config: qgate's settings, from defaults, a config file, QGATE_*
+ * environment variables and command-line flags, in that order of rising
+ * precedence. One table (config.c) names every setting once: its flag, its
+ * environment variable (QGATE_ + upper-cased, '-' -> '_'), its config-file
+ * key (the flag without "--"), its type, default and help line.
+ *
+ * Loaded once by main before any thread starts; read-only afterwards, so
+ * any thread may read it.
+ */
+#ifndef QG_CONFIG_H
+#define QG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/err.h"
+
+typedef struct qg_config {
+    char *listen; /* HOST:PORT */
+    char *host;   /* parsed from listen */
+    int port;
+    char *data_dir;
+    char *backend; /* "" until resolved: the demo database under data_dir */
+    int workers;
+    char *public_url;
+    char *config_file;
+    char *log_level;
+
+    uint64_t result_ttl_ns;
+    uint64_t store_size;
+    int max_queued;
+    uint64_t drain_timeout_ns;
+
+    uint64_t max_body;
+    uint64_t max_statement;
+    int max_params;
+    uint64_t max_result_bytes;
+    int max_connections;
+    uint64_t idle_timeout_ns;
+    uint64_t header_timeout_ns;
+    uint64_t body_timeout_ns;
+    uint64_t send_timeout_ns;
+
+    char *trusted_proxies;
+    char *auth_file;
+
+    bool help;
+    bool version;
+} qg_config;
+
+/* Fills c from defaults, the config file (--config or QGATE_CONFIG), envp
+ * and argv. Returns 0, or -1 with err (QG_E_PARAM-free: QG_E_INTERNAL with
+ * a message naming the flag, variable or file line at fault). */
+int qg_config_load(qg_config *c, int argc, char **argv, char **envp, qg_error *err);
+void qg_config_free(qg_config *c);
+/* The --help text. */
+void qg_config_usage(FILE *out);
+/* Parses "64MiB", "16M", "1GiB", "4096" (binary multiples); -1 if invalid. */
+int qg_parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * backend: what a database engine must provide to run qgate's statements.
+ *
+ * One be_conn per worker thread, opened at start and used only by that
+ * worker (never shared; SQLite connections are opened NOMUTEX, libpq
+ * connections are not thread-safe). A statement text is consumed one
+ * statement at a time: prepare (compile or split off the next statement),
+ * facts (returns rows? read-only?), bind the request's parameters, run it
+ * into a rows_writer, finalize. Errors come back translated into the error
+ * table (core/err.h); no engine code leaks upward.
+ */
+#ifndef QG_EXEC_BACKEND_H
+#define QG_EXEC_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/query.h"
+#include "exec/rows.h"
+
+typedef struct be_conn be_conn;
+typedef struct be_stmt be_stmt;
+typedef struct exec_task exec_task;
+
+/* Per-run controls: the worker checks them while a statement runs. */
+typedef struct exec_ctx {
+    exec_task *task;      /* cancellation flag and deadline live here */
+    bool readonly;        /* the request asked for read-only execution */
+    uint64_t compile_ns;  /* added to by prepare */
+    uint64_t processed;   /* rows the engine produced */
+} exec_ctx;
+
+typedef struct exec_backend {
+    const char *name; /* "sqlite", "postgresql" */
+
+    /* Opens a connection for one worker. uri is the --backend value.
+     * Errors: QG_E_BACKEND with the engine's reason. */
+    int (*open)(const char *uri, be_conn **out, qg_error *err);
+    void (*close)(be_conn *c);
+
+    /* Prepares the next statement of sql[0..len). Sets *used to the bytes
+     * consumed and *st to the statement, or *st = NULL when only blanks and
+     * comments remain. Errors: QG_E_SYNTAX, QG_E_UNKNOWN_OBJECT,
+     * QG_E_COMPILE. */
+    int (*prepare)(be_conn *c, exec_ctx *ctx, const char *sql, size_t len, size_t *used,
+                   be_stmt **st, qg_error *err);
+    /* Whether the statement produces a result set (a "query statement"). */
+    bool (*returns_rows)(be_stmt *st);
+    /* Whether the statement cannot change the database. */
+    bool (*is_readonly)(be_stmt *st);
+    /* The statement's kind for messages: "INSERT", "CREATE", ... */
+    void (*kind)(be_stmt *st, char out[32]);
+    /* Binds args ($1/? positional) and $name parameters. Errors:
+     * QG_E_NO_VALUE, QG_E_PARAM. */
+    int (*bind)(be_stmt *st, const qg_query *q, qg_error *err);
+    /* Runs the statement to its end, writing its rows into w (a result set
+     * for each statement that returns rows). Honors ctx->task's cancel flag
+     * and deadline. Errors: QG_E_RUNTIME, QG_E_TIMEOUT, QG_E_CANCELLED,
+     * QG_E_RESULT_TOO_LARGE, and whatever the writer's sink returns. */
+    int (*run)(be_conn *c, be_stmt *st, exec_ctx *ctx, rows_writer *w, qg_error *err);
+    void (*finalize)(be_stmt *st);
+    /* Any thread: the task running on c was cancelled; wake the worker if
+     * it is blocked in the engine. Spurious calls must be harmless. May be
+     * NULL when the backend polls the flag itself. */
+    void (*interrupt)(be_conn *c);
+} exec_backend;
+
+extern const exec_backend be_sqlite;
+
+/* The backend for a --backend URI ("sqlite:PATH", "postgresql://...") or
+ * NULL when none handles it. */
+const exec_backend *exec_backend_for(const char *uri);
+
+#endif

@@ -1,0 +1,286 @@
+/* pool: worker threads, the task queue and the wake-up of the loop (see pool.h). */
+#include "exec/pool.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+struct exec_pool {
+    struct event_base *base;
+    const exec_backend *be;
+
+    pthread_mutex_t qmu; /* guards the queue and stopping */
+    pthread_cond_t qcv;
+    exec_task *qhead, *qtail;
+    size_t nqueued;
+    bool stopping;
+    atomic_size_t nrunning;
+
+    pthread_mutex_t nmu; /* guards the notify list */
+    exec_task *nhead, *ntail;
+    struct event *nev;
+
+    int nworkers;
+    exec_worker *workers;
+};
+
+/* --- tasks --------------------------------------------------------------- */
+
+void
+exec_task_init(exec_task *t, const exec_task_ops *ops)
+{
+    memset(t, 0, sizeof(*t));
+    t->ops = ops;
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    atomic_init(&t->refs, 1);
+    atomic_init(&t->cancel, 0);
+    atomic_init(&t->worker, NULL);
+}
+
+void
+exec_task_ref(exec_task *t)
+{
+    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+}
+
+void
+exec_task_unref(exec_task *t)
+{
+    if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
+        pthread_mutex_destroy(&t->mu);
+        pthread_cond_destroy(&t->cv);
+        t->ops->destroy(t);
+    }
+}
+
+void
+exec_task_cancel(exec_task *t, qg_code reason)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&t->cancel, &expected, (int)reason))
+        return;
+    pthread_mutex_lock(&t->mu);
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    exec_worker *w = atomic_load(&t->worker);
+    if (w && w->be->interrupt)
+        w->be->interrupt(w->conn);
+}
+
+qg_code
+exec_task_check(exec_task *t)
+{
+    int c = atomic_load_explicit(&t->cancel, memory_order_relaxed);
+    if (c)
+        return (qg_code)c;
+    if (t->deadline_ns && qg_now_ns() >= t->deadline_ns) {
+        int expected = 0;
+        atomic_compare_exchange_strong(&t->cancel, &expected, (int)QG_E_TIMEOUT);
+        return (qg_code)atomic_load(&t->cancel);
+    }
+    return QG_OK;
+}
+
+qg_code
+exec_task_wait(exec_task *t)
+{
+    qg_code c = exec_task_check(t);
+    if (c)
+        return c;
+    if (t->deadline_ns) {
+        struct timespec ts = {(time_t)(t->deadline_ns / 1000000000u),
+                              (long)(t->deadline_ns % 1000000000u)};
+        pthread_cond_timedwait(&t->cv, &t->mu, &ts);
+    } else {
+        pthread_cond_wait(&t->cv, &t->mu);
+    }
+    return exec_task_check(t);
+}
+
+void
+exec_task_notify(exec_task *t)
+{
+    exec_pool *p = t->pool;
+    bool wake = false;
+    pthread_mutex_lock(&p->nmu);
+    if (!t->n_posted) {
+        t->n_posted = true;
+        exec_task_ref(t);
+        t->n_next = NULL;
+        if (p->ntail)
+            p->ntail->n_next = t;
+        else
+            p->nhead = t;
+        p->ntail = t;
+        wake = p->nhead == t;
+    }
+    pthread_mutex_unlock(&p->nmu);
+    if (wake)
+        event_active(p->nev, EV_READ, 1);
+}
+
+/* Loop thread: run ops->notify for every posted task. */
+static void
+notify_cb(evutil_socket_t fd, short what, void *arg)
+{
+    exec_pool *p = arg;
+    pthread_mutex_lock(&p->nmu);
+    exec_task *t = p->nhead;
+    p->nhead = p->ntail = NULL;
+    for (exec_task *x = t; x; x = x->n_next)
+        x->n_posted = false;
+    pthread_mutex_unlock(&p->nmu);
+    while (t) {
+        exec_task *next = t->n_next;
+        t->ops->notify(t);
+        exec_task_unref(t);
+        t = next;
+    }
+}
+
+/* --- workers ------------------------------------------------------------- */
+
+static void *
+worker_main(void *arg)
+{
+    exec_worker *w = arg;
+    exec_pool *p = w->pool;
+    for (;;) {
+        pthread_mutex_lock(&p->qmu);
+        while (!p->qhead && !p->stopping)
+            pthread_cond_wait(&p->qcv, &p->qmu);
+        exec_task *t = p->qhead;
+        if (!t) {
+            pthread_mutex_unlock(&p->qmu);
+            break;
+        }
+        p->qhead = t->q_next;
+        if (!p->qhead)
+            p->qtail = NULL;
+        p->nqueued--;
+        atomic_fetch_add(&p->nrunning, 1);
+        pthread_mutex_unlock(&p->qmu);
+
+        t->start_ns = qg_now_ns();
+        atomic_store(&t->worker, w);
+        atomic_store(&w->busy, true);
+        t->ops->run(t, w);
+        atomic_store(&w->busy, false);
+        atomic_store(&t->worker, NULL);
+        atomic_fetch_sub(&p->nrunning, 1);
+        exec_task_unref(t);
+    }
+    return NULL;
+}
+
+exec_pool *
+exec_pool_new(struct event_base *base, const exec_backend *be, const char *uri, int nworkers,
+              qg_error *err)
+{
+    exec_pool *p = qg_calloc(1, sizeof(*p));
+    p->base = base;
+    p->be = be;
+    p->nworkers = nworkers;
+    pthread_mutex_init(&p->qmu, NULL);
+    pthread_cond_init(&p->qcv, NULL);
+    pthread_mutex_init(&p->nmu, NULL);
+    atomic_init(&p->nrunning, 0);
+    p->nev = event_new(base, -1, 0, notify_cb, p);
+    p->workers = qg_calloc((size_t)nworkers, sizeof(exec_worker));
+    for (int i = 0; i < nworkers; i++) {
+        exec_worker *w = &p->workers[i];
+        w->pool = p;
+        w->id = i;
+        w->be = be;
+        atomic_init(&w->busy, false);
+        if (be->open(uri, &w->conn, err) != 0) {
+            for (int j = 0; j < i; j++)
+                be->close(p->workers[j].conn);
+            event_free(p->nev);
+            free(p->workers);
+            free(p);
+            return NULL;
+        }
+    }
+    /* Workers never take signals: the loop thread handles them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (int i = 0; i < nworkers; i++)
+        pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return p;
+}
+
+void
+exec_pool_submit(exec_pool *p, exec_task *t)
+{
+    t->pool = p;
+    t->submit_ns = qg_now_ns();
+    exec_task_ref(t);
+    pthread_mutex_lock(&p->qmu);
+    t->q_next = NULL;
+    if (p->qtail)
+        p->qtail->q_next = t;
+    else
+        p->qhead = t;
+    p->qtail = t;
+    p->nqueued++;
+    pthread_cond_signal(&p->qcv);
+    pthread_mutex_unlock(&p->qmu);
+}
+
+size_t
+exec_pool_queued(exec_pool *p)
+{
+    pthread_mutex_lock(&p->qmu);
+    size_t n = p->nqueued;
+    pthread_mutex_unlock(&p->qmu);
+    return n;
+}
+
+size_t
+exec_pool_running(exec_pool *p)
+{
+    return atomic_load(&p->nrunning);
+}
+
+int
+exec_pool_workers(exec_pool *p)
+{
+    return p->nworkers;
+}
+
+void
+exec_pool_free(exec_pool *p)
+{
+    pthread_mutex_lock(&p->qmu);
+    p->stopping = true;
+    pthread_cond_broadcast(&p->qcv);
+    pthread_mutex_unlock(&p->qmu);
+    for (int i = 0; i < p->nworkers; i++)
+        pthread_join(p->workers[i].thread, NULL);
+    /* Notifications posted by the last tasks: deliver them so their owners
+     * release what they hold. */
+    notify_cb(-1, 0, p);
+    for (int i = 0; i < p->nworkers; i++)
+        p->be->close(p->workers[i].conn);
+    event_free(p->nev);
+    pthread_mutex_destroy(&p->qmu);
+    pthread_cond_destroy(&p->qcv);
+    pthread_mutex_destroy(&p->nmu);
+    free(p->workers);
+    free(p);
+}

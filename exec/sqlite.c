@@ -1,0 +1,384 @@
+/*
+ * sqlite: the embedded SQLite backend (exec/backend.h).
+ *
+ * One connection per worker, opened NOMUTEX (never shared), WAL, a busy
+ * timeout for writers meeting writers. Statements are compiled one at a time
+ * from the text with the tail pointer, so a request's later statements may
+ * use tables its earlier ones created.
+ *
+ * Read-only requests are refused three ways, because each alone leaks:
+ * sqlite3_stmt_readonly per statement (checked by exec/run), an authorizer
+ * that denies every action that writes (it says "read-only" for ATTACH,
+ * writing PRAGMAs and BEGIN), and PRAGMA query_only while the request runs.
+ * ATTACH and DETACH are denied always: they would let a client open or
+ * create any file the daemon can reach.
+ *
+ * Timeouts and cancellation: a progress handler checks the task's flag and
+ * deadline every few thousand VM steps (stops a CPU-bound query within a
+ * millisecond, at no measurable cost), so no other thread ever calls
+ * sqlite3_interrupt on a connection that might be closing.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/mem.h"
+#include "exec/backend.h"
+#include "exec/pool.h"
+#include "exec/sqltext.h"
+
+struct be_conn {
+    sqlite3 *db;
+    exec_ctx *ctx; /* the run in progress, for the authorizer and progress handler */
+    bool query_only;
+};
+
+struct be_stmt {
+    be_conn *c;
+    sqlite3_stmt *st;
+};
+
+/* The progress handler runs every this many VM instructions. */
+#define PROGRESS_STEPS 4096
+
+static int
+progress(void *arg)
+{
+    be_conn *c = arg;
+    return c->ctx && c->ctx->task && exec_task_check(c->ctx->task) != QG_OK;
+}
+
+static int
+authorize(void *arg, int action, const char *a, const char *b, const char *db, const char *trig)
+{
+    be_conn *c = arg;
+    (void)b;
+    (void)db;
+    (void)trig;
+    switch (action) {
+    case SQLITE_ATTACH:
+    case SQLITE_DETACH:
+        return SQLITE_DENY;
+    default:
+        break;
+    }
+    if (!c->ctx || !c->ctx->readonly)
+        return SQLITE_OK;
+    switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_FUNCTION:
+    case SQLITE_RECURSIVE:
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+        return SQLITE_OK;
+    case SQLITE_PRAGMA:
+        /* reading a pragma is fine, setting one is not */
+        return b == NULL ? SQLITE_OK : SQLITE_DENY;
+    default:
+        return SQLITE_DENY;
+    }
+}
+
+static int
+sq_open(const char *uri, be_conn **out, qg_error *err)
+{
+    const char *path = uri;
+    if (strncmp(path, "sqlite:", 7) == 0)
+        path += 7;
+    if (*path == '\0')
+        return qg_error_set(err, QG_E_BACKEND, "sqlite: empty database path");
+    be_conn *c = qg_calloc(1, sizeof(*c));
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "sqlite: cannot open %s: %s", path,
+                 c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        sqlite3_close(c->db);
+        free(c);
+        return qg_error_set(err, QG_E_BACKEND, msg);
+    }
+    sqlite3_busy_timeout(c->db, 5000);
+    sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    sqlite3_limit(c->db, SQLITE_LIMIT_VARIABLE_NUMBER, 32766);
+    sqlite3_progress_handler(c->db, PROGRESS_STEPS, progress, c);
+    sqlite3_set_authorizer(c->db, authorize, c);
+    *out = c;
+    return 0;
+}
+
+static void
+sq_close(be_conn *c)
+{
+    if (!c)
+        return;
+    sqlite3_close_v2(c->db);
+    free(c);
+}
+
+/* Switches PRAGMA query_only to match the run. */
+static void
+set_query_only(be_conn *c, bool on)
+{
+    if (c->query_only == on)
+        return;
+    exec_ctx *saved = c->ctx;
+    c->ctx = NULL; /* the pragma must pass the authorizer */
+    sqlite3_exec(c->db, on ? "PRAGMA query_only=1" : "PRAGMA query_only=0", NULL, NULL, NULL);
+    c->ctx = saved;
+    c->query_only = on;
+}
+
+/* Translates a failed prepare. */
+static int
+prepare_error(be_conn *c, int rc, const char *sql, size_t len, qg_error *err)
+{
+    const char *msg = sqlite3_errmsg(c->db);
+    if (rc == SQLITE_AUTH && c->ctx && c->ctx->readonly) {
+        char kind[32];
+        sqltext_kind(sql, len, kind);
+        return qg_error_set(err, QG_E_READONLY, kind);
+    }
+    if (rc == SQLITE_AUTH)
+        return qg_error_set(err, QG_E_COMPILE, "not authorized (ATTACH and DETACH are disabled)");
+    if (rc == SQLITE_INTERRUPT && c->ctx && c->ctx->task) {
+        qg_code why = exec_task_check(c->ctx->task);
+        if (why)
+            return qg_error_set(err, why, "-");
+    }
+    if (strstr(msg, "syntax error") || strstr(msg, "incomplete input") ||
+        strstr(msg, "unrecognized token"))
+        return qg_error_set(err, QG_E_SYNTAX, msg);
+    if (strncmp(msg, "no such ", 8) == 0)
+        return qg_error_set(err, QG_E_UNKNOWN_OBJECT, msg);
+    return qg_error_set(err, QG_E_COMPILE, msg);
+}
+
+static int
+sq_prepare(be_conn *c, exec_ctx *ctx, const char *sql, size_t len, size_t *used, be_stmt **out,
+           qg_error *err)
+{
+    c->ctx = ctx;
+    set_query_only(c, ctx->readonly);
+    uint64_t t0 = qg_now_ns();
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v2(c->db, sql, (int)len, &st, &tail);
+    ctx->compile_ns += qg_now_ns() - t0;
+    if (rc != SQLITE_OK)
+        return prepare_error(c, rc, sql, len, err);
+    *used = tail ? (size_t)(tail - sql) : len;
+    if (!st) {
+        *out = NULL;
+        return 0;
+    }
+    be_stmt *s = qg_malloc(sizeof(*s));
+    s->c = c;
+    s->st = st;
+    *out = s;
+    return 0;
+}
+
+static bool
+sq_returns_rows(be_stmt *s)
+{
+    return sqlite3_column_count(s->st) > 0;
+}
+
+static bool
+sq_is_readonly(be_stmt *s)
+{
+    return sqlite3_stmt_readonly(s->st) != 0;
+}
+
+static void
+sq_kind(be_stmt *s, char out[32])
+{
+    const char *sql = sqlite3_sql(s->st);
+    sqltext_kind(sql, strlen(sql), out);
+}
+
+static int
+bind_value(sqlite3_stmt *st, int i, const qg_value *v)
+{
+    switch (v->type) {
+    case QG_VAL_NULL:
+        return sqlite3_bind_null(st, i);
+    case QG_VAL_BOOL:
+    case QG_VAL_INT:
+        return sqlite3_bind_int64(st, i, v->i);
+    case QG_VAL_REAL:
+        return sqlite3_bind_double(st, i, v->d);
+    case QG_VAL_TEXT:
+    case QG_VAL_JSON:
+        /* the query outlives the statement: no copy */
+        return sqlite3_bind_text(st, i, v->text, (int)v->len, SQLITE_STATIC);
+    }
+    return SQLITE_MISUSE;
+}
+
+static const qg_value *
+named_value(const qg_query *q, const char *name)
+{
+    /* the last one given wins: params already applied the precedence */
+    for (size_t k = q->nnamed; k-- > 0;)
+        if (strcmp(q->named[k].name, name) == 0)
+            return &q->named[k].val;
+    return NULL;
+}
+
+static bool
+all_digits(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+static int
+sq_bind(be_stmt *s, const qg_query *q, qg_error *err)
+{
+    int n = sqlite3_bind_parameter_count(s->st);
+    int next_positional = 0;
+    for (int i = 1; i <= n; i++) {
+        const char *name = sqlite3_bind_parameter_name(s->st, i);
+        const qg_value *v = NULL;
+        char label[64];
+        if (!name || (name[0] == '?')) {
+            /* "?" takes the next argument; "?NNN" its own index, which
+             * is i itself (SQLite numbers it so) */
+            size_t k = name ? (size_t)i - 1 : (size_t)next_positional;
+            next_positional = (int)k + 1;
+            if (k < q->nargs)
+                v = &q->args[k];
+            snprintf(label, sizeof(label), "%zu", k + 1);
+        } else if (name[0] == '$' && all_digits(name + 1)) {
+            /* $1..$n take args, as in PostgreSQL */
+            size_t k = (size_t)strtoull(name + 1, NULL, 10);
+            if (k >= 1 && k <= q->nargs)
+                v = &q->args[k - 1];
+            snprintf(label, sizeof(label), "%s", name);
+        } else {
+            v = named_value(q, name + 1);
+            snprintf(label, sizeof(label), "%s", name);
+        }
+        if (!v)
+            return qg_error_set(err, QG_E_NO_VALUE, label);
+        if (bind_value(s->st, i, v) != SQLITE_OK)
+            return qg_error_set(err, QG_E_PARAM, label, sqlite3_errmsg(s->c->db));
+    }
+    return 0;
+}
+
+static void sq_kind(be_stmt *s, char out[32]);
+
+static int
+run_error(be_conn *c, be_stmt *s, exec_ctx *ctx, int rc, qg_error *err)
+{
+    if (rc == SQLITE_INTERRUPT && ctx->task) {
+        qg_code why = exec_task_check(ctx->task);
+        if (why)
+            return qg_error_set(err, why, "-");
+    }
+    if ((rc == SQLITE_AUTH || rc == SQLITE_READONLY) && ctx->readonly) {
+        /* query_only caught a write the other checks let through */
+        char kind[32];
+        sq_kind(s, kind);
+        return qg_error_set(err, QG_E_READONLY, kind);
+    }
+    return qg_error_set(err, QG_E_RUNTIME, sqlite3_errmsg(c->db));
+}
+
+static int
+sq_run(be_conn *c, be_stmt *s, exec_ctx *ctx, rows_writer *w, qg_error *err)
+{
+    sqlite3_stmt *st = s->st;
+    c->ctx = ctx;
+    set_query_only(c, ctx->readonly);
+    int ncols = sqlite3_column_count(st);
+    if (ncols > 0) {
+        const char **names = qg_malloc(sizeof(char *) * (size_t)ncols);
+        size_t *lens = qg_malloc(sizeof(size_t) * (size_t)ncols);
+        for (int i = 0; i < ncols; i++) {
+            names[i] = sqlite3_column_name(st, i);
+            if (!names[i])
+                names[i] = "?";
+            lens[i] = strlen(names[i]);
+        }
+        int rc = rows_set_begin(w, (size_t)ncols, names, lens, err);
+        free(names);
+        free(lens);
+        if (rc != 0)
+            return -1;
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rows_row_begin(w);
+        for (int i = 0; i < ncols; i++) {
+            switch (sqlite3_column_type(st, i)) {
+            case SQLITE_INTEGER:
+                rows_int(w, sqlite3_column_int64(st, i));
+                break;
+            case SQLITE_FLOAT:
+                rows_real(w, sqlite3_column_double(st, i));
+                break;
+            case SQLITE_TEXT: {
+                const char *p = (const char *)sqlite3_column_text(st, i);
+                rows_text(w, p, (size_t)sqlite3_column_bytes(st, i));
+                break;
+            }
+            case SQLITE_BLOB: {
+                const void *p = sqlite3_column_blob(st, i);
+                rows_blob(w, p, (size_t)sqlite3_column_bytes(st, i));
+                break;
+            }
+            default:
+                rows_null(w);
+                break;
+            }
+        }
+        ctx->processed++;
+        if (rows_row_end(w, err) != 0) {
+            sqlite3_reset(st);
+            return -1;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        run_error(c, s, ctx, rc, err);
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    if (ncols > 0)
+        return rows_set_end(w, err);
+    return 0;
+}
+
+static void
+sq_finalize(be_stmt *s)
+{
+    if (!s)
+        return;
+    sqlite3_finalize(s->st);
+    free(s);
+}
+
+const exec_backend be_sqlite = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .prepare = sq_prepare,
+    .returns_rows = sq_returns_rows,
+    .is_readonly = sq_is_readonly,
+    .kind = sq_kind,
+    .bind = sq_bind,
+    .run = sq_run,
+    .finalize = sq_finalize,
+    .interrupt = NULL,
+};

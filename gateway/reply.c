@@ -1,0 +1,225 @@
+/* reply: response heads and bodies onto the connection (see reply.h). */
+#include "gateway/reply.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+
+#include "core/envelope.h"
+
+const char *
+gw_status_text(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    case 507: return "Insufficient Storage";
+    default: return "Unknown";
+    }
+}
+
+/* The Date header changes once a second: format it once a second. */
+static const char *
+http_date(void)
+{
+    static time_t cached_at;
+    static char text[40];
+    time_t now = time(NULL);
+    if (now != cached_at) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        cached_at = now;
+    }
+    return text;
+}
+
+static bool
+is_head(const gw_req *req)
+{
+    return req->method == GW_M_HEAD;
+}
+
+/* Writes the status line and headers. length < 0: streamed body. */
+static void
+write_head(gw_req *req, int status, const char *ctype, long long length, const gw_header *extra,
+           size_t nextra)
+{
+    struct evbuffer *out = gw_req_output(req);
+    req->status = status;
+    req->headers_sent = true;
+    if (!out)
+        return;
+    qg_buf h = QG_BUF_INIT;
+    qg_buf_reserve(&h, 256);
+    qg_buf_printf(&h, "HTTP/1.%d %d %s\r\nDate: %s\r\nServer: qgate/" QGATE_VERSION "\r\n",
+                  req->http_minor, status, gw_status_text(status), http_date());
+    if (ctype)
+        qg_buf_printf(&h, "Content-Type: %s\r\n", ctype);
+    if (length >= 0) {
+        qg_buf_printf(&h, "Content-Length: %lld\r\n", length);
+    } else if (req->http_minor >= 1) {
+        qg_buf_addlit(&h, "Transfer-Encoding: chunked\r\n");
+        req->chunked = true;
+    } else {
+        req->eof_body = true; /* HTTP/1.0: the close ends the body */
+        req->keep_alive = false;
+    }
+    if (!req->keep_alive)
+        qg_buf_addlit(&h, "Connection: close\r\n");
+    else if (req->http_minor == 0)
+        qg_buf_addlit(&h, "Connection: keep-alive\r\n");
+    const char *origin = gw_req_header(req, "Origin");
+    if (origin) {
+        qg_buf_addlit(&h, "Access-Control-Allow-Origin: ");
+        /* intake allowed no CR/LF in header values */
+        qg_buf_adds(&h, origin);
+        qg_buf_addlit(&h, "\r\nVary: Origin\r\n");
+    }
+    for (size_t i = 0; i < nextra; i++)
+        qg_buf_printf(&h, "%s: %s\r\n", extra[i].name, extra[i].value);
+    qg_buf_addlit(&h, "\r\n");
+    evbuffer_add(out, h.data, h.len);
+    qg_buf_free(&h);
+}
+
+static void
+finish(gw_req *req)
+{
+    req->finished = true;
+    gw_req_done(req);
+}
+
+void
+gw_reply(gw_req *req, int status, const char *ctype, const void *body, size_t len,
+         const gw_header *extra, size_t nextra)
+{
+    write_head(req, status, ctype, (long long)len, extra, nextra);
+    struct evbuffer *out = gw_req_output(req);
+    if (out && len && !is_head(req)) {
+        evbuffer_add(out, body, len);
+        req->bytes_out += len;
+    }
+    finish(req);
+}
+
+void
+gw_reply_json(gw_req *req, int status, const qg_buf *body)
+{
+    gw_reply(req, status, GW_JSON, body->data, body->len, NULL, 0);
+}
+
+void
+gw_reply_empty(gw_req *req, int status)
+{
+    gw_reply(req, status, NULL, NULL, 0, NULL, 0);
+}
+
+void
+gw_reply_error(gw_req *req, const qg_error *err, const char *request_id)
+{
+    (void)request_id;
+    qg_buf b = QG_BUF_INIT;
+    qg_env_error_doc(&b, err, NULL);
+    int status = qg_err_http(err->code);
+    if (status == 503) {
+        const gw_header retry = {"Retry-After", "1"};
+        gw_reply(req, status, GW_JSON, b.data, b.len, &retry, 1);
+    } else {
+        gw_reply(req, status, GW_JSON, b.data, b.len, NULL, 0);
+    }
+    qg_buf_free(&b);
+}
+
+void
+gw_reply_not_allowed(gw_req *req)
+{
+    char text[128];
+    int n = snprintf(text, sizeof(text), "Method %.40s not allowed for the requested resource.",
+                     req->method_name);
+    gw_reply(req, 405, "text/plain", text, (size_t)n, NULL, 0);
+}
+
+void
+gw_reply_continue(gw_req *req)
+{
+    struct evbuffer *out = gw_req_output(req);
+    if (out)
+        evbuffer_add(out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+}
+
+void
+gw_reply_start(gw_req *req, int status, const char *ctype, const gw_header *extra, size_t nextra)
+{
+    write_head(req, status, ctype, -1, extra, nextra);
+}
+
+static void
+chunk_prefix(struct evbuffer *out, size_t len)
+{
+    char size[24];
+    int n = snprintf(size, sizeof(size), "%zx\r\n", len);
+    evbuffer_add(out, size, (size_t)n);
+}
+
+void
+gw_reply_chunk(gw_req *req, const void *data, size_t len)
+{
+    struct evbuffer *out = gw_req_output(req);
+    if (!out || len == 0 || is_head(req))
+        return;
+    if (req->chunked)
+        chunk_prefix(out, len);
+    evbuffer_add(out, data, len);
+    if (req->chunked)
+        evbuffer_add(out, "\r\n", 2);
+    req->bytes_out += len;
+}
+
+void
+gw_reply_chunk_ref(gw_req *req, const void *data, size_t len,
+                   void (*free_fn)(const void *data, size_t len, void *arg), void *arg)
+{
+    struct evbuffer *out = gw_req_output(req);
+    if (!out || len == 0 || is_head(req)) {
+        free_fn(data, len, arg);
+        return;
+    }
+    if (req->chunked)
+        chunk_prefix(out, len);
+    evbuffer_add_reference(out, data, len, free_fn, arg);
+    if (req->chunked)
+        evbuffer_add(out, "\r\n", 2);
+    req->bytes_out += len;
+}
+
+void
+gw_reply_end(gw_req *req)
+{
+    struct evbuffer *out = gw_req_output(req);
+    if (out && req->chunked && !is_head(req))
+        evbuffer_add(out, "0\r\n\r\n", 5);
+    finish(req);
+}

@@ -1,0 +1,62 @@
+/*
+ * reply: every byte qgate sends to a client goes through here.
+ *
+ * A response is either whole (gw_reply, gw_reply_json, gw_reply_error,
+ * gw_reply_empty, gw_reply_not_allowed) or streamed (gw_reply_start, then
+ * gw_reply_chunk / gw_reply_chunk_ref, then gw_reply_end): chunked for
+ * HTTP/1.1 clients, ended by closing the connection for HTTP/1.0 ones.
+ * Finishing a response hands the request back to the server
+ * (gw_req_done): the caller must not touch it afterwards.
+ *
+ * Common headers: Date, Server, Content-Type, Content-Length or
+ * Transfer-Encoding, Connection when closing, Access-Control-Allow-Origin
+ * when the request had an Origin. HEAD requests get the head only.
+ *
+ * Threads: loop thread only.
+ */
+#ifndef QG_GW_REPLY_H
+#define QG_GW_REPLY_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "gateway/server.h"
+
+typedef struct gw_header {
+    const char *name;
+    const char *value;
+} gw_header;
+
+#define GW_JSON "application/json; charset=UTF-8"
+
+/* A whole response. extra (n headers) may be NULL. */
+void gw_reply(gw_req *req, int status, const char *ctype, const void *body, size_t len,
+              const gw_header *extra, size_t nextra);
+void gw_reply_json(gw_req *req, int status, const qg_buf *body);
+/* Status with an empty body (Content-Length: 0). */
+void gw_reply_empty(gw_req *req, int status);
+/* The error document of err (qg_env_error_doc) with err's HTTP status;
+ * 503s carry Retry-After. request_id is unused for now (errors before a
+ * request runs carry none). */
+void gw_reply_error(gw_req *req, const qg_error *err, const char *request_id);
+/* 405, text/plain: "Method PUT not allowed for the requested resource." */
+void gw_reply_not_allowed(gw_req *req);
+/* "HTTP/1.1 100 Continue": the client may send its body. Not a response:
+ * the request stays open. */
+void gw_reply_continue(gw_req *req);
+
+/* Streaming. */
+void gw_reply_start(gw_req *req, int status, const char *ctype, const gw_header *extra,
+                    size_t nextra);
+void gw_reply_chunk(gw_req *req, const void *data, size_t len);
+/* Sends data without copying it; free_fn(data, len, arg) runs once the
+ * bytes are written or dropped. */
+void gw_reply_chunk_ref(gw_req *req, const void *data, size_t len,
+                        void (*free_fn)(const void *data, size_t len, void *arg), void *arg);
+void gw_reply_end(gw_req *req);
+
+/* Reason phrase of an HTTP status ("Not Found"). */
+const char *gw_status_text(int status);
+
+#endif

@@ -1,0 +1,905 @@
+/*
+ * server: connections and requests on top of libevhtp (see server.h).
+ *
+ * DESIGN. evhtp accepts each connection and creates its bufferevent; we then
+ * take the bufferevent's callbacks over (post_accept) and keep evhtp's own
+ * read callback to call ourselves. Every byte read goes to the connection's
+ * `hold` buffer, never into evhtp's input, so evhtp's parser cannot see a
+ * partial request line (#128: it reads one byte past its buffer and inserts
+ * it into the URI) nor any body (it parses url-encoded bodies into stack
+ * arrays the size of the body). A request moves through phases:
+ *
+ *   IDLE -> HEAD: bytes arrive; gateway/intake checks the head as it grows
+ *                 and we answer 400/413/414/431/501/505 ourselves;
+ *   HEAD -> BODY: a valid head; the body is de-framed into req->body
+ *                 (Content-Length or chunked), "100 Continue" sent if asked;
+ *   BODY -> BUSY: we hand evhtp a rewritten head (method, path, headers; no
+ *                 query, no framing headers), call its read callback, and its
+ *                 parser calls gencb synchronously; gencb pauses the evhtp
+ *                 request and runs our handler;
+ *   BUSY -> IDLE: the handler's response is in the output buffer
+ *                 (gw_req_done); we mark the evhtp request finished, clear
+ *                 its pause flag, and look at the next pipelined request
+ *                 from a deferred step (so a burst of pipelined requests
+ *                 never recurses);
+ *   any  -> CLOSING: an error reply, Connection: close, or draining: read
+ *                 no more, free the connection once the output is flushed.
+ *
+ * evhtp's write and event callbacks are never called: we free connections
+ * ourselves (evhtp_connection_free), which also avoids its writecb freeing
+ * a connection that has no current request. A client going away (EOF,
+ * error, send timeout) while a handler owns the request calls on_gone first.
+ *
+ * Threads: loop thread only.
+ */
+#include "gateway/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <evhtp/evhtp.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "gateway/reply.h"
+
+enum phase { P_IDLE, P_HEAD, P_BODY, P_BUSY, P_CLOSING };
+
+enum { STEP_PROCESS = 1, STEP_DRAIN = 2, STEP_FREE = 4 };
+
+struct gw_conn {
+    gw_server *srv;
+    evhtp_connection_t *ec;
+    struct bufferevent *bev;
+    bufferevent_data_cb ev_read; /* evhtp's read callback and its argument */
+    void *ev_arg;
+
+    struct evbuffer *hold; /* received, not yet consumed */
+    enum phase phase;
+    gw_req *req;              /* the request being received or handled */
+    uint64_t body_left;       /* Content-Length bytes still to read */
+    gw_chunked chunked;       /* chunked body state */
+    bool want_drain;          /* call req->on_drain when output is low */
+    bool freeing;             /* conn_free running: ignore evhtp's fini hook */
+    bool in_feed;             /* evhtp's parser running on our head */
+    bool evhtp_freed;         /* evhtp freed the connection during a feed */
+    bool reading_paused;      /* hold too full while busy */
+    void *ev_done;            /* evhtp request answered during the feed */
+    int steps;                /* STEP_* pending on step_ev */
+    struct event *step_ev;
+    struct event *timer;
+    char peer[64];
+    gw_conn *prev, *next;
+};
+
+struct gw_server {
+    struct event_base *base;
+    evhtp_t *htp;
+    gw_server_opts opts;
+    int port;
+    bool accepting;
+    size_t nconns;
+    size_t nbusy;
+    uint64_t next_req_id;
+    gw_conn *feeding; /* the connection whose head evhtp is parsing */
+    gw_conn *conns;
+    struct event *relisten_ev;
+};
+
+/* Hold at most this much while a request is busy (pipelined requests);
+ * beyond it stop reading so TCP pushes back. */
+#define HOLD_MAX_BUSY (1024 * 1024)
+
+static void conn_process(gw_conn *c);
+static void conn_free(gw_conn *c);
+static void conn_close(gw_conn *c);
+
+/* --- small helpers --------------------------------------------------- */
+
+static void
+conn_step(gw_conn *c, int step)
+{
+    c->steps |= step;
+    event_active(c->step_ev, EV_TIMEOUT, 1);
+}
+
+static void
+timer_arm(gw_conn *c, uint64_t ms)
+{
+    if (ms == 0) {
+        event_del(c->timer);
+        return;
+    }
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    event_add(c->timer, &tv);
+}
+
+static void
+peer_text(const struct sockaddr *sa, char *out, size_t n)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const void *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        port = ntohs(in->sin_port);
+        snprintf(out, n, "%s:%d", host, port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const void *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        port = ntohs(in6->sin6_port);
+        snprintf(out, n, "[%s]:%d", host, port);
+    } else {
+        snprintf(out, n, "unix");
+    }
+}
+
+/* --- requests -------------------------------------------------------- */
+
+static gw_req *
+req_new(gw_conn *c)
+{
+    gw_req *r = qg_calloc(1, sizeof(*r));
+    r->conn = c;
+    r->id = ++c->srv->next_req_id;
+    r->start_ns = qg_now_ns();
+    r->method = GW_M_OTHER;
+    r->method_name = "-";
+    r->path = "-";
+    r->keep_alive = false;
+    r->http_minor = 1;
+    memcpy(r->peer, c->peer, sizeof(r->peer));
+    return r;
+}
+
+static void
+req_free(gw_req *r)
+{
+    qg_buf_free(&r->body);
+    free(r->head_text);
+    free(r);
+}
+
+/* Fills r from a head intake accepted. The head bytes are copied: the hold
+ * buffer they live in is drained next. */
+static void
+req_set_head(gw_req *r, const char *data, const gw_head *h)
+{
+    r->head = *h;
+    r->head_text = qg_memdup0(data, h->head_len);
+    char *t = r->head_text;
+    t[h->method_off + h->method_len] = '\0';
+    r->method_name = t + h->method_off;
+    r->method = h->method;
+    /* Split the target at '?': path and raw query, both NUL-terminated in
+     * place (the SP after the target becomes the terminator). */
+    char *target = t + h->target_off;
+    target[h->target_len] = '\0';
+    char *q = memchr(target, '?', h->target_len);
+    if (q) {
+        *q = '\0';
+        r->query = q + 1;
+        r->query_len = h->target_len - (size_t)(q + 1 - target);
+    }
+    r->path = target;
+    r->path_len = strlen(target);
+    /* absolute-form: route on the path part only */
+    if (r->path[0] != '/' && r->path[0] != '*') {
+        const char *p = strstr(r->path, "://");
+        p = p ? strchr(p + 3, '/') : NULL;
+        r->path = p ? p : "/";
+        r->path_len = strlen(r->path);
+    }
+    r->http_minor = h->http_minor;
+    r->keep_alive = h->keep_alive && r->conn->srv->accepting;
+}
+
+const char *
+gw_req_header(gw_req *req, const char *name)
+{
+    if (req->ev_request) {
+        evhtp_request_t *er = req->ev_request;
+        return evhtp_header_find(er->headers_in, name);
+    }
+    return NULL;
+}
+
+/* --- output primitives for gateway/reply ------------------------------- */
+
+struct evbuffer *
+gw_req_output(gw_req *req)
+{
+    if (!req->conn)
+        return NULL;
+    return bufferevent_get_output(req->conn->bev);
+}
+
+size_t
+gw_req_output_pending(gw_req *req)
+{
+    if (!req->conn)
+        return 0;
+    return evbuffer_get_length(bufferevent_get_output(req->conn->bev));
+}
+
+void
+gw_req_want_drain(gw_req *req)
+{
+    gw_conn *c = req->conn;
+    if (!c)
+        return;
+    c->want_drain = true;
+    if (gw_req_output_pending(req) <= GW_OUTPUT_LOW)
+        conn_step(c, STEP_DRAIN);
+}
+
+static void
+access_log(gw_req *r)
+{
+    if (!qg_log_enabled(QG_LOG_INFO))
+        return;
+    uint64_t us = (qg_now_ns() - r->start_ns) / 1000;
+    qg_info("req %llu %s %s %d %llub %llu.%03llums id=%s ctx=%s mode=%s peer=%s",
+            (unsigned long long)r->id, r->method_name, r->path, r->status,
+            (unsigned long long)r->bytes_out, (unsigned long long)(us / 1000),
+            (unsigned long long)(us % 1000), r->log_rid[0] ? r->log_rid : "-",
+            r->log_ctx[0] ? r->log_ctx : "-", r->log_mode ? r->log_mode : "-", r->peer);
+}
+
+/* Lets evhtp free its request when it parses the next head, and lifts
+ * the pause set in gencb. evhtp_request_resume would do the latter through
+ * an event that can run after we fed the next head, unpausing *that*
+ * request; clearing the flag is synchronous. Never called inside evhtp's
+ * parser: on the way out it re-pauses a request whose status says paused. */
+static void
+evhtp_finish(gw_conn *c, void *ev_request)
+{
+    evhtp_send_reply_end(ev_request);
+    evhtp_connection_disable_flag(c->ec, EVHTP_CONN_FLAG_PAUSED);
+}
+
+void
+gw_req_done(gw_req *req)
+{
+    gw_conn *c = req->conn;
+    access_log(req);
+    if (!c) {
+        req_free(req);
+        return;
+    }
+    gw_server *s = c->srv;
+    if (req->ev_request) {
+        s->nbusy--;
+        if (c->in_feed)
+            c->ev_done = req->ev_request; /* finished by dispatch, below */
+        else
+            evhtp_finish(c, req->ev_request);
+    }
+    bool keep = req->keep_alive && !req->eof_body && s->accepting;
+    c->req = NULL;
+    req_free(req);
+    if (!keep) {
+        conn_close(c);
+        return;
+    }
+    c->phase = P_IDLE;
+    if (c->reading_paused) {
+        c->reading_paused = false;
+        bufferevent_enable(c->bev, EV_READ);
+    }
+    conn_step(c, STEP_PROCESS);
+}
+
+/* --- handing a head to evhtp ------------------------------------------ */
+
+static bool
+evhtp_method_ok(const char *m)
+{
+    /* evhtp's parser only takes [A-Z_] in a method. */
+    for (; *m; m++)
+        if (!((*m >= 'A' && *m <= 'Z') || *m == '_'))
+            return false;
+    return true;
+}
+
+static bool
+framing_header(const char *line, size_t n)
+{
+    static const char *const names[] = {"content-length", "transfer-encoding", "expect"};
+    for (size_t i = 0; i < 3; i++) {
+        size_t k = strlen(names[i]);
+        if (n > k && line[k] == ':' && strncasecmp(line, names[i], k) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The head evhtp gets: the method (or OTHER when evhtp could not parse
+ * it), the path without query, the version, and every header field except
+ * the framing ones, so evhtp sees a request with no body. */
+static void
+build_evhtp_head(const gw_req *r, qg_buf *out)
+{
+    const char *m = evhtp_method_ok(r->method_name) ? r->method_name : "OTHER";
+    qg_buf_adds(out, m);
+    qg_buf_addc(out, ' ');
+    if (r->path[0] == '/')
+        qg_buf_adds(out, r->path);
+    else
+        qg_buf_addc(out, '/');
+    qg_buf_printf(out, " HTTP/1.%d\r\n", r->http_minor);
+    const char *t = r->head_text;
+    const char *end = t + r->head.head_len;
+    const char *p = memchr(t + r->head.skip, '\n', (size_t)(end - t - r->head.skip));
+    p = p ? p + 1 : end;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        size_t n = (size_t)(e - p);
+        if (n && p[n - 1] == '\r')
+            n--;
+        if (n == 0)
+            break;
+        if (!framing_header(p, n)) {
+            qg_buf_add(out, p, n);
+            qg_buf_addlit(out, "\r\n");
+        }
+        p = nl ? nl + 1 : end;
+    }
+    qg_buf_addlit(out, "\r\n");
+}
+
+static void
+dispatch(gw_conn *c)
+{
+    gw_server *s = c->srv;
+    gw_req *r = c->req;
+    c->phase = P_BUSY;
+    timer_arm(c, 0);
+
+    qg_buf head = QG_BUF_INIT;
+    build_evhtp_head(r, &head);
+    evbuffer_add(bufferevent_get_input(c->bev), head.data, head.len);
+    qg_buf_free(&head);
+
+    unsigned long long id = (unsigned long long)r->id;
+    c->in_feed = true;
+    s->feeding = c;
+    c->ev_read(c->bev, c->ev_arg);
+    s->feeding = NULL;
+    c->in_feed = false;
+    if (c->evhtp_freed) {
+        /* evhtp refused a head intake had accepted and freed the
+         * connection; the socket is gone with it. */
+        qg_warn("req %llu: evhtp rejected a checked head; connection closed", id);
+        conn_free(c);
+        return;
+    }
+    /* evhtp drained what it parsed; anything left means its parser stopped
+     * early, which gencb not running also shows. */
+    evbuffer_drain(bufferevent_get_input(c->bev), (size_t)-1);
+    if (c->ev_done) {
+        /* The handler answered inside gencb: r is gone already. */
+        evhtp_finish(c, c->ev_done);
+        c->ev_done = NULL;
+        return;
+    }
+    if (!r->ev_request) {
+        qg_warn("req %llu: evhtp did not complete a checked head", (unsigned long long)r->id);
+        qg_error err;
+        qg_error_set(&err, QG_E_BAD_REQUEST, "unparseable request head");
+        r->keep_alive = false;
+        gw_reply_error(r, &err, NULL);
+    }
+}
+
+/* evhtp's request callback: runs inside dispatch's call into evhtp. */
+static void
+gencb(evhtp_request_t *er, void *arg)
+{
+    gw_server *s = arg;
+    gw_conn *c = s->feeding;
+    if (!c || !c->req || c->ec != evhtp_request_get_connection(er)) {
+        /* Not a head we fed: cannot happen, but never answer through
+         * evhtp's reply path. */
+        evhtp_request_pause(er);
+        return;
+    }
+    gw_req *r = c->req;
+    r->ev_request = er;
+    /* Paused, evhtp parses nothing more on this connection until
+     * gw_req_done; pipelined bytes stay in our hold buffer. Keep reading
+     * the socket so a client that goes away is seen at once. */
+    evhtp_request_pause(er);
+    bufferevent_enable(c->bev, EV_READ);
+    s->nbusy++;
+    s->opts.handler(r, s->opts.handler_arg);
+}
+
+/* --- intake ------------------------------------------------------------ */
+
+static void
+early_error(gw_conn *c, const qg_error *err)
+{
+    if (!c->req)
+        c->req = req_new(c);
+    gw_req *r = c->req;
+    r->keep_alive = false;
+    c->phase = P_BUSY;
+    timer_arm(c, 0);
+    gw_reply_error(r, err, NULL);
+}
+
+/* Moves body bytes from hold into req->body; returns true when the body is
+ * complete, false when more must arrive or the connection failed. */
+static bool
+read_body(gw_conn *c)
+{
+    gw_req *r = c->req;
+    if (!r->head.chunked) {
+        size_t have = evbuffer_get_length(c->hold);
+        size_t take = have < c->body_left ? have : (size_t)c->body_left;
+        if (take) {
+            qg_buf_reserve(&r->body, take);
+            int got = evbuffer_remove(c->hold, r->body.data + r->body.len, take);
+            if (got > 0) {
+                r->body.len += (size_t)got;
+                r->body.data[r->body.len] = '\0';
+                c->body_left -= (uint64_t)got;
+            }
+        }
+        return c->body_left == 0;
+    }
+    while (evbuffer_get_length(c->hold) > 0) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(c->hold, -1, NULL, &v, 1) < 1)
+            break;
+        bool done = false;
+        qg_error err;
+        ssize_t used = gw_chunked_feed(&c->chunked, v.iov_base, v.iov_len, &r->body, &done, &err);
+        if (used < 0) {
+            early_error(c, &err);
+            return false;
+        }
+        evbuffer_drain(c->hold, (size_t)used);
+        if (done)
+            return true;
+    }
+    return false;
+}
+
+static void
+conn_process(gw_conn *c)
+{
+    gw_server *s = c->srv;
+    for (;;) {
+        switch (c->phase) {
+        case P_BUSY:
+        case P_CLOSING:
+            return;
+        case P_IDLE:
+        case P_HEAD: {
+            size_t len = evbuffer_get_length(c->hold);
+            if (len == 0) {
+                if (c->phase == P_IDLE)
+                    timer_arm(c, s->opts.idle_timeout_ms);
+                return;
+            }
+            if (c->phase == P_IDLE) {
+                c->phase = P_HEAD;
+                timer_arm(c, s->opts.header_timeout_ms);
+            }
+            size_t n = len;
+            if (n > s->opts.limits.max_head + 1)
+                n = s->opts.limits.max_head + 1;
+            const char *data = (const char *)evbuffer_pullup(c->hold, (ssize_t)n);
+            gw_head h;
+            qg_error err;
+            int rc = gw_intake_head(data, n, &s->opts.limits, &h, &err);
+            if (rc == GW_INTAKE_NEED_MORE)
+                return;
+            if (rc == GW_INTAKE_ERROR) {
+                early_error(c, &err);
+                return;
+            }
+            gw_req *r = req_new(c);
+            c->req = r;
+            req_set_head(r, data, &h);
+            evbuffer_drain(c->hold, h.head_len);
+            if (h.chunked || (h.has_length && h.content_length > 0)) {
+                c->phase = P_BODY;
+                c->body_left = h.chunked ? 0 : h.content_length;
+                if (h.chunked)
+                    gw_chunked_init(&c->chunked, s->opts.limits.max_body);
+                if (!h.chunked && h.content_length < (1u << 20))
+                    qg_buf_reserve(&r->body, (size_t)h.content_length);
+                timer_arm(c, s->opts.body_timeout_ms);
+                if (h.expect_continue && h.http_minor == 1 && evbuffer_get_length(c->hold) == 0)
+                    gw_reply_continue(r);
+                continue;
+            }
+            dispatch(c);
+            return;
+        }
+        case P_BODY:
+            if (read_body(c)) {
+                dispatch(c);
+                return;
+            }
+            if (c->phase == P_BODY)
+                timer_arm(c, s->opts.body_timeout_ms);
+            return;
+        }
+    }
+}
+
+/* --- bufferevent callbacks (ours, replacing evhtp's) ------------------- */
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+    gw_conn *c = arg;
+    evbuffer_add_buffer(c->hold, bufferevent_get_input(bev));
+    if (c->phase == P_CLOSING) {
+        /* An error reply is on its way; what the client still sends is
+         * not read (and a flood of it must not grow memory). */
+        evbuffer_drain(c->hold, (size_t)-1);
+        return;
+    }
+    if (c->phase == P_BUSY) {
+        if (evbuffer_get_length(c->hold) > HOLD_MAX_BUSY) {
+            c->reading_paused = true;
+            bufferevent_disable(bev, EV_READ);
+        }
+        return;
+    }
+    conn_process(c);
+}
+
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+    gw_conn *c = arg;
+    size_t pending = evbuffer_get_length(bufferevent_get_output(bev));
+    if (c->phase == P_CLOSING) {
+        if (pending == 0)
+            conn_free(c);
+        return;
+    }
+    if (c->want_drain && pending <= GW_OUTPUT_LOW && c->req && c->req->on_drain) {
+        c->want_drain = false;
+        c->req->on_drain(c->req);
+    }
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    gw_conn *c = arg;
+    if (what & BEV_EVENT_TIMEOUT)
+        qg_debug("conn %s: send timeout", c->peer);
+    conn_free(c);
+}
+
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    gw_conn *c = arg;
+    switch (c->phase) {
+    case P_HEAD:
+    case P_BODY: {
+        qg_error err;
+        qg_error_set(&err, QG_E_REQUEST_TIMEOUT);
+        early_error(c, &err);
+        break;
+    }
+    default:
+        conn_free(c);
+        break;
+    }
+}
+
+static void
+step_cb(evutil_socket_t fd, short what, void *arg)
+{
+    gw_conn *c = arg;
+    int steps = c->steps;
+    c->steps = 0;
+    if (steps & STEP_FREE) {
+        conn_free(c);
+        return;
+    }
+    if ((steps & STEP_DRAIN) && c->want_drain && c->req && c->req->on_drain) {
+        c->want_drain = false;
+        c->req->on_drain(c->req);
+    }
+    if (steps & STEP_PROCESS)
+        conn_process(c);
+}
+
+/* --- connection lifetime ---------------------------------------------- */
+
+static void
+conn_close(gw_conn *c)
+{
+    c->phase = P_CLOSING;
+    timer_arm(c, 0);
+    bufferevent_disable(c->bev, EV_READ);
+    evbuffer_drain(c->hold, (size_t)-1);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        conn_step(c, STEP_FREE);
+}
+
+/* Releases our side; evhtp's side is freed by the caller (or already). */
+static void
+conn_release(gw_conn *c)
+{
+    gw_server *s = c->srv;
+    gw_req *r = c->req;
+    c->req = NULL;
+    if (r) {
+        r->conn = NULL;
+        if (r->ev_request)
+            s->nbusy--;
+        r->ev_request = NULL;
+        if (r->on_gone && !r->finished) {
+            /* The handler owns it: it detaches, then we free. */
+            r->on_gone(r);
+        }
+        req_free(r);
+    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->nconns--;
+    event_free(c->timer);
+    event_free(c->step_ev);
+    evbuffer_free(c->hold);
+    free(c);
+}
+
+static void
+conn_free(gw_conn *c)
+{
+    if (c->freeing)
+        return;
+    c->freeing = true;
+    evhtp_connection_t *ec = c->ec;
+    if (c->in_feed) {
+        /* Inside evhtp's parser: it still uses the connection. Free from
+         * the loop once dispatch has returned. */
+        c->freeing = false;
+        conn_step(c, STEP_FREE);
+        return;
+    }
+    /* evhtp first (its fini hook sees freeing and returns), then ours. */
+    if (ec)
+        evhtp_connection_free(ec);
+    conn_release(c);
+}
+
+/* evhtp's connection-fini hook: runs for every evhtp_connection_free, ours
+ * included (then freeing is set and there is nothing to do). */
+static evhtp_res
+conn_fini_hook(evhtp_connection_t *ec, void *arg)
+{
+    gw_conn *c = arg;
+    if (c->freeing)
+        return EVHTP_RES_OK;
+    c->freeing = true;
+    c->ec = NULL;
+    if (c->in_feed) {
+        c->evhtp_freed = true;
+        c->freeing = false;
+        return EVHTP_RES_OK;
+    }
+    conn_release(c);
+    return EVHTP_RES_OK;
+}
+
+static evhtp_res
+post_accept(evhtp_connection_t *ec, void *arg)
+{
+    gw_server *s = arg;
+    gw_conn *c = qg_calloc(1, sizeof(*c));
+    c->srv = s;
+    c->ec = ec;
+    c->bev = evhtp_connection_get_bev(ec);
+    c->hold = evbuffer_new();
+    c->timer = evtimer_new(s->base, timer_cb, c);
+    c->step_ev = event_new(s->base, -1, 0, step_cb, c);
+    if (ec->saddr)
+        peer_text(ec->saddr, c->peer, sizeof(c->peer));
+    else
+        snprintf(c->peer, sizeof(c->peer), "?");
+
+    bufferevent_data_cb wcb;
+    bufferevent_event_cb ecb;
+    bufferevent_getcb(c->bev, &c->ev_read, &wcb, &ecb, &c->ev_arg);
+    bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+    bufferevent_setwatermark(c->bev, EV_WRITE, GW_OUTPUT_LOW, 0);
+    if (s->opts.send_timeout_ms) {
+        struct timeval tv = {(time_t)(s->opts.send_timeout_ms / 1000),
+                             (suseconds_t)(s->opts.send_timeout_ms % 1000) * 1000};
+        bufferevent_set_timeouts(c->bev, NULL, &tv);
+    }
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    evhtp_connection_set_hook(ec, evhtp_hook_on_connection_fini, (evhtp_hook)conn_fini_hook, c);
+
+    int one = 1;
+    setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+
+    if (s->opts.max_connections > 0 && s->nconns > (size_t)s->opts.max_connections) {
+        char lim[24];
+        snprintf(lim, sizeof(lim), "%d", s->opts.max_connections);
+        qg_error err;
+        qg_error_set(&err, QG_E_TOO_MANY_CONNECTIONS, lim);
+        early_error(c, &err);
+        return EVHTP_RES_OK;
+    }
+    c->phase = P_IDLE;
+    timer_arm(c, s->opts.idle_timeout_ms);
+    return EVHTP_RES_OK;
+}
+
+/* --- listener ---------------------------------------------------------- */
+
+static void
+relisten_cb(evutil_socket_t fd, short what, void *arg)
+{
+    gw_server *s = arg;
+    if (s->accepting && s->htp->server)
+        evconnlistener_enable(s->htp->server);
+}
+
+static void
+listener_error(struct evconnlistener *l, void *arg)
+{
+    gw_server *s = ((evhtp_t *)arg)->arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    /* Out of descriptors: stop accepting for a moment instead of spinning
+     * on a listener that stays readable. */
+    qg_warn("accept: %s; pausing accepts for 100ms", strerror(e));
+    evconnlistener_disable(l);
+    struct timeval tv = {0, 100000};
+    event_add(s->relisten_ev, &tv);
+}
+
+static int
+listen_socket(const char *host, int port, qg_error *err)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    char portstr[16];
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    int rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc != 0) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "cannot resolve listen address %s: %s", host,
+                 gai_strerror(rc));
+        qg_error_set(err, QG_E_INTERNAL, msg);
+        return -1;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        freeaddrinfo(res);
+        qg_error_set(err, QG_E_INTERNAL, strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "cannot listen on %s:%d: %s", host, port, strerror(errno));
+        qg_error_set(err, QG_E_INTERNAL, msg);
+        close(fd);
+        freeaddrinfo(res);
+        return -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+gw_server *
+gw_server_new(struct event_base *base, const gw_server_opts *opts, qg_error *err)
+{
+    int fd = listen_socket(opts->host, opts->port, err);
+    if (fd < 0)
+        return NULL;
+    gw_server *s = qg_calloc(1, sizeof(*s));
+    s->base = base;
+    s->opts = *opts;
+    s->accepting = true;
+
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                             : ((struct sockaddr_in *)&ss)->sin_port);
+
+    s->htp = evhtp_new(base, s);
+    /* We answer 100-continue ourselves (we read bodies, evhtp never does). */
+    evhtp_disable_flag(s->htp, EVHTP_FLAG_ENABLE_100_CONT);
+    evhtp_set_gencb(s->htp, gencb, s);
+    evhtp_set_post_accept_cb(s->htp, post_accept, s);
+    if (evhtp_accept_socket(s->htp, fd, 1024) != 0) {
+        qg_error_set(err, QG_E_INTERNAL, "evhtp could not accept on the listening socket");
+        close(fd);
+        evhtp_free(s->htp);
+        free(s);
+        return NULL;
+    }
+    s->relisten_ev = evtimer_new(base, relisten_cb, s);
+    evconnlistener_set_error_cb(s->htp->server, listener_error);
+    return s;
+}
+
+int
+gw_server_port(const gw_server *s)
+{
+    return s->port;
+}
+
+size_t
+gw_server_busy(const gw_server *s)
+{
+    return s->nbusy;
+}
+
+size_t
+gw_server_connections(const gw_server *s)
+{
+    return s->nconns;
+}
+
+void
+gw_server_stop_accepting(gw_server *s)
+{
+    if (!s->accepting)
+        return;
+    s->accepting = false;
+    evhtp_unbind_socket(s->htp);
+    event_del(s->relisten_ev);
+    /* Idle connections go now; busy ones close after their response, and
+     * ones that are receiving a request get it answered first. */
+    for (gw_conn *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->phase == P_IDLE && evbuffer_get_length(c->hold) == 0)
+            conn_close(c);
+    }
+}
+
+void
+gw_server_free(gw_server *s)
+{
+    while (s->conns)
+        conn_free(s->conns);
+    evhtp_unbind_socket(s->htp);
+    evhtp_free(s->htp);
+    event_free(s->relisten_ev);
+    free(s);
+}

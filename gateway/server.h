@@ -1,0 +1,138 @@
+/*
+ * server: connections, requests and the only code that touches libevhtp.
+ *
+ * libevhtp 1.2.18 is old and has bugs we contain here (docs/design.md lists
+ * each with the test that proves the workaround): the server keeps every
+ * byte a client sends in its own buffer, checks the head and de-frames the
+ * body with gateway/intake, answers bad requests itself, and hands evhtp a
+ * rewritten head that has no body and no query string. evhtp then parses
+ * that head, and its pause/resume machinery keeps pipelined requests in
+ * order. Responses never go through evhtp's reply functions: gateway/reply
+ * writes them to the connection's output buffer.
+ *
+ * Threads: everything here runs on the loop thread. Workers never see a
+ * gw_req; they talk to the loop through exec/pool.
+ */
+#ifndef QG_GW_SERVER_H
+#define QG_GW_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "gateway/intake.h"
+
+struct event_base;
+struct evbuffer;
+
+typedef struct gw_server gw_server;
+typedef struct gw_conn gw_conn;
+typedef struct gw_req gw_req;
+
+/* Called when a request is complete (head checked, body read). The handler
+ * answers through gateway/reply, now or later; until it has answered it owns
+ * the right to keep the gw_req pointer. */
+typedef void (*gw_handler_fn)(gw_req *req, void *arg);
+
+typedef struct gw_server_opts {
+    const char *host; /* numeric IPv4/IPv6 address or "localhost" */
+    int port;         /* 0: any free port (see gw_server_port) */
+    gw_intake_limits limits;
+    uint64_t idle_timeout_ms;   /* keep-alive connection with no request */
+    uint64_t header_timeout_ms; /* first byte of a request to end of its head */
+    uint64_t body_timeout_ms;   /* body bytes stop arriving for this long */
+    uint64_t send_timeout_ms;   /* client stops reading a response for this long */
+    int max_connections;        /* beyond: 503 and close */
+    gw_handler_fn handler;
+    void *handler_arg;
+} gw_server_opts;
+
+/* One HTTP request. Created by the server when a head passed intake (or
+ * failed it), handed to the handler once the body is in. Owned by the
+ * server: valid until the handler's response is finished (gw_reply_*), or
+ * until on_gone has been called, whichever comes first. */
+struct gw_req {
+    gw_conn *conn;
+    uint64_t id; /* process-wide request number, for logs */
+    uint64_t start_ns;
+
+    gw_method method;
+    const char *method_name; /* NUL-terminated */
+    const char *path;        /* target up to '?', NUL-terminated, raw */
+    size_t path_len;
+    const char *query; /* after '?', NUL-terminated; NULL when none */
+    size_t query_len;
+    int http_minor;
+    bool keep_alive; /* may be cleared by the server (draining) */
+    qg_buf body;     /* de-chunked body */
+    char peer[64];   /* client address "ip:port" */
+
+    /* Set by the handler that keeps the request past its callback: called
+     * (once, loop thread) when the client went away before the response
+     * finished. The handler must drop every pointer to the request; the
+     * server frees it when on_gone returns. */
+    void (*on_gone)(gw_req *req);
+    /* Set by a streaming handler: called when the output drained below the
+     * low watermark after gw_req_want_drain. */
+    void (*on_drain)(gw_req *req);
+    void *handler_data;
+
+    /* Response state, kept by gateway/reply. */
+    int status;
+    bool headers_sent;
+    bool chunked;   /* chunked transfer coding in use */
+    bool eof_body;  /* HTTP/1.0 stream: body ends when the connection closes */
+    bool finished;
+    uint64_t bytes_out;
+
+    /* For the access log, filled by handlers. */
+    const char *log_mode;
+    char log_ctx[64];
+    char log_rid[40];
+
+    /* private */
+    void *ev_request;
+    char *head_text; /* the head as received, for header lookups */
+    gw_head head;
+};
+
+/* Creates the server on base and starts listening. Returns NULL with err
+ * set (QG_E_INTERNAL, with the reason) when the address cannot be bound. */
+gw_server *gw_server_new(struct event_base *base, const gw_server_opts *opts, qg_error *err);
+/* The port actually bound. */
+int gw_server_port(const gw_server *s);
+/* Stops accepting connections; open ones go on. Requests arriving on them
+ * get Connection: close. Idle connections are closed. */
+void gw_server_stop_accepting(gw_server *s);
+/* Requests that have a handler and have not finished. */
+size_t gw_server_busy(const gw_server *s);
+size_t gw_server_connections(const gw_server *s);
+/* Closes every connection (handlers get on_gone) and frees the server. */
+void gw_server_free(gw_server *s);
+
+/* A request header's value (first field of that name, case-insensitive),
+ * NUL-terminated, or NULL. Valid as long as the request. */
+const char *gw_req_header(gw_req *req, const char *name);
+
+/* --- for gateway/reply only ------------------------------------------ */
+
+/* The connection's output buffer, or NULL when the client is gone. */
+struct evbuffer *gw_req_output(gw_req *req);
+/* Bytes queued in the output buffer, not yet sent. */
+size_t gw_req_output_pending(gw_req *req);
+/* Ask for one on_drain call once pending output falls below the low
+ * watermark (immediately, from the loop, if it already is). */
+void gw_req_want_drain(gw_req *req);
+/* The response is complete in the output buffer: log it, then either read
+ * the next request or close after the output is flushed. The request is
+ * freed; the caller must not touch it again. */
+void gw_req_done(gw_req *req);
+
+/* Output above this pauses producers (backpressure); below the low mark
+ * they resume. */
+#define GW_OUTPUT_HIGH (256 * 1024)
+#define GW_OUTPUT_LOW (64 * 1024)
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * service: /query/service. Reads the parameters (gateway/params), gives the
+ * request its requestID and passes it to its delivery mode.
+ */
+#include <string.h>
+
+#include "core/uuid.h"
+#include "gateway/params.h"
+#include "gateway/reply.h"
+#include "gateway/routes.h"
+#include "modes/mode.h"
+
+static void
+preflight(gw_req *req)
+{
+    const char *want = gw_req_header(req, "Access-Control-Request-Headers");
+    const gw_header h[] = {
+        {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
+        {"Access-Control-Allow-Headers",
+         want ? want : "Content-Type, Accept, Authorization, Idempotency-Key"},
+        {"Access-Control-Max-Age", "86400"},
+    };
+    gw_reply(req, 200, NULL, NULL, 0, h, 3);
+}
+
+void
+gw_service(gw_req *req, qg_app *app)
+{
+    if (req->method == GW_M_OPTIONS) {
+        preflight(req);
+        return;
+    }
+    qg_error err;
+    if (app->draining) {
+        qg_error_set(&err, QG_E_DRAINING);
+        gw_reply_error(req, &err, NULL);
+        return;
+    }
+    const qg_config *cfg = app->cfg;
+    gw_params_in in = {
+        .is_get = req->method == GW_M_GET,
+        .content_type = gw_req_header(req, "Content-Type"),
+        .accept = gw_req_header(req, "Accept"),
+        .query = req->query,
+        .query_len = req->query_len,
+        .body = req->body.data,
+        .body_len = req->body.len,
+        .max_statement = (size_t)cfg->max_statement,
+        .max_params = (size_t)cfg->max_params,
+    };
+    qg_query q;
+    qg_query_init(&q);
+    if (gw_params_parse(&in, &q, &err) != 0) {
+        qg_query_free(&q);
+        gw_reply_error(req, &err, NULL);
+        return;
+    }
+    char rid[QG_UUID_LEN + 1];
+    qg_uuid_v4(rid);
+    req->log_mode = qg_mode_name(q.mode);
+    memcpy(req->log_rid, rid, sizeof(rid));
+    if (q.client_context_id) {
+        /* the client chose it: keep the log line one line, one field */
+        size_t i = 0;
+        for (const char *p = q.client_context_id; *p && i + 1 < sizeof(req->log_ctx); p++)
+            req->log_ctx[i++] = ((unsigned char)*p <= ' ' || *p == 0x7f) ? '_' : *p;
+        req->log_ctx[i] = '\0';
+    }
+    mode_start(app, req, &q, rid);
+}

@@ -1,0 +1,350 @@
+/*
+ * immediate: run the statement now and stream the envelope back.
+ *
+ * DESIGN. The worker renders the whole response document (envelope head,
+ * each result set, errors, status, metrics) into 64 KiB chunks and queues
+ * them on the task; the loop takes them and writes them to the client. Two
+ * bounds keep memory flat whatever the result size: the worker waits while
+ * more than QUEUE_MAX bytes are queued, and the loop takes no chunk while
+ * the connection's output holds more than GW_OUTPUT_HIGH. A slow client
+ * therefore slows the worker, and a 10M-row result costs the same memory
+ * as a 10-row one.
+ *
+ * The HTTP status must go out before the body, but a statement's failure
+ * is only known when it runs. So the worker decides with its first chunk:
+ * if the request finished within it, the response is sent whole with the
+ * status its outcome calls for (400 syntax, 500 runtime, ...); if not, it
+ * is 200 and streamed, and a later failure shows in the envelope's errors
+ * and status, as in AsterixDB.
+ *
+ * Ownership: the task has one reference for the loop side (dropped when the
+ * response is finished or the client is gone) and the pool's for the worker.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/envelope.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "exec/pool.h"
+#include "exec/run.h"
+#include "gateway/reply.h"
+#include "modes/mode.h"
+#include "modes/registry.h"
+
+#define CHUNK_SIZE (64 * 1024)
+#define QUEUE_MAX (256 * 1024)
+
+typedef struct chunk {
+    struct chunk *next;
+    char *data;
+    size_t len;
+} chunk;
+
+typedef struct imm {
+    exec_task t; /* first: the pool hands us &t */
+    qg_app *app;
+    gw_req *req; /* loop only; NULL once detached */
+    qg_query q;  /* the worker reads it; freed with the task */
+    char rid[QG_UUID_LEN + 1];
+    uint64_t recv_ns;
+    mode_entry entry;
+    bool streaming; /* loop only: head sent, chunks follow */
+
+    /* under t.mu */
+    chunk *head, *tail;
+    size_t queued;
+    bool pushed; /* a chunk was queued before the last one */
+    bool done;
+    int status;
+
+    /* worker only */
+    rows_writer w;
+    rows_sink sink;
+} imm;
+
+/* --- worker side --------------------------------------------------------- */
+
+/* Queues the writer's chunk for the loop; last marks the end of the
+ * response. Waits while too much is queued. */
+static int
+push(imm *m, bool last, int status, qg_error *err)
+{
+    chunk *c = qg_malloc(sizeof(*c));
+    c->next = NULL;
+    c->data = qg_buf_detach(&m->w.out, &c->len);
+    if (!last)
+        qg_buf_reserve(&m->w.out, CHUNK_SIZE + 4096);
+
+    pthread_mutex_lock(&m->t.mu);
+    if (m->tail)
+        m->tail->next = c;
+    else
+        m->head = c;
+    m->tail = c;
+    m->queued += c->len;
+    if (last) {
+        m->done = true;
+        m->status = m->pushed ? 200 : status;
+    }
+    m->pushed = true;
+    pthread_mutex_unlock(&m->t.mu);
+    exec_task_notify(&m->t);
+    if (last)
+        return 0;
+
+    int rc = 0;
+    pthread_mutex_lock(&m->t.mu);
+    while (m->queued > QUEUE_MAX) {
+        qg_code why = exec_task_wait(&m->t);
+        if (why) {
+            rc = qg_error_set(err, why, "-");
+            break;
+        }
+    }
+    pthread_mutex_unlock(&m->t.mu);
+    return rc;
+}
+
+static int
+sink_flush(rows_sink *s, rows_writer *w, qg_error *err)
+{
+    imm *m = (imm *)((char *)s - offsetof(imm, sink));
+    return push(m, false, 200, err);
+}
+
+static int
+sink_set_begin(rows_sink *s, rows_writer *w, qg_error *err)
+{
+    imm *m = (imm *)((char *)s - offsetof(imm, sink));
+    char name[32];
+    rows_set_name(w->set_index, name);
+    if (m->q.signature)
+        qg_buf_addlit(&w->out, ",\"signature\":{\"*\":\"*\"}");
+    qg_buf_printf(&w->out, ",\"%s\":[", name);
+    if (w->pretty)
+        qg_buf_addc(&w->out, '\n');
+    return 0;
+}
+
+static int
+sink_set_end(rows_sink *s, rows_writer *w, qg_error *err)
+{
+    if (w->pretty)
+        qg_buf_addc(&w->out, '\n');
+    qg_buf_addc(&w->out, ']');
+    return 0;
+}
+
+static void
+write_head(imm *m, qg_buf *b)
+{
+    qg_buf_addlit(b, "{\"requestID\":\"");
+    qg_buf_adds(b, m->rid);
+    qg_buf_addc(b, '"');
+    if (m->q.client_context_id) {
+        qg_buf_addlit(b, ",\"clientContextID\":");
+        qg_json_string(b, m->q.client_context_id, strlen(m->q.client_context_id));
+    }
+    if (m->q.format == QG_FORMAT_CSV) {
+        if (m->q.csv_header)
+            qg_buf_addlit(b, ",\"type\":\"text/csv; header=present\"");
+        else
+            qg_buf_addlit(b, ",\"type\":\"text/csv; header=absent\"");
+    }
+}
+
+static void
+imm_run(exec_task *t, exec_worker *wk)
+{
+    imm *m = (imm *)t;
+    m->sink.flush = sink_flush;
+    m->sink.set_begin = sink_set_begin;
+    m->sink.set_end = sink_set_end;
+    rows_init(&m->w, &m->sink, &m->q, CHUNK_SIZE, true);
+    m->w.max_bytes = m->app->cfg->max_result_bytes;
+    write_head(m, &m->w.out);
+
+    exec_ctx ctx = {.task = t, .readonly = m->q.readonly};
+    qg_error err;
+    qg_error_clear(&err);
+    int rc = exec_run(wk, &m->q, &ctx, &m->w, &err);
+    if (rc != 0 && err.code == QG_E_CANCELLED)
+        qg_error_set(&err, QG_E_CANCELLED, m->rid);
+    if (m->w.in_set) {
+        /* a failure inside a result set: close its array */
+        m->w.total_bytes += m->w.set_bytes;
+        sink_set_end(&m->sink, &m->w, NULL);
+        m->w.in_set = false;
+    }
+
+    uint64_t now = qg_now_ns();
+    qg_metrics mt = {
+        .elapsed_ns = now - m->recv_ns,
+        .execution_ns = now - t->start_ns,
+        .compile_ns = ctx.compile_ns,
+        .queue_wait_ns = t->start_ns - t->submit_ns,
+        .result_count = m->w.total_rows,
+        .result_size = m->w.total_bytes,
+        .processed_objects = ctx.processed,
+        .error_count = rc != 0,
+    };
+    qg_buf *b = &m->w.out;
+    if (rc != 0) {
+        qg_buf_addc(b, ',');
+        qg_env_errors(b, &err);
+        qg_buf_printf(b, ",\"status\":\"%s\",", qg_err_status(err.code));
+    } else {
+        qg_buf_addlit(b, ",\"plans\":{},\"status\":\"success\",");
+    }
+    qg_env_metrics(b, &mt);
+    qg_buf_addlit(b, "}\n");
+    push(m, true, rc != 0 ? qg_err_http(err.code) : 200, NULL);
+    rows_free(&m->w);
+}
+
+/* --- loop side ------------------------------------------------------------ */
+
+static void
+chunk_free(const void *data, size_t len, void *arg)
+{
+    free((void *)data);
+    free(arg);
+}
+
+static void
+free_chunks(chunk *c)
+{
+    while (c) {
+        chunk *next = c->next;
+        free(c->data);
+        free(c);
+        c = next;
+    }
+}
+
+/* The loop is done with the request: stop tracking it, drop our reference. */
+static void
+detach(imm *m)
+{
+    if (m->req)
+        m->req->on_gone = NULL;
+    m->req = NULL;
+    mode_registry_remove(m->app->running, &m->entry);
+    exec_task_unref(&m->t);
+}
+
+static void
+on_gone(gw_req *req)
+{
+    imm *m = req->handler_data;
+    m->req = NULL;
+    exec_task_cancel(&m->t, QG_E_CANCELLED);
+    detach(m);
+}
+
+static void imm_notify(exec_task *t);
+
+static void
+on_drain(gw_req *req)
+{
+    imm *m = req->handler_data;
+    imm_notify(&m->t);
+}
+
+static void
+imm_notify(exec_task *t)
+{
+    imm *m = (imm *)t;
+    gw_req *req = m->req;
+    if (req && m->streaming && gw_req_output_pending(req) >= GW_OUTPUT_HIGH) {
+        gw_req_want_drain(req);
+        return;
+    }
+    pthread_mutex_lock(&t->mu);
+    chunk *list = m->head;
+    m->head = m->tail = NULL;
+    m->queued = 0;
+    bool done = m->done;
+    int status = m->status;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+
+    if (!req) {
+        free_chunks(list);
+        return;
+    }
+    if (!m->streaming && done) {
+        /* The whole response is here: send it with its real status. */
+        qg_buf body = QG_BUF_INIT;
+        for (chunk *c = list; c; c = c->next)
+            qg_buf_add(&body, c->data, c->len);
+        free_chunks(list);
+        req->status = status;
+        gw_req *r = req;
+        detach(m);
+        gw_reply(r, status, GW_JSON, body.data, body.len, NULL, 0);
+        qg_buf_free(&body);
+        return;
+    }
+    if (!m->streaming && list) {
+        const gw_header h = {"X-Accel-Buffering", "no"};
+        gw_reply_start(req, 200, GW_JSON, &h, 1);
+        m->streaming = true;
+    }
+    while (list) {
+        chunk *next = list->next;
+        gw_reply_chunk_ref(req, list->data, list->len, chunk_free, list);
+        list = next;
+    }
+    if (done) {
+        detach(m);
+        gw_reply_end(req);
+    } else if (gw_req_output_pending(req) >= GW_OUTPUT_HIGH) {
+        gw_req_want_drain(req);
+    }
+}
+
+static void
+imm_destroy(exec_task *t)
+{
+    imm *m = (imm *)t;
+    free_chunks(m->head);
+    qg_query_free(&m->q);
+    free(m);
+}
+
+static const exec_task_ops imm_ops = {
+    .run = imm_run,
+    .notify = imm_notify,
+    .destroy = imm_destroy,
+};
+
+void
+mode_immediate_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
+{
+    imm *m = qg_calloc(1, sizeof(*m));
+    exec_task_init(&m->t, &imm_ops);
+    m->app = app;
+    m->req = req;
+    m->q = *q;
+    qg_query_init(q); /* moved */
+    memcpy(m->rid, request_id, sizeof(m->rid));
+    m->recv_ns = req->start_ns;
+    if (m->q.timeout_ns)
+        m->t.deadline_ns = req->start_ns + m->q.timeout_ns;
+
+    memcpy(m->entry.uuid, m->rid, sizeof(m->entry.uuid));
+    m->entry.client_context_id = m->q.client_context_id;
+    m->entry.statement = m->q.statement;
+    m->entry.start_wall_ns = qg_wall_ns();
+    m->entry.start_ns = req->start_ns;
+    m->entry.task = &m->t;
+    mode_registry_add(app->running, &m->entry);
+
+    req->handler_data = m;
+    req->on_gone = on_gone;
+    req->on_drain = on_drain;
+    exec_pool_submit(app->pool, &m->t);
+}

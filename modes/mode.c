@@ -1,0 +1,21 @@
+/* mode: dispatch by delivery mode (see mode.h). */
+#include "modes/mode.h"
+
+#include "gateway/reply.h"
+
+void
+mode_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
+{
+    switch (q->mode) {
+    case QG_MODE_IMMEDIATE:
+        mode_immediate_start(app, req, q, request_id);
+        return;
+    case QG_MODE_DEFERRED:
+    case QG_MODE_ASYNC:
+        break;
+    }
+    qg_error err;
+    qg_error_set(&err, QG_E_NOT_IMPLEMENTED, "deferred and async modes");
+    gw_reply_error(req, &err, request_id);
+    qg_query_free(q);
+}

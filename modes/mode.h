@@ -1,0 +1,24 @@
+/*
+ * mode: how a validated /query/service request is delivered.
+ *
+ * immediate runs it now and streams the result in the response; deferred
+ * runs it now and answers with a result handle; async stores it and answers
+ * with a status handle at once. Each mode takes over the request and the
+ * query. Loop thread.
+ */
+#ifndef QG_MODES_MODE_H
+#define QG_MODES_MODE_H
+
+#include "core/app.h"
+#include "core/query.h"
+#include "core/uuid.h"
+#include "gateway/server.h"
+
+/* Starts q on req in q->mode. Takes ownership of q's contents (q is left
+ * empty) and answers req now or later. request_id is the envelope's
+ * requestID. */
+void mode_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id);
+
+void mode_immediate_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id);
+
+#endif

@@ -1,0 +1,128 @@
+/* registry: requests in flight (see registry.h). */
+#include "modes/registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/duration.h"
+#include "core/json.h"
+#include "core/mem.h"
+
+struct mode_registry {
+    mode_entry *head;
+    size_t n;
+};
+
+mode_registry *
+mode_registry_new(void)
+{
+    return qg_calloc(1, sizeof(mode_registry));
+}
+
+void
+mode_registry_free(mode_registry *r)
+{
+    free(r);
+}
+
+void
+mode_registry_add(mode_registry *r, mode_entry *e)
+{
+    e->prev = NULL;
+    e->next = r->head;
+    if (r->head)
+        r->head->prev = e;
+    r->head = e;
+    r->n++;
+}
+
+void
+mode_registry_remove(mode_registry *r, mode_entry *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else if (r->head == e)
+        r->head = e->next;
+    else
+        return; /* not linked */
+    if (e->next)
+        e->next->prev = e->prev;
+    e->prev = e->next = NULL;
+    r->n--;
+}
+
+size_t
+mode_registry_count(mode_registry *r)
+{
+    return r->n;
+}
+
+size_t
+mode_registry_cancel(mode_registry *r, const char *ctx, const char *uuid)
+{
+    size_t n = 0;
+    for (mode_entry *e = r->head; e; e = e->next) {
+        bool match = false;
+        if (ctx && e->client_context_id && strcmp(ctx, e->client_context_id) == 0)
+            match = true;
+        if (uuid && strcasecmp(uuid, e->uuid) == 0)
+            match = true;
+        if (match && e->task) {
+            exec_task_cancel(e->task, QG_E_CANCELLED);
+            n++;
+        }
+    }
+    return n;
+}
+
+void
+mode_registry_cancel_all(mode_registry *r)
+{
+    for (mode_entry *e = r->head; e; e = e->next)
+        if (e->task)
+            exec_task_cancel(e->task, QG_E_CANCELLED);
+}
+
+static void
+iso_time(uint64_t wall_ns, char out[40])
+{
+    time_t s = (time_t)(wall_ns / 1000000000u);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 40 - n, ".%03uZ", (unsigned)(wall_ns / 1000000u % 1000u));
+}
+
+void
+mode_registry_list(mode_registry *r, qg_buf *out)
+{
+    uint64_t now = qg_now_ns();
+    qg_buf_addc(out, '[');
+    for (mode_entry *e = r->head; e; e = e->next) {
+        char when[40], dur[QG_DURATION_MAX_TEXT];
+        iso_time(e->start_wall_ns, when);
+        qg_duration_format(now - e->start_ns, dur);
+        if (e != r->head)
+            qg_buf_addc(out, ',');
+        qg_buf_printf(out, "{\"uuid\":\"%s\",\"requestTime\":\"%s\",\"elapsedTime\":\"%s\",", e->uuid,
+                      when, dur);
+        bool running = e->task && atomic_load(&e->task->worker) != NULL;
+        qg_buf_printf(out, "\"state\":\"%s\",\"statement\":", running ? "running" : "queued");
+        qg_json_string(out, e->statement, strlen(e->statement));
+        qg_buf_addlit(out, ",\"clientContextID\":");
+        if (e->client_context_id)
+            qg_json_string(out, e->client_context_id, strlen(e->client_context_id));
+        else
+            qg_buf_addlit(out, "null");
+        qg_buf_addlit(out, ",\"jobId\":");
+        if (e->job_id)
+            qg_json_uint64(out, e->job_id);
+        else
+            qg_buf_addlit(out, "null");
+        qg_buf_addc(out, '}');
+    }
+    qg_buf_addlit(out, "]\n");
+}

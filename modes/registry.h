@@ -1,0 +1,43 @@
+/*
+ * registry: the requests in flight, as /admin/requests/running shows them
+ * and cancels them. Entries live inside the mode's own request objects and
+ * are linked in while the request runs. Loop thread only.
+ */
+#ifndef QG_MODES_REGISTRY_H
+#define QG_MODES_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/uuid.h"
+#include "exec/pool.h"
+
+typedef struct mode_entry {
+    struct mode_entry *prev, *next;
+    char uuid[QG_UUID_LEN + 1];
+    const char *client_context_id; /* may be NULL; owned by the request */
+    const char *statement;         /* owned by the request */
+    uint64_t start_wall_ns;
+    uint64_t start_ns;
+    uint64_t job_id; /* 0: not a stored job */
+    exec_task *task; /* what cancel stops */
+} mode_entry;
+
+typedef struct mode_registry mode_registry;
+
+mode_registry *mode_registry_new(void);
+void mode_registry_free(mode_registry *r);
+void mode_registry_add(mode_registry *r, mode_entry *e);
+void mode_registry_remove(mode_registry *r, mode_entry *e);
+/* Cancels every entry whose client context id (when ctx is not NULL) or
+ * uuid (when uuid is not NULL) matches; returns how many. */
+size_t mode_registry_cancel(mode_registry *r, const char *ctx, const char *uuid);
+/* Cancels every entry (shutdown). */
+void mode_registry_cancel_all(mode_registry *r);
+/* The JSON array of entries: uuid, requestTime, elapsedTime, state,
+ * statement, clientContextID, jobId. */
+void mode_registry_list(mode_registry *r, qg_buf *out);
+size_t mode_registry_count(mode_registry *r);
+
+#endif
