@@ -50,12 +50,21 @@ qg_err_name(qg_code code)
     return row(code)->name;
 }
 
-/* Cuts s at len bytes without splitting a UTF-8 sequence. */
+/* Cuts s at len bytes without splitting a UTF-8 sequence. The byte at
+ * s[len] is already gone (vsnprintf put its NUL there), so the last
+ * sequence is judged by its lead byte: dropped if it lacks bytes. */
 static void
 cut_utf8(char *s, size_t len)
 {
-    while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
-        len--;
+    size_t i = len;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i > 0) {
+        unsigned char lead = (unsigned char)s[i - 1];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+        if (len - (i - 1) < need)
+            len = i - 1;
+    }
     s[len] = '\0';
 }
 

@@ -1,0 +1,973 @@
+/*
+ * params: request bytes -> validated qg_query (see params.h).
+ *
+ * Two phases. Collection reads the one source of parameters the request's
+ * method and Content-Type select (query string, form + query string, or a
+ * JSON object) into one slot per known name, applying the precedence rule of
+ * that source (first wins in forms, last wins in JSON), and gathers every
+ * `$name` occurrence. Validation then walks the known names in the order of
+ * the API's parameter table, so that a request with several bad values
+ * always reports the same one.
+ *
+ * Everything transient (the JSON tree, decoded form values) lives in a
+ * scratch arena freed before returning; what the query keeps is copied into
+ * q->arena, because the caller's buffers die after the call.
+ *
+ * Memory stays proportional to what is kept: a form's unknown names and
+ * shadowed duplicates are decoded into one reused buffer and dropped, and
+ * `$name` occurrences are capped like the values of a JSON body.
+ */
+#include "gateway/params.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/duration.h"
+#include "core/jsonparse.h"
+
+/* The JSON reader's limits for bodies and for args/$name values in forms:
+ * deep enough for any real parameter, shallow enough for the stack. */
+#define JSON_MAX_DEPTH 64
+#define JSON_BASE_VALUES 100000
+
+/* Known parameters, in the order of the API's parameter table; validation
+ * follows this order (`$name` is checked right after args). */
+enum pid {
+    P_STATEMENT,
+    P_MODE,
+    P_CLIENT_CONTEXT_ID,
+    P_READONLY,
+    P_PRETTY,
+    P_ARGS,
+    P_TIMEOUT,
+    P_MAX_RESULT_READS,
+    P_RESULT_TTL,
+    P_SIGNATURE,
+    P_MULTI_STATEMENT,
+    P_FORMAT,
+    P_PLAN_FORMAT,
+    P_LOGICAL_PLAN,
+    P_OPTIMIZED_LOGICAL_PLAN,
+    P_EXPRESSION_TREE,
+    P_REWRITTEN_EXPRESSION_TREE,
+    P_JOB,
+    P_MAX_WARNINGS,
+    P_PROFILE,
+    P__COUNT
+};
+
+static const char *const pnames[P__COUNT] = {
+    [P_STATEMENT] = "statement",
+    [P_MODE] = "mode",
+    [P_CLIENT_CONTEXT_ID] = "client_context_id",
+    [P_READONLY] = "readonly",
+    [P_PRETTY] = "pretty",
+    [P_ARGS] = "args",
+    [P_TIMEOUT] = "timeout",
+    [P_MAX_RESULT_READS] = "max-result-reads",
+    [P_RESULT_TTL] = "result-ttl",
+    [P_SIGNATURE] = "signature",
+    [P_MULTI_STATEMENT] = "multi-statement",
+    [P_FORMAT] = "format",
+    [P_PLAN_FORMAT] = "plan-format",
+    [P_LOGICAL_PLAN] = "logical-plan",
+    [P_OPTIMIZED_LOGICAL_PLAN] = "optimized-logical-plan",
+    [P_EXPRESSION_TREE] = "expression-tree",
+    [P_REWRITTEN_EXPRESSION_TREE] = "rewritten-expression-tree",
+    [P_JOB] = "job",
+    [P_MAX_WARNINGS] = "max-warnings",
+    [P_PROFILE] = "profile",
+};
+
+/* One occurrence of a parameter: from a form (text, decoded) or from a
+ * JSON body (jv, the member's value). */
+typedef struct pentry {
+    const char *name;
+    size_t name_len;
+    const char *text;
+    size_t text_len;
+    const qg_jval *jv;
+    size_t pos;   /* occurrence number, for precedence */
+    size_t first; /* $name: position of the name's first occurrence */
+} pentry;
+
+typedef struct pctx {
+    const gw_params_in *in;
+    qg_query *q;
+    qg_error *err;
+    qg_arena tmp;
+    qg_buf sname, sval; /* decoding of form parts that may not be kept */
+    bool last_wins;     /* JSON body */
+    qg_json_limits lim;
+    size_t max_dollars; /* cap on $name occurrences in a form */
+    bool have[P__COUNT];
+    pentry slot[P__COUNT];
+    qg_buf dollars; /* pentry[], every $name occurrence */
+    size_t npos;
+} pctx;
+
+/* ---- small text helpers ---- */
+
+static char
+lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* s[0..n) equals the lower-case literal lit, ignoring ASCII case. */
+static bool
+ieq(const char *s, size_t n, const char *lit)
+{
+    size_t m = strlen(lit);
+    if (n != m)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lower(s[i]) != lit[i])
+            return false;
+    return true;
+}
+
+static bool
+is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static void
+trim_ows(const char **s, size_t *n)
+{
+    while (*n > 0 && is_ows(**s))
+        (*s)++, (*n)--;
+    while (*n > 0 && is_ows((*s)[*n - 1]))
+        (*n)--;
+}
+
+/* Length of the well-formed UTF-8 sequence at s[0..n), or 0 if there is
+ * none (overlong forms, surrogates and code points above U+10FFFF are not
+ * well-formed). */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (n < need || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < need; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return need;
+}
+
+/* Valid UTF-8 without NULs: what every text the query keeps must be, since
+ * the backends take NUL-terminated UTF-8. */
+static bool
+text_ok(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        if (u[i] == 0)
+            return false;
+        size_t k = utf8_seq(u + i, n - i);
+        if (k == 0)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+static bool
+all_space(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v')
+            return false;
+    }
+    return true;
+}
+
+/* ---- errors ---- */
+
+/* A copy of s[0..n) fit for an error message, which must itself be valid
+ * UTF-8 and cannot hold a NUL: each NUL and each byte that does not start a
+ * well-formed sequence becomes '?'. Stops near QG_ERRMSG_MAX bytes, where
+ * the message is cut anyway, so a huge value costs nothing. */
+static const char *
+shown(pctx *c, const char *s, size_t n)
+{
+    size_t cap = n < QG_ERRMSG_MAX ? n : QG_ERRMSG_MAX;
+    char *o = qg_arena_alloc(&c->tmp, cap + 4);
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, len = 0;
+    while (i < n && len < cap) {
+        size_t k = u[i] ? utf8_seq(u + i, n - i) : 0;
+        if (k == 0) {
+            o[len++] = '?';
+            i++;
+        } else {
+            memcpy(o + len, u + i, k);
+            len += k;
+            i += k;
+        }
+    }
+    o[len] = '\0';
+    return o;
+}
+
+static int
+param_error(pctx *c, const char *name, size_t name_len, const char *val, size_t val_len)
+{
+    return qg_error_set(c->err, QG_E_PARAM, shown(c, name, name_len), shown(c, val, val_len));
+}
+
+static int
+pid_error(pctx *c, int pid, const char *val, size_t val_len)
+{
+    return param_error(c, pnames[pid], strlen(pnames[pid]), val, val_len);
+}
+
+/* ---- form decoding ---- */
+
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes s[0..n) into o (room for n bytes, the output is never longer). */
+static int
+form_decode_into(const char *s, size_t n, char *o, size_t *olen)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == '+') {
+            o[len++] = ' ';
+        } else if (ch == '%') {
+            if (n - i < 3)
+                return -1;
+            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+            if (h < 0 || l < 0)
+                return -1;
+            o[len++] = (char)(h * 16 + l);
+            i += 2;
+        } else {
+            o[len++] = ch;
+        }
+    }
+    *olen = len;
+    return 0;
+}
+
+int
+gw_form_decode(qg_arena *a, const char *s, size_t n, char **out, size_t *out_len)
+{
+    char *o = qg_arena_alloc(a, n + 1);
+    size_t len;
+    if (form_decode_into(s, n, o, &len) < 0)
+        return -1;
+    o[len] = '\0';
+    *out = o;
+    *out_len = len;
+    return 0;
+}
+
+/* Decodes into a reused scratch buffer: for parts that may not be kept, so
+ * that a form full of unknown names costs no memory. */
+static int
+decode_scratch(qg_buf *b, const char *s, size_t n, const char **out, size_t *out_len)
+{
+    qg_buf_reset(b);
+    qg_buf_reserve(b, n);
+    size_t len;
+    if (form_decode_into(s, n, b->data, &len) < 0)
+        return -1;
+    b->data[len] = '\0';
+    *out = b->data;
+    *out_len = len;
+    return 0;
+}
+
+/* ---- collection ---- */
+
+static int
+known_pid(const char *name, size_t n)
+{
+    for (int i = 0; i < P__COUNT; i++)
+        if (strlen(pnames[i]) == n && memcmp(pnames[i], name, n) == 0)
+            return i;
+    return -1;
+}
+
+static bool
+is_dollar(const char *name, size_t n)
+{
+    return n >= 2 && name[0] == '$';
+}
+
+static void
+add_dollar(pctx *c, const pentry *e)
+{
+    qg_buf_add(&c->dollars, e, sizeof(*e));
+}
+
+static size_t
+ndollars(const pctx *c)
+{
+    return c->dollars.len / sizeof(pentry);
+}
+
+/* One "name=value" (or "name") pair of a form or query string. A bad
+ * escape anywhere is reported, also in a name that is then ignored: the
+ * request is malformed either way. */
+static int
+form_pair(pctx *c, const char *s, size_t n)
+{
+    const char *eq = memchr(s, '=', n);
+    size_t raw_name_len = eq ? (size_t)(eq - s) : n;
+    const char *raw_val = eq ? eq + 1 : s + n;
+    size_t raw_val_len = eq ? n - raw_name_len - 1 : 0;
+
+    const char *name, *val;
+    size_t name_len, val_len;
+    if (decode_scratch(&c->sname, s, raw_name_len, &name, &name_len) < 0)
+        return param_error(c, s, raw_name_len, raw_val, raw_val_len);
+    if (decode_scratch(&c->sval, raw_val, raw_val_len, &val, &val_len) < 0)
+        return param_error(c, name, name_len, raw_val, raw_val_len);
+    size_t pos = c->npos++;
+
+    int pid = known_pid(name, name_len);
+    if (pid >= 0 ? c->have[pid] : !is_dollar(name, name_len))
+        return 0; /* shadowed by an earlier occurrence, or unknown */
+
+    if (pid < 0 && ndollars(c) >= c->max_dollars) {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "<more than %zu parameters>", c->max_dollars);
+        return pid_error(c, P_ARGS, msg, strlen(msg));
+    }
+    pentry e;
+    memset(&e, 0, sizeof(e));
+    e.name = qg_arena_memdup0(&c->tmp, name, name_len);
+    e.name_len = name_len;
+    e.text = qg_arena_memdup0(&c->tmp, val, val_len);
+    e.text_len = val_len;
+    e.pos = pos;
+    if (pid >= 0) {
+        c->slot[pid] = e;
+        c->have[pid] = true;
+    } else {
+        add_dollar(c, &e);
+    }
+    return 0;
+}
+
+/* Splits on '&' only (';' is data); empty pairs are skipped. */
+static int
+collect_form(pctx *c, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        const char *amp = memchr(s + i, '&', n - i);
+        size_t j = amp ? (size_t)(amp - s) : n;
+        if (j > i && form_pair(c, s + i, j - i) < 0)
+            return -1;
+        i = j + 1;
+    }
+    return 0;
+}
+
+static int
+collect_json(pctx *c, const char *body, size_t len)
+{
+    qg_jval *doc = qg_arena_alloc(&c->tmp, sizeof(*doc));
+    const char *why;
+    if (qg_json_parse(body, len, &c->tmp, &c->lim, doc, &why) < 0 || doc->type != QG_J_OBJECT)
+        return qg_error_set(c->err, QG_E_BAD_JSON);
+    for (size_t k = 0; k < doc->count; k++) {
+        const qg_jmember *m = &doc->members[k];
+        pentry e;
+        memset(&e, 0, sizeof(e));
+        e.name = m->key;
+        e.name_len = m->key_len;
+        e.jv = &m->val;
+        e.pos = c->npos++;
+        int pid = known_pid(m->key, m->key_len);
+        if (pid >= 0) {
+            c->slot[pid] = e; /* the last occurrence wins */
+            c->have[pid] = true;
+        } else if (is_dollar(m->key, m->key_len)) {
+            add_dollar(c, &e);
+        }
+    }
+    return 0;
+}
+
+typedef enum ctype { CT_OTHER, CT_JSON, CT_FORM } ctype;
+
+/* The media type (before any ';'), compared exactly but case-insensitively,
+ * so "application/jsonx" is neither. */
+static ctype
+classify(const char *ct)
+{
+    if (!ct)
+        return CT_OTHER;
+    const char *semi = strchr(ct, ';');
+    const char *s = ct;
+    size_t n = semi ? (size_t)(semi - ct) : strlen(ct);
+    trim_ows(&s, &n);
+    if (ieq(s, n, "application/json"))
+        return CT_JSON;
+    if (ieq(s, n, "application/x-www-form-urlencoded"))
+        return CT_FORM;
+    return CT_OTHER;
+}
+
+/* ---- scalar values ---- */
+
+/* The value of a scalar parameter as text: 1 present, 0 absent, -1 error.
+ * From JSON, strings give their decoded text, booleans "true"/"false",
+ * numbers their source digits; null is absent; arrays and objects are
+ * invalid (shown as their source). */
+static int
+scalar(pctx *c, int pid, const char **v, size_t *n)
+{
+    if (!c->have[pid])
+        return 0;
+    const pentry *e = &c->slot[pid];
+    if (!e->jv) {
+        *v = e->text;
+        *n = e->text_len;
+        return 1;
+    }
+    switch (e->jv->type) {
+    case QG_J_NULL:
+        return 0;
+    case QG_J_TRUE:
+        *v = "true";
+        *n = 4;
+        return 1;
+    case QG_J_FALSE:
+        *v = "false";
+        *n = 5;
+        return 1;
+    case QG_J_NUMBER:
+        *v = e->jv->raw;
+        *n = e->jv->raw_len;
+        return 1;
+    case QG_J_STRING:
+        *v = e->jv->str;
+        *n = e->jv->str_len;
+        return 1;
+    case QG_J_ARRAY:
+    case QG_J_OBJECT:
+        break;
+    }
+    return pid_error(c, pid, e->jv->raw, e->jv->raw_len);
+}
+
+/* A scalar that must also be valid UTF-8 without NULs. */
+static int
+scalar_text(pctx *c, int pid, const char **v, size_t *n)
+{
+    int r = scalar(c, pid, v, n);
+    if (r > 0 && !text_ok(*v, *n))
+        return pid_error(c, pid, *v, *n);
+    return r;
+}
+
+/* Index of the value in choices (lower-case, NULL-terminated), compared
+ * lower-cased: 1 found, 0 absent, -1 error. */
+static int
+get_enum(pctx *c, int pid, const char *const *choices, int *idx)
+{
+    const char *v;
+    size_t n;
+    int r = scalar_text(c, pid, &v, &n);
+    if (r <= 0)
+        return r;
+    for (int i = 0; choices[i]; i++) {
+        if (ieq(v, n, choices[i])) {
+            *idx = i;
+            return 1;
+        }
+    }
+    return pid_error(c, pid, v, n);
+}
+
+static int
+get_bool(pctx *c, int pid, bool *out)
+{
+    static const char *const tf[] = {"false", "true", NULL};
+    int i;
+    int r = get_enum(c, pid, tf, &i);
+    if (r > 0)
+        *out = i == 1;
+    return r;
+}
+
+/* Plain decimal digits (no sign, no fraction, no exponent) up to max. */
+static bool
+parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+    if (n == 0)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (max - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+static int
+get_duration(pctx *c, int pid, uint64_t *ns)
+{
+    const char *v;
+    size_t n;
+    int r = scalar_text(c, pid, &v, &n);
+    if (r <= 0)
+        return r;
+    if (qg_duration_parse(v, n, ns) < 0)
+        return pid_error(c, pid, v, n);
+    return 1;
+}
+
+/* ---- args and $name ---- */
+
+/* The JSON value of args or a $name: the member's value in a JSON body, the
+ * text parsed as JSON in a form. NULL (with the error set) if invalid. */
+static const qg_jval *
+json_of(pctx *c, const pentry *e)
+{
+    if (e->jv)
+        return e->jv;
+    qg_jval *v = qg_arena_alloc(&c->tmp, sizeof(*v));
+    const char *why;
+    if (qg_json_parse(e->text, e->text_len, &c->tmp, &c->lim, v, &why) < 0) {
+        param_error(c, e->name, e->name_len, e->text, e->text_len);
+        return NULL;
+    }
+    return v;
+}
+
+static bool
+int_literal(const char *s, size_t n, int64_t *out)
+{
+    bool neg = n > 0 && s[0] == '-';
+    size_t i = neg ? 1 : 0;
+    uint64_t max = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    uint64_t v;
+    if (!parse_uint(s + i, n - i, max, &v))
+        return false;
+    /* Two's complement: -(2^63) is reached through the unsigned value. */
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return true;
+}
+
+/* Copies a JSON value into a qg_value in the query's arena. */
+static void
+to_value(qg_arena *qa, const qg_jval *j, qg_value *out)
+{
+    memset(out, 0, sizeof(*out));
+    const char *src = j->raw;
+    size_t len = j->raw_len;
+    switch (j->type) {
+    case QG_J_NULL:
+        out->type = QG_VAL_NULL;
+        break;
+    case QG_J_TRUE:
+    case QG_J_FALSE:
+        out->type = QG_VAL_BOOL;
+        out->i = j->type == QG_J_TRUE;
+        break;
+    case QG_J_NUMBER:
+        /* Integers keep all 64 bits; only the rest goes through a double. */
+        out->type = int_literal(src, len, &out->i) ? QG_VAL_INT : QG_VAL_REAL;
+        break;
+    case QG_J_STRING:
+        out->type = QG_VAL_TEXT;
+        src = j->str;
+        len = j->str_len;
+        break;
+    case QG_J_ARRAY:
+    case QG_J_OBJECT:
+        out->type = QG_VAL_JSON;
+        break;
+    }
+    out->text = qg_arena_memdup0(qa, src, len);
+    out->len = len;
+    if (out->type == QG_VAL_REAL)
+        out->d = strtod(out->text, NULL);
+}
+
+static int
+cmp_name_pos(const void *pa, const void *pb)
+{
+    const pentry *a = pa, *b = pb;
+    size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+    int r = memcmp(a->name, b->name, n);
+    if (r)
+        return r;
+    if (a->name_len != b->name_len)
+        return a->name_len < b->name_len ? -1 : 1;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+static int
+cmp_first(const void *pa, const void *pb)
+{
+    const pentry *a = pa, *b = pb;
+    return a->first < b->first ? -1 : a->first > b->first;
+}
+
+/* Reduces the $name occurrences to one per name, by the source's
+ * precedence, in the order the names first appear. Sorting keeps this
+ * O(n log n) whatever names a client sends. Returns the count. */
+static size_t
+dedup_dollars(pctx *c)
+{
+    pentry *d = (pentry *)c->dollars.data;
+    size_t n = ndollars(c);
+    if (n == 0)
+        return 0;
+    qsort(d, n, sizeof(*d), cmp_name_pos);
+    size_t out = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && d[j].name_len == d[i].name_len &&
+               memcmp(d[j].name, d[i].name, d[i].name_len) == 0)
+            j++;
+        pentry w = c->last_wins ? d[j - 1] : d[i];
+        w.first = d[i].pos;
+        d[out++] = w;
+        i = j;
+    }
+    qsort(d, out, sizeof(*d), cmp_first);
+    return out;
+}
+
+static int
+check_args_and_named(pctx *c)
+{
+    qg_query *q = c->q;
+    const qg_jval *args = NULL;
+    if (c->have[P_ARGS]) {
+        const pentry *e = &c->slot[P_ARGS];
+        args = json_of(c, e);
+        if (!args)
+            return -1;
+        if (args->type != QG_J_ARRAY)
+            return e->jv ? pid_error(c, P_ARGS, e->jv->raw, e->jv->raw_len)
+                         : pid_error(c, P_ARGS, e->text, e->text_len);
+    }
+
+    size_t nnamed = dedup_dollars(c);
+    pentry *d = (pentry *)c->dollars.data;
+    const qg_jval **vals = NULL;
+    if (nnamed)
+        vals = qg_arena_alloc(&c->tmp, nnamed * sizeof(*vals));
+    for (size_t k = 0; k < nnamed; k++) {
+        /* The name is bound by name in the statement: it must be text. */
+        if (!text_ok(d[k].name, d[k].name_len)) {
+            const char *v = d[k].jv ? d[k].jv->raw : d[k].text;
+            size_t vn = d[k].jv ? d[k].jv->raw_len : d[k].text_len;
+            return param_error(c, d[k].name, d[k].name_len, v, vn);
+        }
+        vals[k] = json_of(c, &d[k]);
+        if (!vals[k])
+            return -1;
+    }
+
+    size_t nargs = args ? args->count : 0;
+    size_t total = nargs + nnamed;
+    if (c->in->max_params && total > c->in->max_params) {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "<%zu parameters>", total);
+        return pid_error(c, P_ARGS, msg, strlen(msg));
+    }
+
+    if (nargs) {
+        q->args = qg_arena_alloc(&q->arena, nargs * sizeof(*q->args));
+        for (size_t i = 0; i < nargs; i++)
+            to_value(&q->arena, &args->items[i], &q->args[i]);
+    }
+    q->nargs = nargs;
+    if (nnamed) {
+        q->named = qg_arena_alloc(&q->arena, nnamed * sizeof(*q->named));
+        for (size_t k = 0; k < nnamed; k++) {
+            q->named[k].name = qg_arena_memdup0(&q->arena, d[k].name + 1, d[k].name_len - 1);
+            to_value(&q->arena, vals[k], &q->named[k].val);
+        }
+    }
+    q->nnamed = nnamed;
+    return 0;
+}
+
+/* ---- format and Accept ---- */
+
+/* format: json | csv | application/json | text/csv, or
+ * "text/csv; header=present|absent" with optional spaces around ';'.
+ * *header: 1 present, 0 absent, -1 not said. */
+static bool
+parse_format(const char *v, size_t n, qg_format *fmt, int *header)
+{
+    *header = -1;
+    const char *semi = memchr(v, ';', n);
+    if (!semi) {
+        if (ieq(v, n, "json") || ieq(v, n, "application/json")) {
+            *fmt = QG_FORMAT_JSON;
+            return true;
+        }
+        if (ieq(v, n, "csv") || ieq(v, n, "text/csv")) {
+            *fmt = QG_FORMAT_CSV;
+            return true;
+        }
+        return false;
+    }
+    size_t tn = (size_t)(semi - v);
+    while (tn > 0 && is_ows(v[tn - 1]))
+        tn--;
+    const char *p = semi + 1;
+    size_t pn = n - (size_t)(p - v);
+    while (pn > 0 && is_ows(*p))
+        p++, pn--;
+    if (!ieq(v, tn, "text/csv"))
+        return false;
+    if (ieq(p, pn, "header=present"))
+        *header = 1;
+    else if (ieq(p, pn, "header=absent"))
+        *header = 0;
+    else
+        return false;
+    *fmt = QG_FORMAT_CSV;
+    return true;
+}
+
+/* Looks for the media type text/csv in Accept; returns true if found, and
+ * *header_present when that range has header=present. Accept is advice,
+ * never an error: anything unreadable is just not text/csv. */
+static bool
+accept_csv(const char *accept, bool *header_present)
+{
+    *header_present = false;
+    if (!accept)
+        return false;
+    const char *s = accept;
+    for (;;) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        const char *semi = memchr(s, ';', n);
+        const char *t = s;
+        size_t tn = semi ? (size_t)(semi - s) : n;
+        trim_ows(&t, &tn);
+        if (ieq(t, tn, "text/csv")) {
+            const char *p = semi;
+            const char *end = s + n;
+            while (p && p < end) {
+                const char *q = p + 1;
+                const char *next = memchr(q, ';', (size_t)(end - q));
+                const char *pe = next ? next : end;
+                const char *eq = memchr(q, '=', (size_t)(pe - q));
+                if (eq) {
+                    const char *k = q, *val = eq + 1;
+                    size_t kn = (size_t)(eq - q), vn = (size_t)(pe - val);
+                    trim_ows(&k, &kn);
+                    trim_ows(&val, &vn);
+                    if (vn >= 2 && val[0] == '"' && val[vn - 1] == '"')
+                        val++, vn -= 2;
+                    if (ieq(k, kn, "header") && ieq(val, vn, "present"))
+                        *header_present = true;
+                }
+                p = next;
+            }
+            return true;
+        }
+        if (!comma)
+            return false;
+        s = comma + 1;
+    }
+}
+
+/* ---- validation ---- */
+
+static int
+validate(pctx *c)
+{
+    qg_query *q = c->q;
+    const gw_params_in *in = c->in;
+    const char *v;
+    size_t n;
+    int r, idx;
+
+    /* statement: presence first, then size (reported as a size: the text
+     * may be megabytes), then its bytes. */
+    r = scalar(c, P_STATEMENT, &v, &n);
+    if (r < 0)
+        return -1;
+    if (r == 0 || all_space(v, n))
+        return qg_error_set(c->err, QG_E_NO_STATEMENT);
+    if (in->max_statement && n > in->max_statement) {
+        char msg[48];
+        snprintf(msg, sizeof(msg), "<%zu bytes>", n);
+        return pid_error(c, P_STATEMENT, msg, strlen(msg));
+    }
+    if (!text_ok(v, n))
+        return pid_error(c, P_STATEMENT, v, n);
+    q->statement = qg_arena_memdup0(&q->arena, v, n);
+    q->statement_len = n;
+
+    static const char *const modes[] = {"immediate", "deferred", "async", NULL};
+    r = get_enum(c, P_MODE, modes, &idx);
+    if (r < 0)
+        return -1;
+    if (r > 0)
+        q->mode = idx == 0 ? QG_MODE_IMMEDIATE : idx == 1 ? QG_MODE_DEFERRED : QG_MODE_ASYNC;
+
+    r = scalar_text(c, P_CLIENT_CONTEXT_ID, &v, &n);
+    if (r < 0)
+        return -1;
+    if (r > 0 && n > 0)
+        q->client_context_id = qg_arena_memdup0(&q->arena, v, n);
+
+    if (get_bool(c, P_READONLY, &q->readonly) < 0 || get_bool(c, P_PRETTY, &q->pretty) < 0)
+        return -1;
+
+    if (check_args_and_named(c) < 0)
+        return -1;
+
+    if (get_duration(c, P_TIMEOUT, &q->timeout_ns) < 0)
+        return -1;
+
+    r = scalar_text(c, P_MAX_RESULT_READS, &v, &n);
+    if (r < 0)
+        return -1;
+    if (r > 0) {
+        uint64_t reads;
+        if (!parse_uint(v, n, UINT32_MAX, &reads) || reads < 1)
+            return pid_error(c, P_MAX_RESULT_READS, v, n);
+        q->max_result_reads = (uint32_t)reads;
+    }
+
+    if (get_duration(c, P_RESULT_TTL, &q->result_ttl_ns) < 0)
+        return -1;
+
+    if (get_bool(c, P_SIGNATURE, &q->signature) < 0 ||
+        get_bool(c, P_MULTI_STATEMENT, &q->multi_statement) < 0)
+        return -1;
+
+    bool accept_header;
+    bool accept_is_csv = accept_csv(in->accept, &accept_header);
+    r = scalar_text(c, P_FORMAT, &v, &n);
+    if (r < 0)
+        return -1;
+    if (r > 0) {
+        int header;
+        if (!parse_format(v, n, &q->format, &header))
+            return pid_error(c, P_FORMAT, v, n);
+        if (q->format == QG_FORMAT_CSV)
+            q->csv_header = header >= 0 ? header == 1 : (accept_is_csv && accept_header);
+    } else if (accept_is_csv) {
+        q->format = QG_FORMAT_CSV;
+        q->csv_header = accept_header;
+    }
+
+    /* Accepted for AsterixDB clients; validated, then without effect. */
+    static const char *const plan_formats[] = {"json", "string", NULL};
+    static const char *const profiles[] = {"true", "false", "counts", "timings", "off", NULL};
+    static const int plan_bools[] = {P_LOGICAL_PLAN, P_OPTIMIZED_LOGICAL_PLAN, P_EXPRESSION_TREE,
+                                     P_REWRITTEN_EXPRESSION_TREE, P_JOB};
+    if (get_enum(c, P_PLAN_FORMAT, plan_formats, &idx) < 0)
+        return -1;
+    for (size_t k = 0; k < sizeof(plan_bools) / sizeof(plan_bools[0]); k++) {
+        bool ignored;
+        if (get_bool(c, plan_bools[k], &ignored) < 0)
+            return -1;
+    }
+    r = scalar_text(c, P_MAX_WARNINGS, &v, &n);
+    if (r < 0)
+        return -1;
+    uint64_t warnings;
+    if (r > 0 && !parse_uint(v, n, INT64_MAX, &warnings))
+        return pid_error(c, P_MAX_WARNINGS, v, n);
+    if (get_enum(c, P_PROFILE, profiles, &idx) < 0)
+        return -1;
+
+    if (in->is_get)
+        q->readonly = true;
+    return 0;
+}
+
+int
+gw_params_parse(const gw_params_in *in, qg_query *q, qg_error *err)
+{
+    pctx c;
+    memset(&c, 0, sizeof(c));
+    c.in = in;
+    c.q = q;
+    c.err = err;
+    c.lim.max_depth = JSON_MAX_DEPTH;
+    c.lim.max_values = JSON_BASE_VALUES;
+    if (in->max_params > SIZE_MAX - c.lim.max_values)
+        c.lim.max_values = SIZE_MAX;
+    else
+        c.lim.max_values += in->max_params;
+    /* A form's $name occurrences get the bound a JSON body's values have. */
+    c.max_dollars = c.lim.max_values;
+    qg_error_clear(err);
+
+    int rc;
+    ctype ct = in->is_get ? CT_OTHER : classify(in->content_type);
+    if (ct == CT_JSON) {
+        c.last_wins = true;
+        rc = collect_json(&c, in->body, in->body_len);
+    } else {
+        rc = 0;
+        if (ct == CT_FORM && in->body)
+            rc = collect_form(&c, in->body, in->body_len);
+        if (rc == 0 && in->query)
+            rc = collect_form(&c, in->query, in->query_len);
+    }
+    if (rc == 0)
+        rc = validate(&c);
+
+    qg_buf_free(&c.sname);
+    qg_buf_free(&c.sval);
+    qg_buf_free(&c.dollars);
+    qg_arena_free(&c.tmp);
+    return rc;
+}
