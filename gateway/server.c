@@ -371,7 +371,12 @@ dispatch(gw_conn *c)
 
     qg_buf head = QG_BUF_INIT;
     build_evhtp_head(r, &head);
-    evbuffer_add(bufferevent_get_input(c->bev), head.data, head.len);
+    /* libevent freezes the end of a bufferevent's input so only its reads
+     * add to it; we are the read now. */
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    evbuffer_unfreeze(in, 0);
+    evbuffer_add(in, head.data, head.len);
+    evbuffer_freeze(in, 0);
     qg_buf_free(&head);
 
     unsigned long long id = (unsigned long long)r->id;
@@ -397,7 +402,8 @@ dispatch(gw_conn *c)
         return;
     }
     if (!r->ev_request) {
-        qg_warn("req %llu: evhtp did not complete a checked head", (unsigned long long)r->id);
+        qg_warn("req %llu: evhtp did not complete a checked head (%s)", (unsigned long long)r->id,
+                htparser_get_strerror(c->ec->parser));
         qg_error err;
         qg_error_set(&err, QG_E_BAD_REQUEST, "unparseable request head");
         r->keep_alive = false;
