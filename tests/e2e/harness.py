@@ -134,7 +134,7 @@ class Qgate:
             c.close()
 
     def query(self, statement=None, method="POST", path="/query/service", headers=None,
-              timeout=60, **params):
+              http_timeout=60, **params):
         """POSTs a form (or GETs a query string) with statement and params."""
         fields = {}
         if statement is not None:
@@ -145,8 +145,8 @@ class Qgate:
         h = {"Content-Type": "application/x-www-form-urlencoded"}
         h.update(headers or {})
         if method == "GET":
-            return self.request("GET", path + "?" + enc, headers=headers, timeout=timeout)
-        return self.request(method, path, body=enc, headers=h, timeout=timeout)
+            return self.request("GET", path + "?" + enc, headers=headers, timeout=http_timeout)
+        return self.request(method, path, body=enc, headers=h, timeout=http_timeout)
 
     def query_json(self, doc, headers=None, timeout=60):
         h = {"Content-Type": "application/json"}

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 import unittest
+import urllib.parse
 
 from harness import QgateTestCase, SLOW, main, parse_responses
 
@@ -362,7 +363,7 @@ class Http(QgateTestCase):
     def test_http10_streamed_result_closes(self):
         stmt = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 20000) "
                 "SELECT x FROM c")
-        body = ("statement=" + stmt.replace(" ", "+")).encode()
+        body = urllib.parse.urlencode({"statement": stmt}).encode()
         req = (b"POST /query/service HTTP/1.0\r\nContent-Type: application/x-www-form-urlencoded"
                b"\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
         out = self.q.raw(req, timeout=30)
@@ -376,7 +377,7 @@ class Streaming(QgateTestCase):
     def test_million_rows(self):
         stmt = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 1000000) "
                 "SELECT x, x * 2 AS y, 'row' || x AS z FROM c")
-        r = self.q.query(stmt, timeout=300)
+        r = self.q.query(stmt, http_timeout=300)
         self.assertEqual(r.status, 200)
         self.assertEqual(r.headers.get("transfer-encoding"), "chunked")
         doc = r.json()
@@ -450,7 +451,7 @@ class Cancellation(QgateTestCase):
             "DELETE", "/admin/requests/running?client_context_id=nobody").status, 404)
 
     def test_client_disconnect_cancels(self):
-        body = ("statement=" + FOREVER.replace(" ", "+") + "&client_context_id=gone").encode()
+        body = urllib.parse.urlencode({"statement": FOREVER, "client_context_id": "gone"}).encode()
         s = socket.create_connection(("127.0.0.1", self.q.port))
         s.sendall(b"POST /query/service HTTP/1.1\r\nHost: x\r\nContent-Type: "
                   b"application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n" % len(body)
