@@ -88,7 +88,7 @@ int gw_intake_head(const char *data, size_t len, const gw_intake_limits *lim, gw
 
 /* Finds a header field in a head checked by gw_intake_head: the value of
  * the first field named name (case-insensitive), with surrounding
- * whitespace trimmed. Returns 1 and sets *val/*val_len, or 0 when absent. */
+ * whitespace trimmed. Returns 1 and sets *val and *val_len, or 0 when absent. */
 int gw_intake_find(const char *data, const gw_head *head, const char *name, const char **val,
                    size_t *val_len);
 
