@@ -342,7 +342,8 @@ build_evhtp_head(const gw_req *r, qg_buf *out)
     qg_buf_printf(out, " HTTP/1.%d\r\n", r->http_minor);
     const char *t = r->head_text;
     const char *end = t + r->head.head_len;
-    const char *p = memchr(t + r->head.skip, '\n', (size_t)(end - t - r->head.skip));
+    /* skip the request line (after any leading empty lines) */
+    const char *p = memchr(t + r->head.method_off, '\n', (size_t)(end - t - r->head.method_off));
     p = p ? p + 1 : end;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
