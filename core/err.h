@@ -49,7 +49,9 @@
     X(CONFLICT, 409, "ASX0917", "fatal", "%s")                                                     \
     X(TOO_MANY_CONNECTIONS, 503, "ASX0918", "fatal", "Too many connections (limit %s)")             \
     X(NOT_FOUND, 404, "ASX0919", "fatal", "Not found")                                             \
-    X(FORBIDDEN, 403, "ASX0920", "fatal", "%s")
+    X(FORBIDDEN, 403, "ASX0920", "fatal", "%s")                                                    \
+    X(OUTCOME_UNKNOWN, 500, "ASX0921", "fatal",                                                    \
+      "The server stopped while this job was running; whether its writes took effect is unknown")
 
 typedef enum qg_code {
 #define QG_ERR_ENUM(name, http, asx, status, fmt) QG_E_##name,

@@ -2,6 +2,7 @@
 #include "exec/run.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/mem.h"
 #include "exec/sqltext.h"
@@ -99,5 +100,57 @@ exec_run(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, qg_e
         if (why)
             return qg_error_set(err, why, "-");
     }
+    return 0;
+}
+
+int
+exec_check(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *out,
+           qg_error *err)
+{
+    const exec_backend *be = wk->be;
+    const char *sql = q->statement;
+    size_t len = q->statement_len, off = 0;
+    bool all_ro = true;
+    memset(out, 0, sizeof(*out));
+    while (off < len) {
+        qg_code why = exec_task_check(ctx->task);
+        if (why)
+            return qg_error_set(err, why, "-");
+        size_t used = 0;
+        be_stmt *st = NULL;
+        if (be->prepare(wk->conn, ctx, sql + off, len - off, &used, &st, err) != 0) {
+            /* only a missing object or a compile error can be the doing
+             * of an earlier statement that writes */
+            if ((err->code != QG_E_UNKNOWN_OBJECT && err->code != QG_E_COMPILE) || all_ro)
+                return -1;
+            return 0;
+        }
+        off += used;
+        if (!st)
+            break;
+        out->statements++;
+        bool ro = be->is_readonly(st);
+        int rc = 0;
+        if (q->readonly && !ro) {
+            char kind[32];
+            be->kind(st, kind);
+            rc = qg_error_set(err, QG_E_READONLY, kind);
+        }
+        if (rc == 0)
+            rc = be->bind(st, q, err);
+        be->finalize(st);
+        if (rc != 0)
+            return -1;
+        all_ro = all_ro && ro;
+        if (!q->multi_statement) {
+            if (!sqltext_blank(sql + off, len - off))
+                return qg_error_set(err, QG_E_MULTI);
+            break;
+        }
+        if (used == 0)
+            break;
+    }
+    out->complete = true;
+    out->all_readonly = all_ro;
     return 0;
 }

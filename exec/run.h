@@ -20,4 +20,24 @@
  * ctx->readonly are set by the caller. Returns 0, or -1 with err. */
 int exec_run(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, qg_error *err);
 
+/* What compiling a statement text without running it showed. */
+typedef struct exec_check_result {
+    size_t statements; /* compiled (all of them when complete) */
+    bool complete;     /* every statement compiled */
+    bool all_readonly; /* complete, and every statement reports read-only */
+} exec_check_result;
+
+/* Compiles and binds every statement of q on wk's connection, in order,
+ * and runs none of them. Returns -1 with err when q is certainly wrong
+ * whatever runs before it: a syntax error anywhere it can see, a compile
+ * error in a statement that only read-only statements precede (nothing
+ * before it can have created what it misses), a parameter without a value,
+ * a second statement with multi-statement=false, a write with readonly. A
+ * later statement that fails to compile after one that may write (CREATE
+ * TABLE t; INSERT INTO t ...) is not an error: it may compile once the
+ * earlier ones ran; the check stops there and returns 0 with !complete.
+ * Otherwise 0. Worker thread (any pool's). */
+int exec_check(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *out,
+               qg_error *err);
+
 #endif

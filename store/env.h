@@ -1,0 +1,62 @@
+/*
+ * env: the job store's LMDB environment.
+ *
+ * One environment in a directory (DATA/store), opened once at start-up with
+ * every database (DBI) it has, its map size from --store-size, stale reader
+ * slots of dead processes cleared, and its on-disk format version checked.
+ * The layout (docs/design.md, "Job store"):
+ *
+ *   meta    "format" -> be32 STORE_FORMAT_VERSION; "next_job" -> be64 next job number
+ *   jobs    be64(job) -> job record (store/record.h)
+ *   pages   be64(job) be32(set) be32(page) -> rendered result text (~64 KiB)
+ *   expiry  be64(expires_at) be64(job) -> "" (finished jobs, swept in order)
+ *   active  be64(job) -> "" (queued and running jobs, read at recovery)
+ *
+ * Keys are big-endian so LMDB's memcmp order is numeric order. No DBI uses
+ * DUPSORT (old cursor-delete bugs in 0.9.24).
+ *
+ * Threads: open and close on the main thread, before and after the others.
+ * Writes happen on the store writer thread (store/writer.h) and, before it
+ * starts, in recovery; the loop thread reads through one read transaction it
+ * resets between uses (store/jobs.h, store/results.h).
+ */
+#ifndef QG_STORE_ENV_H
+#define QG_STORE_ENV_H
+
+#include <stdint.h>
+
+#include "core/err.h"
+
+/* Bump when the layout or the record encoding changes incompatibly; a store
+ * of another version is refused at open. */
+#define STORE_FORMAT_VERSION 1
+
+/* Smallest --store-size accepted. */
+#define STORE_MIN_MAP_SIZE (256u * 1024)
+
+typedef struct store_env store_env;
+
+/* Opens (creating when absent) the store in directory dir with a map of
+ * map_size bytes. Errors (err, QG_E_STORE, message for the operator): the
+ * directory or LMDB cannot be opened, a map below STORE_MIN_MAP_SIZE, or a
+ * store written in another format version. Main thread. */
+int store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *err);
+/* Closes the environment. No transaction may be open (stop the writer
+ * first). Main thread. */
+void store_env_close(store_env *e);
+/* How many reader slots of dead processes mdb_reader_check cleared at open.
+ * Usually 0 after a crash: the first process to open an environment alone
+ * resets its reader table; stale slots survive while another process (a
+ * backup, mdb_stat) keeps the environment open. */
+int store_env_stale_readers(const store_env *e);
+/* Runs mdb_reader_check now; returns how many stale slots it cleared (-1 on
+ * an error). Any thread. */
+int store_env_reader_check(store_env *e);
+/* The map size in effect (at least --store-size; more when the file was
+ * already larger). */
+uint64_t store_env_map_size(const store_env *e);
+/* The next job number the store will hand out. Any thread before the writer
+ * runs; the writer's own afterwards. */
+uint64_t store_env_next_id(const store_env *e);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * internal: what the files of store/ share and nobody else sees: the
+ * environment's insides, key encoding, LMDB error translation, and the room
+ * estimate behind the map-full reserve.
+ *
+ * LMDB types and codes stop here: every function outside store/ speaks
+ * qg_error (core/err.h).
+ */
+#ifndef QG_STORE_INTERNAL_H
+#define QG_STORE_INTERNAL_H
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "store/env.h"
+
+struct store_env {
+    MDB_env *env;
+    MDB_dbi meta, jobs, pages, expiry, active;
+    MDB_txn *rtxn;    /* the loop's read transaction, reset between uses */
+    MDB_txn *room_rtxn; /* the writer's, for the free list (store__room) */
+    uint64_t map_size;
+    uint64_t psize;
+    uint64_t next_id; /* next job number; the writer's after start-up */
+    int stale_readers;
+    char *dir;
+};
+
+/* --- keys ---------------------------------------------------------------- */
+
+#define STORE_JOB_KEY_LEN 8
+#define STORE_PAGE_KEY_LEN 16
+#define STORE_EXPIRY_KEY_LEN 16
+
+static inline void
+store__put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static inline void
+store__put_be64(unsigned char *p, uint64_t v)
+{
+    store__put_be32(p, (uint32_t)(v >> 32));
+    store__put_be32(p + 4, (uint32_t)v);
+}
+
+static inline uint32_t
+store__get_be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t
+store__get_be64(const unsigned char *p)
+{
+    return (uint64_t)store__get_be32(p) << 32 | store__get_be32(p + 4);
+}
+
+static inline void
+store__page_key(unsigned char k[STORE_PAGE_KEY_LEN], uint64_t job, uint32_t set, uint32_t page)
+{
+    store__put_be64(k, job);
+    store__put_be32(k + 8, set);
+    store__put_be32(k + 12, page);
+}
+
+static inline void
+store__expiry_key(unsigned char k[STORE_EXPIRY_KEY_LEN], uint64_t expires, uint64_t job)
+{
+    store__put_be64(k, expires);
+    store__put_be64(k + 8, job);
+}
+
+/* --- errors and room ------------------------------------------------------- */
+
+/* Translates LMDB's rc into err: MDB_MAP_FULL is QG_E_STORE_FULL, anything
+ * else QG_E_STORE with what and LMDB's text. Returns -1. */
+int store__error(qg_error *err, int rc, const char *what);
+
+/* The loop's read transaction, renewed (begin) and reset (end). Loop thread
+ * (or a test's only thread). NULL with err when LMDB refuses. */
+MDB_txn *store__read_begin(store_env *e, qg_error *err);
+void store__read_end(store_env *e);
+
+/* Bytes of the map not in use as of the last commit: never-used pages plus
+ * the free list. Only counts the free list (in a read transaction of its
+ * own: LMDB lets only those open a cursor on it) when the never-used part is
+ * small, so the common case costs one mdb_env_info. Writer thread (or the
+ * thread doing recovery), between its write transactions. */
+uint64_t store__room(store_env *e);
+/* Room kept back for updates and deletes: result pages are refused below
+ * it, new jobs below half of it, so a full store can always finish, fail and
+ * delete jobs (LMDB needs free pages to delete anything). */
+uint64_t store__reserve(const store_env *e);
+/* Map bytes a value of len bytes takes, about (overflow pages + one). */
+uint64_t store__cost(const store_env *e, size_t len);
+
+/* --- transaction-level operations (store/jobs.c, results.c, gc.c) ------------
+ * Each runs inside a write transaction txn the caller owns (the writer
+ * thread, or recovery before it starts). They return 0, MDB_NOTFOUND when
+ * the job (or page) is not there, or another LMDB code after which the
+ * transaction must be aborted. */
+
+struct store_job;
+struct qg_query;
+
+/* Decodes job id's header into j (init'ed or freed by the caller). A
+ * record that does not decode counts as absent (and is logged). raw, if
+ * not NULL, gets the stored bytes (valid until the next write in txn) and
+ * query_off where their query part starts. */
+int store__job_get(store_env *e, MDB_txn *txn, uint64_t id, struct store_job *j, MDB_val *raw,
+                   size_t *query_off);
+/* Stores a new job: j->id gets the next job number (the counter is
+ * written in the same transaction, so a number is never handed out twice). */
+int store__job_create(store_env *e, MDB_txn *txn, struct store_job *j, const struct qg_query *q);
+/* Replaces job j->id's header with j's, keeping its query part, and keeps
+ * the active and expiry indexes in step. drop_pages: also delete every
+ * result page of the job. */
+int store__job_update(store_env *e, MDB_txn *txn, const struct store_job *j, bool drop_pages);
+/* Deletes the job's record and index entries (not its pages). */
+int store__job_delete(store_env *e, MDB_txn *txn, uint64_t id);
+
+int store__page_put(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t page,
+                    const void *data, size_t len);
+/* Deletes up to budget pages of job (of one set, or all sets when set is
+ * STORE_ALL_SETS); *more tells whether some are left. */
+#define STORE_ALL_SETS UINT32_MAX
+int store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, size_t budget,
+                      bool *more, size_t *dropped);
+
+/* store/gc.c: the read-taking and deleting ops (see gc.h and writer.h). */
+struct store_op;
+int store__gc_consume(store_env *e, MDB_txn *txn, struct store_op *op);
+int store__gc_discard(store_env *e, MDB_txn *txn, struct store_op *op);
+int store__gc_release(store_env *e, MDB_txn *txn, struct store_op *op);
+int store__gc_sweep(store_env *e, MDB_txn *txn, struct store_op *op);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * record: a stored job as bytes, and back. Pure; any thread.
+ *
+ * A record has two parts. The header holds everything that changes while a
+ * job lives (state, timestamps, error, metrics, result sets and their reads
+ * left) and the request's options; the query part holds the statement, the
+ * client context id and the parameters exactly as the client sent them (text
+ * with NULs, the original digits of numbers). State changes rewrite only the
+ * header and copy the query part's bytes as they are, so a job's statement is
+ * encoded once, at submission.
+ *
+ * Everything on disk is spelled with explicit values (state, mode, format,
+ * value types) or names (error codes, by their row name in core/err.h), never
+ * with C enum values, so reordering an enum cannot change what an old record
+ * means. The first byte is STORE_RECORD_VERSION; a record of another version
+ * does not decode. docs/design.md ("Job store") lists the layout.
+ */
+#ifndef QG_STORE_RECORD_H
+#define QG_STORE_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/envelope.h"
+#include "core/err.h"
+#include "core/query.h"
+#include "core/uuid.h"
+
+#define STORE_RECORD_VERSION 1
+
+/* A job's state. The values are written to disk: never renumber them. */
+typedef enum store_state {
+    STORE_QUEUED = 1,  /* accepted, not started */
+    STORE_RUNNING = 2, /* committed as running before it could write */
+    STORE_SUCCESS = 3,
+    STORE_FAILED = 4,
+    STORE_TIMEOUT = 5,
+} store_state;
+
+/* One stored result set: pages 0 .. pages-1 under (job, set, page). */
+typedef struct store_set {
+    uint64_t rows;
+    uint64_t bytes; /* rendered text, all pages */
+    uint32_t pages;
+    uint32_t reads_left; /* GETs still allowed; 0: gone */
+} store_set;
+
+typedef struct store_job {
+    uint64_t id; /* 0 until the store assigns one */
+    store_state state;
+    qg_mode mode;
+    /* Set before the running state is committed when the job cannot write:
+     * it asked for readonly, or every statement compiled and reported
+     * read-only, and it then runs with read-only enforcement. Such a job is
+     * run again after a crash; any other running job is failed. */
+    bool rerunnable;
+
+    /* The request's options, copied from its qg_query. */
+    bool readonly, pretty, signature, multi_statement, csv_header;
+    qg_format format;
+    uint64_t timeout_ns;
+    uint32_t max_result_reads;
+    uint64_t ttl_ns; /* result lifetime after the job ends (default resolved) */
+    char request_id[QG_UUID_LEN + 1];
+
+    /* Wall-clock nanoseconds since the epoch; 0: not yet. */
+    uint64_t created_ns, started_ns, finished_ns, expires_ns;
+
+    qg_error error; /* QG_OK unless failed or timed out */
+    qg_metrics metrics;
+
+    uint32_t nsets;
+    store_set *sets; /* malloc'd, owned by the job (store_job_free) */
+} store_job;
+
+/* An empty job (state queued, no sets). */
+void store_job_init(store_job *j);
+/* Frees the sets; j is empty afterwards. */
+void store_job_free(store_job *j);
+/* dst = a deep copy of src (dst is overwritten, not freed first). */
+void store_job_copy(store_job *dst, const store_job *src);
+/* Replaces j's sets with a copy of sets[0..n). */
+void store_job_set_sets(store_job *j, const store_set *sets, uint32_t n);
+/* Fills j's options from q (mode, flags, format, timeout, reads, ttl;
+ * q->result_ttl_ns of 0 means default_ttl_ns) and its request id. */
+void store_job_from_query(store_job *j, const qg_query *q, const char *request_id,
+                          uint64_t default_ttl_ns);
+/* True for the states a job has before it ends (queued, running). */
+bool store_state_active(store_state s);
+/* "queued", "running", "success", "failed", "timeout". */
+const char *store_state_name(store_state s);
+
+/* Appends the whole record of j with the query q. */
+void store_record_encode(const store_job *j, const qg_query *q, qg_buf *out);
+/* Appends the header of j only: a new header for an existing record is
+ * this followed by the old record's bytes from its query_off on. */
+void store_record_encode_header(const store_job *j, qg_buf *out);
+
+/* Decodes the header of the record p[0..n) into j (which the caller has
+ * store_job_init'ed or freed; its sets are replaced) and sets *query_off to
+ * where the query part starts. Returns 0, or -1 when the bytes are not a
+ * record of this version (truncated, unknown values, trailing garbage is
+ * checked by store_record_decode_query). Never reads outside p[0..n). */
+int store_record_decode(const void *p, size_t n, store_job *j, size_t *query_off);
+/* Decodes the query part q[0..n) (the record's bytes from query_off) into
+ * q, which the caller has qg_query_init'ed; strings go into q's arena. The
+ * options come from the already decoded header j. Returns 0, or -1 when
+ * malformed (q may then hold partial data: qg_query_free it). */
+int store_record_decode_query(const void *p, size_t n, const store_job *j, qg_query *q);
+
+#endif

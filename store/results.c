@@ -1,0 +1,108 @@
+/*
+ * results: result pages (see results.h).
+ */
+#include "store/results.h"
+
+#include <string.h>
+
+#include "store/internal.h"
+
+int
+store__page_put(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t page,
+                const void *data, size_t len)
+{
+    unsigned char kb[STORE_PAGE_KEY_LEN];
+    store__page_key(kb, job, set, page);
+    MDB_val k = {STORE_PAGE_KEY_LEN, kb}, v = {len, (void *)data};
+    return mdb_put(txn, e->pages, &k, &v, 0);
+}
+
+int
+store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, size_t budget,
+                  bool *more, size_t *dropped)
+{
+    unsigned char kb[STORE_PAGE_KEY_LEN];
+    store__page_key(kb, job, set == STORE_ALL_SETS ? 0 : set, 0);
+    /* the prefix that must match: the job, or the job and the set */
+    size_t prefix = set == STORE_ALL_SETS ? 8 : 12;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, e->pages, &c);
+    if (rc != 0)
+        return rc;
+    MDB_val k, v;
+    size_t n = 0;
+    *more = false;
+    /* Each round seeks from the first possible key again: the page just
+     * deleted is gone, so the seek lands on the next one. (Stepping the
+     * cursor after mdb_cursor_del leaves it uninitialised when a leaf
+     * empties.) */
+    for (;;) {
+        k.mv_size = STORE_PAGE_KEY_LEN;
+        k.mv_data = kb;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        if (rc != 0)
+            break;
+        if (k.mv_size != STORE_PAGE_KEY_LEN || memcmp(k.mv_data, kb, prefix) != 0)
+            break;
+        if (n == budget) {
+            *more = true;
+            break;
+        }
+        rc = mdb_cursor_del(c, 0);
+        if (rc != 0)
+            break;
+        n++;
+    }
+    mdb_cursor_close(c);
+    if (dropped)
+        *dropped = n;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, store_bytes_fn fn,
+                   void *arg, qg_error *err)
+{
+    MDB_txn *txn = store__read_begin(e, err);
+    if (!txn)
+        return -1;
+    unsigned char kb[STORE_PAGE_KEY_LEN];
+    store__page_key(kb, job, set, page);
+    MDB_val k = {STORE_PAGE_KEY_LEN, kb}, v;
+    int rc = mdb_get(txn, e->pages, &k, &v);
+    int out = 1;
+    if (rc == 0)
+        fn(v.mv_data, v.mv_size, arg);
+    else if (rc == MDB_NOTFOUND)
+        out = 0;
+    else
+        out = store__error(err, rc, "read result page");
+    store__read_end(e);
+    return out;
+}
+
+long long
+store_results_count(store_env *e, uint64_t job, qg_error *err)
+{
+    MDB_txn *txn = store__read_begin(e, err);
+    if (!txn)
+        return -1;
+    unsigned char kb[STORE_PAGE_KEY_LEN];
+    store__page_key(kb, job, 0, 0);
+    MDB_cursor *c;
+    long long n = 0;
+    int rc = mdb_cursor_open(txn, e->pages, &c);
+    if (rc == 0) {
+        MDB_val k = {STORE_PAGE_KEY_LEN, kb}, v;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        while (rc == 0 && k.mv_size == STORE_PAGE_KEY_LEN && memcmp(k.mv_data, kb, 8) == 0) {
+            n++;
+            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+        }
+        mdb_cursor_close(c);
+    }
+    store__read_end(e);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return store__error(err, rc, "count result pages");
+    return n;
+}

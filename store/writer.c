@@ -1,0 +1,449 @@
+/*
+ * writer: the store writer thread, group commit and completions (see
+ * writer.h).
+ */
+#include "store/writer.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+#include "store/gc.h"
+#include "store/internal.h"
+
+struct store_writer {
+    store_env *env;
+    pthread_t thread;
+
+    pthread_mutex_t mu; /* guards the queue and stopping */
+    pthread_cond_t cv;
+    store_op *head, *tail;
+    bool stopping;
+
+    pthread_mutex_t cmu; /* guards the loop's completion list */
+    store_op *chead, *ctail;
+    struct event *cev;
+
+    /* writer thread only */
+    uint64_t room; /* map bytes left for this transaction (estimate) */
+
+    _Atomic uint64_t commits, ops, creates, failed, max_batch;
+};
+
+/* --- ops -------------------------------------------------------------------- */
+
+store_op *
+store_op_new(store_op_kind kind)
+{
+    store_op *op = qg_calloc(1, sizeof(*op));
+    op->kind = kind;
+    store_job_init(&op->job);
+    qg_error_clear(&op->err);
+    return op;
+}
+
+void
+store_op_free(store_op *op)
+{
+    if (!op)
+        return;
+    store_job_free(&op->job);
+    free(op->data);
+    free(op);
+}
+
+/* --- flows -------------------------------------------------------------------- */
+
+void
+store_flow_init(store_flow *f)
+{
+    memset(f, 0, sizeof(*f));
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    qg_error_clear(&f->err);
+}
+
+void
+store_flow_destroy(store_flow *f)
+{
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+}
+
+static int
+flow_wait(store_flow *f, size_t max_bytes, bool all, qg_error *err)
+{
+    pthread_mutex_lock(&f->mu);
+    while (all ? f->pending_ops > 0 : f->pending_bytes > max_bytes)
+        pthread_cond_wait(&f->cv, &f->mu);
+    int rc = 0;
+    if (f->failed) {
+        rc = -1;
+        if (err)
+            *err = f->err;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return rc;
+}
+
+int
+store_flow_wait(store_flow *f, size_t max_bytes, qg_error *err)
+{
+    return flow_wait(f, max_bytes, false, err);
+}
+
+int
+store_flow_drain(store_flow *f, qg_error *err)
+{
+    return flow_wait(f, 0, true, err);
+}
+
+/* --- submission ------------------------------------------------------------------ */
+
+void
+store_writer_submit(store_writer *w, store_op *op)
+{
+    op->next = NULL;
+    op->status = 0;
+    op->skip = false;
+    if (op->flow) {
+        pthread_mutex_lock(&op->flow->mu);
+        op->flow->pending_ops++;
+        op->flow->pending_bytes += op->len;
+        pthread_mutex_unlock(&op->flow->mu);
+    }
+    pthread_mutex_lock(&w->mu);
+    if (w->tail)
+        w->tail->next = op;
+    else
+        w->head = op;
+    w->tail = op;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int
+store_writer_run(store_writer *w, store_flow *f, store_op *op, qg_error *err)
+{
+    op->flow = f;
+    store_writer_submit(w, op);
+    store_flow_drain(f, NULL);
+    if (op->status != 0 && err)
+        *err = op->err;
+    return op->status;
+}
+
+/* --- applying ops ------------------------------------------------------------------- */
+
+/* Fails op without touching the transaction. */
+static void
+refuse(store_op *op, qg_code code, const char *what)
+{
+    op->status = -1;
+    op->skip = true;
+    qg_error_set(&op->err, code, what);
+}
+
+/* Applies op in txn. Returns 0 (op->status tells how it went; a refused op
+ * wrote nothing), or an LMDB code: the transaction must be aborted. */
+static int
+apply(store_writer *w, MDB_txn *txn, store_op *op)
+{
+    store_env *e = w->env;
+    uint64_t reserve = store__reserve(e);
+    int rc = 0;
+    switch (op->kind) {
+    case STORE_OP_CREATE: {
+        uint64_t cost = store__cost(e, 1024 + (op->q ? op->q->statement_len : 0));
+        if (w->room < reserve / 2 + cost) {
+            refuse(op, QG_E_STORE_FULL, "no room for a new job (--store-size)");
+            return 0;
+        }
+        rc = store__job_create(e, txn, &op->job, op->q);
+        if (rc == 0)
+            w->room -= cost < w->room ? cost : w->room;
+        return rc;
+    }
+    case STORE_OP_UPDATE:
+        rc = store__job_update(e, txn, &op->job, op->drop_pages);
+        if (rc == MDB_NOTFOUND) {
+            refuse(op, QG_E_NOT_FOUND, "");
+            rc = 0;
+        }
+        return rc;
+    case STORE_OP_PAGE: {
+        uint64_t cost = store__cost(e, op->len);
+        if (w->room < reserve + cost) {
+            refuse(op, QG_E_STORE_FULL, "no room for more result pages (--store-size)");
+            return 0;
+        }
+        rc = store__page_put(e, txn, op->job_id, op->set, op->page, op->data, op->len);
+        if (rc == 0)
+            w->room -= cost;
+        return rc;
+    }
+    case STORE_OP_CONSUME:
+        return store__gc_consume(e, txn, op);
+    case STORE_OP_DISCARD:
+        return store__gc_discard(e, txn, op);
+    case STORE_OP_RELEASE:
+        return store__gc_release(e, txn, op);
+    case STORE_OP_SWEEP:
+        return store__gc_sweep(e, txn, op);
+    }
+    return 0;
+}
+
+static const char *
+kind_name(store_op_kind k)
+{
+    switch (k) {
+    case STORE_OP_CREATE: return "create job";
+    case STORE_OP_UPDATE: return "update job";
+    case STORE_OP_PAGE: return "store result page";
+    case STORE_OP_CONSUME: return "take a result read";
+    case STORE_OP_DISCARD: return "discard result";
+    case STORE_OP_RELEASE: return "release result";
+    case STORE_OP_SWEEP: return "sweep";
+    }
+    return "?";
+}
+
+/* Runs the ops of batch in one transaction. An op LMDB refuses is failed
+ * alone: abort, and redo the batch without it (each round leaves one more
+ * out, so this ends). */
+static void
+run_batch(store_writer *w, store_op *batch)
+{
+    store_env *e = w->env;
+    for (;;) {
+        uint64_t next_id = e->next_id;
+        w->room = store__room(e);
+        MDB_txn *txn;
+        int rc = mdb_txn_begin(e->env, NULL, 0, &txn);
+        if (rc != 0) {
+            for (store_op *op = batch; op; op = op->next)
+                if (!op->skip) {
+                    op->status = -1;
+                    store__error(&op->err, rc, kind_name(op->kind));
+                }
+            return;
+        }
+        bool redo = false;
+        uint64_t n = 0;
+        for (store_op *op = batch; op; op = op->next) {
+            if (op->skip)
+                continue;
+            op->status = 0;
+            rc = apply(w, txn, op);
+            if (rc != 0) {
+                op->status = -1;
+                op->skip = true;
+                store__error(&op->err, rc, kind_name(op->kind));
+                if (rc != MDB_MAP_FULL)
+                    qg_warn("store: %s failed: %s", kind_name(op->kind), op->err.msg);
+                redo = true;
+                break;
+            }
+            if (op->status == 0)
+                n++;
+        }
+        if (redo) {
+            mdb_txn_abort(txn);
+            e->next_id = next_id;
+            continue;
+        }
+        rc = mdb_txn_commit(txn);
+        if (rc != 0) {
+            e->next_id = next_id;
+            qg_error cerr;
+            store__error(&cerr, rc, "commit");
+            qg_warn("store: %s", cerr.msg);
+            for (store_op *op = batch; op; op = op->next)
+                if (!op->skip) {
+                    op->status = -1;
+                    op->err = cerr;
+                }
+            return;
+        }
+        atomic_fetch_add(&w->commits, 1);
+        atomic_fetch_add(&w->ops, n);
+        uint64_t max = atomic_load(&w->max_batch);
+        if (n > max)
+            atomic_store(&w->max_batch, n);
+        return;
+    }
+}
+
+/* Hands each op of batch back: flows on this thread, the rest to the loop. */
+static void
+complete(store_writer *w, store_op *batch, bool inline_done)
+{
+    store_op *lhead = NULL, *ltail = NULL;
+    for (store_op *op = batch, *next; op; op = next) {
+        next = op->next;
+        if (op->status != 0)
+            atomic_fetch_add(&w->failed, 1);
+        else if (op->kind == STORE_OP_CREATE)
+            atomic_fetch_add(&w->creates, 1);
+        if (op->flow) {
+            store_flow *f = op->flow;
+            bool page = op->kind == STORE_OP_PAGE;
+            pthread_mutex_lock(&f->mu);
+            if (op->status != 0 && page && !f->failed) {
+                f->failed = true;
+                f->err = op->err;
+            }
+            f->pending_ops--;
+            f->pending_bytes -= op->len;
+            pthread_cond_broadcast(&f->cv);
+            pthread_mutex_unlock(&f->mu);
+            /* any other flow op is its submitter's again from here */
+            if (page)
+                store_op_free(op);
+            continue;
+        }
+        if (inline_done) {
+            op->done(op);
+            continue;
+        }
+        op->next = NULL;
+        if (ltail)
+            ltail->next = op;
+        else
+            lhead = op;
+        ltail = op;
+    }
+    if (!lhead)
+        return;
+    pthread_mutex_lock(&w->cmu);
+    bool wake = w->chead == NULL;
+    if (w->ctail)
+        w->ctail->next = lhead;
+    else
+        w->chead = lhead;
+    w->ctail = ltail;
+    pthread_mutex_unlock(&w->cmu);
+    if (wake)
+        event_active(w->cev, EV_READ, 1);
+}
+
+/* Takes the next batch off the queue (w->mu held). */
+static store_op *
+take_batch(store_writer *w)
+{
+    store_op *batch = w->head, *last = NULL, *op = w->head;
+    size_t bytes = 0, n = 0;
+    while (op && n < STORE_TXN_MAX_OPS && bytes < STORE_TXN_PAGE_BYTES) {
+        bytes += op->len;
+        n++;
+        last = op;
+        op = op->next;
+    }
+    if (!last)
+        return NULL;
+    w->head = op;
+    if (!op)
+        w->tail = NULL;
+    last->next = NULL;
+    return batch;
+}
+
+static void *
+writer_main(void *arg)
+{
+    store_writer *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->head && !w->stopping)
+            pthread_cond_wait(&w->cv, &w->mu);
+        store_op *batch = take_batch(w);
+        pthread_mutex_unlock(&w->mu);
+        if (!batch)
+            break;
+        run_batch(w, batch);
+        complete(w, batch, w->cev == NULL);
+    }
+    return NULL;
+}
+
+/* Loop thread: the done of every completed op. */
+static void
+completions_cb(evutil_socket_t fd, short what, void *arg)
+{
+    store_writer *w = arg;
+    pthread_mutex_lock(&w->cmu);
+    store_op *op = w->chead;
+    w->chead = w->ctail = NULL;
+    pthread_mutex_unlock(&w->cmu);
+    while (op) {
+        store_op *next = op->next;
+        op->done(op);
+        op = next;
+    }
+}
+
+store_writer *
+store_writer_new(store_env *env, struct event_base *base)
+{
+    store_writer *w = qg_calloc(1, sizeof(*w));
+    w->env = env;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    pthread_mutex_init(&w->cmu, NULL);
+    if (base)
+        w->cev = event_new(base, -1, 0, completions_cb, w);
+    /* The writer never takes signals: the loop thread handles them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pthread_create(&w->thread, NULL, writer_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return w;
+}
+
+void
+store_writer_free(store_writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stopping = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    /* Deliver what the loop did not get to; a done may queue more ops
+     * (a result released after its stream ended): run them here. */
+    for (;;) {
+        if (w->cev)
+            completions_cb(-1, 0, w);
+        pthread_mutex_lock(&w->mu);
+        store_op *batch = take_batch(w);
+        pthread_mutex_unlock(&w->mu);
+        if (!batch)
+            break;
+        run_batch(w, batch);
+        complete(w, batch, w->cev == NULL);
+    }
+    if (w->cev)
+        event_free(w->cev);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->cmu);
+    free(w);
+}
+
+void
+store_writer_stats_get(store_writer *w, store_writer_stats *out)
+{
+    out->commits = atomic_load(&w->commits);
+    out->ops = atomic_load(&w->ops);
+    out->creates = atomic_load(&w->creates);
+    out->failed = atomic_load(&w->failed);
+    out->max_batch = atomic_load(&w->max_batch);
+}

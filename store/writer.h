@@ -1,0 +1,159 @@
+/*
+ * writer: the one thread that writes the job store.
+ *
+ * DESIGN. LMDB allows one write transaction at a time and a durable commit
+ * costs an fsync, so every write is a store_op handed to this thread. It
+ * drains its queue into one transaction (group commit: whatever queued up
+ * during the previous fsync shares the next), commits it with sync on, and
+ * only then completes each op:
+ *   - ops that carry a store_flow (from a worker) complete on the writer
+ *     thread: the flow's counters drop and its waiter wakes;
+ *   - the others complete on the loop thread: the writer appends them to a
+ *     mutex-guarded list and activates a libevent event (libevent's pthread
+ *     support is on), and the loop calls op->done there, as exec/pool does.
+ * So an async submission is answered only once its record is on disk.
+ *
+ * A transaction takes at most STORE_TXN_PAGE_BYTES of result pages (and at
+ * most STORE_TXN_MAX_OPS ops): big results commit in ~4 MiB steps, so the
+ * writer's memory and each commit stay small. A worker storing pages waits
+ * (store_flow_wait) while its job has more than STORE_FLOW_MAX_BYTES queued
+ * here, so memory stays flat whatever the result size.
+ *
+ * Map full: an op that LMDB refuses (MDB_MAP_FULL or another error) fails
+ * alone: the transaction is aborted and the batch redone without it. Before
+ * LMDB gets that far, result pages are refused once the map's room falls
+ * below a reserve, and new jobs below half of it (store__reserve), so jobs
+ * can still be failed, finished and deleted when the store is full. A failed
+ * op carries QG_E_STORE_FULL or QG_E_STORE in op->err; nothing is ever
+ * half-written.
+ */
+#ifndef QG_STORE_WRITER_H
+#define QG_STORE_WRITER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/query.h"
+#include "store/env.h"
+#include "store/record.h"
+
+struct event_base;
+
+#define STORE_TXN_PAGE_BYTES (4u * 1024 * 1024)
+#define STORE_TXN_MAX_OPS 4096
+#define STORE_FLOW_MAX_BYTES (4u * 1024 * 1024)
+
+typedef struct store_writer store_writer;
+typedef struct store_op store_op;
+
+typedef enum store_op_kind {
+    /* A new job from job + q; job.id gets its number. */
+    STORE_OP_CREATE,
+    /* Replace job.id's header with job (state transitions); drop_pages also
+     * deletes its result pages. */
+    STORE_OP_UPDATE,
+    /* One result page: job_id, set, page, data[0..len). */
+    STORE_OP_PAGE,
+    /* Take one read of (job_id, set) for a result GET: found tells whether
+     * the result was there (success, set exists, reads left, not expired at
+     * now_ns); job gets the header as committed (reads already taken). */
+    STORE_OP_CONSUME,
+    /* Discard (job_id, set)'s result (DELETE): found as for CONSUME; the
+     * set's reads drop to 0 and its pages are deleted. */
+    STORE_OP_DISCARD,
+    /* Delete (job_id, set)'s pages if its reads are used up (after the last
+     * GET has streamed them). */
+    STORE_OP_RELEASE,
+    /* Delete jobs that expired by now_ns, a small batch (STORE_SWEEP_*);
+     * more tells whether expired jobs remain, swept how many went. */
+    STORE_OP_SWEEP,
+} store_op_kind;
+
+/* A worker's account with the writer: how much of its job is queued, and
+ * the first failure among its ops. Lives as long as the job; used by one
+ * worker and the writer. */
+typedef struct store_flow {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t pending_ops;
+    size_t pending_bytes;
+    bool failed;
+    qg_error err; /* the first failed op's error */
+} store_flow;
+
+struct store_op {
+    store_op *next; /* private to the writer */
+    store_op_kind kind;
+
+    /* in */
+    store_job job;        /* CREATE, UPDATE; out for CONSUME/DISCARD */
+    const qg_query *q;    /* CREATE: borrowed until completion */
+    bool drop_pages;      /* UPDATE */
+    uint64_t job_id;      /* PAGE, CONSUME, DISCARD, RELEASE */
+    uint32_t set, page;   /* PAGE, CONSUME, DISCARD, RELEASE */
+    char *data;           /* PAGE: malloc'd, owned by the op */
+    size_t len;
+    uint64_t now_ns;      /* CONSUME, DISCARD, SWEEP: wall clock */
+
+    /* out */
+    int status; /* 0, or -1 with err */
+    qg_error err;
+    bool found;
+    bool more;
+    uint64_t swept;
+
+    /* completion: a flow (writer thread), else done (loop thread) */
+    store_flow *flow;
+    void (*done)(store_op *op);
+    void *arg;
+
+    bool skip; /* private: failed, left out of the batch's retry */
+};
+
+/* A zeroed op of kind (job init'ed). The caller owns it until it submits. */
+store_op *store_op_new(store_op_kind kind);
+/* Frees op, its job's sets and its data. */
+void store_op_free(store_op *op);
+
+/* Starts the writer thread on env. base: where loop completions are
+ * delivered (NULL: done is called on the writer thread, for tests). */
+store_writer *store_writer_new(store_env *env, struct event_base *base);
+/* Queues op. Any thread. From then on the writer owns op until it completes:
+ *   op->flow set: the flow's counters include op until it completes; a PAGE
+ *     op is then freed by the writer, any other stays the submitter's (read
+ *     its outputs after store_flow_drain);
+ *   else op->done(op) runs on the loop thread and owns op (store_op_free). */
+void store_writer_submit(store_writer *w, store_op *op);
+/* Finishes every queued op (and any an op's done queues), delivers their
+ * completions on the calling thread, stops the thread, frees w. The loop
+ * no longer runs; call before store_env_close. Main thread. */
+void store_writer_free(store_writer *w);
+
+typedef struct store_writer_stats {
+    uint64_t commits;   /* transactions committed */
+    uint64_t ops;       /* ops in them */
+    uint64_t creates;   /* jobs created */
+    uint64_t failed;    /* ops that failed */
+    uint64_t max_batch; /* most ops in one commit */
+} store_writer_stats;
+/* A snapshot of the counters. Any thread. */
+void store_writer_stats_get(store_writer *w, store_writer_stats *out);
+
+void store_flow_init(store_flow *f);
+void store_flow_destroy(store_flow *f);
+/* Worker: waits until at most max_bytes of the flow's ops are queued.
+ * Returns 0, or -1 with err (the flow's first failure) when an op failed.
+ * The wait ends as soon as the writer commits; it is not cancellable (the
+ * writer always makes progress). */
+int store_flow_wait(store_flow *f, size_t max_bytes, qg_error *err);
+/* Worker: waits until every op of the flow has completed; as
+ * store_flow_wait otherwise. */
+int store_flow_drain(store_flow *f, qg_error *err);
+/* Worker: submits op on flow f and waits for it (store_flow_drain). Returns
+ * op->status (with err = op->err when -1). */
+int store_writer_run(store_writer *w, store_flow *f, store_op *op, qg_error *err);
+
+#endif
