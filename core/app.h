@@ -16,15 +16,24 @@ struct gw_server;
 struct exec_pool;
 struct exec_backend;
 struct mode_registry;
+struct mode_jobs;
+struct store_env;
+struct store_writer;
+struct store_gc;
 
 typedef struct qg_app {
     const qg_config *cfg;
     struct event_base *base;
     struct gw_server *server;
     struct exec_pool *pool;
+    struct exec_pool *checker; /* compiles async submissions before they are accepted */
     const struct exec_backend *backend;
     const char *backend_uri;
     struct mode_registry *running; /* requests in flight, for /admin */
+    struct store_env *store;       /* the job store (LMDB) */
+    struct store_writer *writer;   /* its one writer thread */
+    struct store_gc *gc;           /* its TTL sweep */
+    struct mode_jobs *jobs;        /* deferred and async jobs */
     bool draining;                 /* SIGTERM received */
     uint64_t start_wall_ns;
 } qg_app;

@@ -2,13 +2,17 @@
  * main: qgate's start-up, its loop, and its orderly end.
  *
  * Start: settings (core/config), the data directory, the demo database when
- * no --backend is given, the executor pool (fails fast when the database
- * cannot be reached), the HTTP server. Then the libevent loop runs until a
- * signal ends it.
+ * no --backend is given, the job store (DATA/store: opened, format checked,
+ * stale readers cleared) and its writer thread, the executor pool and the
+ * checker (fail fast when the database cannot be reached), recovery of the
+ * jobs the store holds, the HTTP server. Then the libevent loop runs until
+ * a signal ends it.
  *
  * SIGTERM/SIGINT drain: stop accepting, answer new requests on open
- * connections with 503 (/health turns 503 too), let running requests finish
- * for up to --drain-timeout, then cancel what is left, and exit 0. A second
+ * connections with 503 (/health turns 503 too), leave async jobs that have
+ * not started queued in the store (they run after the restart), let running
+ * requests and jobs finish for up to --drain-timeout, then cancel what is
+ * left (a cancelled rerunnable job goes back to queued), and exit 0. A second
  * signal cuts the drain short.
  */
 #include <errno.h>
@@ -33,7 +37,11 @@
 #include "exec/pool.h"
 #include "gateway/routes.h"
 #include "gateway/server.h"
+#include "modes/job.h"
 #include "modes/registry.h"
+#include "store/env.h"
+#include "store/gc.h"
+#include "store/writer.h"
 
 typedef struct drain {
     qg_app *app;
@@ -76,13 +84,14 @@ drain_tick(evutil_socket_t fd, short what, void *arg)
 {
     drain *d = arg;
     qg_app *app = d->app;
-    size_t busy = gw_server_busy(app->server);
+    size_t busy = gw_server_busy(app->server) + mode_jobs_running(app->jobs);
     if (busy == 0) {
         event_base_loopbreak(app->base);
         return;
     }
     if (!d->cancelled && qg_now_ns() >= d->deadline_ns) {
-        qg_warn("drain timeout: cancelling %zu running request(s)", busy);
+        qg_warn("drain timeout: cancelling %zu running request(s) and job(s)", busy);
+        mode_jobs_cancel_running(app->jobs, QG_E_DRAINING);
         mode_registry_cancel_all(app->running);
         d->cancelled = true;
         d->deadline_ns = qg_now_ns() + 2000000000u; /* then give up */
@@ -103,6 +112,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     d->signals++;
     if (d->signals > 1) {
         qg_warn("second signal: cancelling everything and exiting");
+        mode_jobs_cancel_running(app->jobs, QG_E_DRAINING);
         mode_registry_cancel_all(app->running);
         d->cancelled = true;
         d->deadline_ns = qg_now_ns();
@@ -112,6 +122,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
             (unsigned long long)(app->cfg->drain_timeout_ns / 1000000));
     app->draining = true;
     gw_server_stop_accepting(app->server);
+    mode_jobs_park(app->jobs);
     d->deadline_ns = qg_now_ns() + app->cfg->drain_timeout_ns;
     struct timeval tv = {0, 0};
     event_add(d->tick, &tv);
@@ -185,11 +196,34 @@ main(int argc, char **argv, char **envp)
         .start_wall_ns = qg_wall_ns(),
     };
 
+    size_t sn = strlen(cfg.data_dir) + 16;
+    char *store_dir = qg_malloc(sn);
+    snprintf(store_dir, sn, "%s/store", cfg.data_dir);
+    if (store_env_open(store_dir, cfg.store_size, &app.store, &err) != 0) {
+        qg_err("cannot start: %s", err.msg);
+        return 1;
+    }
+    if (store_env_stale_readers(app.store))
+        qg_warn("job store: cleared %d reader slot(s) left by dead processes",
+                store_env_stale_readers(app.store));
+    app.writer = store_writer_new(app.store, base);
+
     app.pool = exec_pool_new(base, be, uri, cfg.workers, &err);
     if (!app.pool) {
         qg_err("cannot start: %s", err.msg);
         return 1;
     }
+    app.checker = exec_pool_new(base, be, uri, 1, &err);
+    if (!app.checker) {
+        qg_err("cannot start: %s", err.msg);
+        return 1;
+    }
+    app.jobs = mode_jobs_new(&app);
+    if (mode_jobs_recover(app.jobs, &err) != 0) {
+        qg_err("cannot start: job store recovery: %s", err.msg);
+        return 1;
+    }
+    app.gc = store_gc_start(app.store, app.writer, base);
 
     gw_server_opts so = {
         .host = cfg.host,
@@ -214,6 +248,9 @@ main(int argc, char **argv, char **envp)
             strchr(cfg.host, ':') ? "[" : "", cfg.host, strchr(cfg.host, ':') ? "]" : "",
             gw_server_port(app.server));
     qg_info("backend %s (%s), %d worker(s), data %s", uri, be->name, cfg.workers, cfg.data_dir);
+    qg_info("job store %s: map %llu MiB, next job %llu", store_dir,
+            (unsigned long long)(store_env_map_size(app.store) >> 20),
+            (unsigned long long)store_env_next_id(app.store));
 
     drain d = {.app = &app};
     d.tick = evtimer_new(base, drain_tick, &d);
@@ -225,9 +262,26 @@ main(int argc, char **argv, char **envp)
     event_base_dispatch(base);
 
     qg_info("stopping");
+    app.draining = true;
     gw_server_free(app.server);
+    mode_jobs_park(app.jobs);
+    mode_jobs_cancel_running(app.jobs, QG_E_DRAINING);
     mode_registry_cancel_all(app.running);
     exec_pool_free(app.pool);
+    exec_pool_free(app.checker);
+    store_gc_stop(app.gc);
+    store_writer_stats ws;
+    store_writer_stats_get(app.writer, &ws);
+    store_writer_free(app.writer);
+    mode_jobs_free(app.jobs);
+    store_env_close(app.store);
+    if (ws.commits)
+        qg_info("job store: %llu commit(s) of %llu op(s) (%.1f per commit, at most %llu), "
+                "%llu job(s) created, %llu op(s) failed",
+                (unsigned long long)ws.commits, (unsigned long long)ws.ops,
+                (double)ws.ops / (double)ws.commits, (unsigned long long)ws.max_batch,
+                (unsigned long long)ws.creates, (unsigned long long)ws.failed);
+    free(store_dir);
     event_free(sigterm);
     event_free(sigint);
     event_free(d.tick);

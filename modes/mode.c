@@ -11,11 +11,14 @@ mode_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
         mode_immediate_start(app, req, q, request_id);
         return;
     case QG_MODE_DEFERRED:
+        mode_deferred_start(app, req, q, request_id);
+        return;
     case QG_MODE_ASYNC:
-        break;
+        mode_async_start(app, req, q, request_id);
+        return;
     }
     qg_error err;
-    qg_error_set(&err, QG_E_NOT_IMPLEMENTED, "deferred and async modes");
+    qg_error_set(&err, QG_E_INTERNAL, "unknown mode");
     gw_reply_error(req, &err, request_id);
     qg_query_free(q);
 }

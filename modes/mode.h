@@ -20,5 +20,7 @@
 void mode_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id);
 
 void mode_immediate_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id);
+void mode_deferred_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id);
+void mode_async_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id);
 
 #endif

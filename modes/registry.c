@@ -60,18 +60,29 @@ mode_registry_count(mode_registry *r)
     return r->n;
 }
 
+static void
+cancel_one(mode_entry *e, qg_code reason)
+{
+    if (e->cancel)
+        e->cancel(e, reason);
+    else if (e->task)
+        exec_task_cancel(e->task, reason);
+}
+
 size_t
 mode_registry_cancel(mode_registry *r, const char *ctx, const char *uuid)
 {
     size_t n = 0;
-    for (mode_entry *e = r->head; e; e = e->next) {
+    /* next is taken first: a cancel hook may unlink its entry */
+    for (mode_entry *e = r->head, *next; e; e = next) {
+        next = e->next;
         bool match = false;
         if (ctx && e->client_context_id && strcmp(ctx, e->client_context_id) == 0)
             match = true;
         if (uuid && strcasecmp(uuid, e->uuid) == 0)
             match = true;
-        if (match && e->task) {
-            exec_task_cancel(e->task, QG_E_CANCELLED);
+        if (match && (e->task || e->cancel)) {
+            cancel_one(e, QG_E_CANCELLED);
             n++;
         }
     }
@@ -81,9 +92,22 @@ mode_registry_cancel(mode_registry *r, const char *ctx, const char *uuid)
 void
 mode_registry_cancel_all(mode_registry *r)
 {
-    for (mode_entry *e = r->head; e; e = e->next)
-        if (e->task)
-            exec_task_cancel(e->task, QG_E_CANCELLED);
+    for (mode_entry *e = r->head, *next; e; e = next) {
+        next = e->next;
+        cancel_one(e, QG_E_CANCELLED);
+    }
+}
+
+bool
+mode_registry_cancel_job(mode_registry *r, uint64_t job_id)
+{
+    for (mode_entry *e = r->head; e; e = e->next) {
+        if (e->job_id == job_id) {
+            cancel_one(e, QG_E_CANCELLED);
+            return true;
+        }
+    }
+    return false;
 }
 
 static void

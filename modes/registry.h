@@ -6,6 +6,7 @@
 #ifndef QG_MODES_REGISTRY_H
 #define QG_MODES_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,10 @@ typedef struct mode_entry {
     uint64_t start_ns;
     uint64_t job_id; /* 0: not a stored job */
     exec_task *task; /* what cancel stops */
+    /* NULL: cancelling is exec_task_cancel(task). Else called instead (a
+     * stored job that has not started is failed in the store at once); it
+     * may remove e from the registry. */
+    void (*cancel)(struct mode_entry *e, qg_code reason);
 } mode_entry;
 
 typedef struct mode_registry mode_registry;
@@ -35,6 +40,9 @@ void mode_registry_remove(mode_registry *r, mode_entry *e);
 size_t mode_registry_cancel(mode_registry *r, const char *ctx, const char *uuid);
 /* Cancels every entry (shutdown). */
 void mode_registry_cancel_all(mode_registry *r);
+/* Cancels the stored job job_id if it is queued or running here; returns
+ * whether it was. */
+bool mode_registry_cancel_job(mode_registry *r, uint64_t job_id);
 /* The JSON array of entries: uuid, requestTime, elapsedTime, state,
  * statement, clientContextID, jobId. */
 void mode_registry_list(mode_registry *r, qg_buf *out);

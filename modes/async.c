@@ -1,0 +1,204 @@
+/*
+ * async: accept the statement, store it as a queued job, answer at once
+ * with a status handle; a worker runs it later (modes/job.c).
+ *
+ * DESIGN. AsterixDB compiles an async statement before it accepts it, so a
+ * syntax error is a 400 with no handle. The loop never runs queries, so the
+ * check is a task on the checker pool (app->checker: its own thread and
+ * database connection, so a pool busy with long jobs cannot hold up
+ * submissions): exec_check compiles and binds every statement and runs none.
+ * Then the job record is committed (state queued) through the store writer,
+ * which groups the submissions that arrive together into one fsync, and only
+ * after that commit does the client get
+ *   {"requestID", ["clientContextID"], "handle": "<base>/query/service/status/N-0",
+ *    "plans": {}, "status": "running", "metrics": {...}}
+ * and the job go to the pool. A submission that cannot be stored gets an
+ * error and no handle. --max-queued bounds the jobs accepted and not yet
+ * started (including those being checked or committed): beyond it, 503 with
+ * Retry-After, before anything is done. The timeout of an async job counts
+ * from when a worker starts it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/envelope.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "exec/run.h"
+#include "gateway/base.h"
+#include "gateway/handle.h"
+#include "gateway/reply.h"
+#include "modes/job.h"
+#include "modes/mode.h"
+
+/* The compile-only check of a submission, on the checker pool. */
+typedef struct check {
+    exec_task t; /* first */
+    mode_job *job; /* the loop's until the check reports */
+    int rc;
+    qg_error err;
+    uint64_t compile_ns;
+} check;
+
+static void
+check_run(exec_task *t, exec_worker *wk)
+{
+    check *c = (check *)t;
+    exec_ctx ctx = {.task = t, .readonly = c->job->q.readonly};
+    exec_check_result res;
+    qg_error_clear(&c->err);
+    c->rc = exec_check(wk, &c->job->q, &ctx, &res, &c->err);
+    c->compile_ns = ctx.compile_ns;
+    exec_task_notify(t);
+}
+
+static void
+check_destroy(exec_task *t)
+{
+    free(t);
+}
+
+static qg_metrics
+metrics_now(const mode_job *j, uint64_t compile_ns)
+{
+    qg_metrics m = {0};
+    m.elapsed_ns = qg_now_ns() - j->recv_ns;
+    m.compile_ns = compile_ns;
+    return m;
+}
+
+/* Answers a refused submission and forgets the job. */
+static void
+refuse(mode_job *j, const qg_error *err, uint64_t compile_ns)
+{
+    gw_req *req = j->req;
+    mode__jobs_unreserve(j->app->jobs);
+    if (req) {
+        qg_buf b = QG_BUF_INIT;
+        qg_metrics m = metrics_now(j, compile_ns);
+        mode__job_error_doc(&b, j, err, &m);
+        mode__job_reply(req, qg_err_http(err->code), &b);
+        qg_buf_free(&b);
+    }
+    mode__job_drop(j);
+}
+
+static void
+accepted(mode_job *j, uint64_t compile_ns)
+{
+    gw_req *req = j->req;
+    if (!req)
+        return;
+    qg_buf b = QG_BUF_INIT;
+    mode__job_doc_head(&b, j);
+    char h[GW_HANDLE_MAX_TEXT];
+    gw_handle_format(j->rec.id, 0, h);
+    qg_buf_addlit(&b, ",\"handle\":\"");
+    qg_json_escape(&b, j->base, strlen(j->base));
+    qg_buf_printf(&b, "/query/service/status/%s\",\"plans\":{},\"status\":\"running\",", h);
+    qg_metrics m = metrics_now(j, compile_ns);
+    qg_env_metrics(&b, &m);
+    qg_buf_addlit(&b, "}\n");
+    j->req = NULL;
+    req->on_gone = NULL;
+    gw_reply_json(req, 200, &b);
+    qg_buf_free(&b);
+}
+
+/* Loop: the record is committed (or not). */
+static void
+created(store_op *op)
+{
+    mode_job *j = op->arg;
+    uint64_t compile_ns = j->check_ns;
+    if (op->status != 0) {
+        refuse(j, &op->err, compile_ns);
+        store_op_free(op);
+        return;
+    }
+    j->rec.id = op->job.id;
+    store_op_free(op);
+    accepted(j, compile_ns);
+    if (mode__jobs_parked(j->app->jobs)) {
+        /* draining: it stays queued in the store and runs after the restart */
+        mode__jobs_unreserve(j->app->jobs);
+        mode__job_drop(j);
+        return;
+    }
+    mode__job_submit(j);
+}
+
+/* Loop: the check is done. */
+static void
+check_notify(exec_task *t)
+{
+    check *c = (check *)t;
+    mode_job *j = c->job;
+    c->job = NULL;
+    if (!j)
+        return;
+    if (!j->req) {
+        /* the client left before anything was accepted */
+        mode__jobs_unreserve(j->app->jobs);
+        mode__job_drop(j);
+    } else if (c->rc != 0) {
+        refuse(j, &c->err, c->compile_ns);
+    } else {
+        store_op *op = store_op_new(STORE_OP_CREATE);
+        store_job_copy(&op->job, &j->rec);
+        op->job.state = STORE_QUEUED;
+        op->q = &j->q;
+        j->check_ns = c->compile_ns;
+        op->done = created;
+        op->arg = j;
+        store_writer_submit(j->app->writer, op);
+    }
+    exec_task_unref(t); /* the loop's */
+}
+
+static const exec_task_ops check_ops = {
+    .run = check_run,
+    .notify = check_notify,
+    .destroy = check_destroy,
+};
+
+static void
+on_gone(gw_req *req)
+{
+    mode_job *j = req->handler_data;
+    j->req = NULL;
+}
+
+void
+mode_async_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
+{
+    qg_buf base = QG_BUF_INIT;
+    qg_error err;
+    if (gw_base_url(req, app, &base, &err) != 0) {
+        qg_buf_free(&base);
+        qg_query_free(q);
+        gw_reply_error(req, &err, request_id);
+        return;
+    }
+    size_t limit = (size_t)app->cfg->max_queued;
+    if (!mode__jobs_reserve(app->jobs, limit)) {
+        char lim[24];
+        snprintf(lim, sizeof(lim), "%zu", limit);
+        qg_error_set(&err, QG_E_OVERLOADED, lim);
+        qg_buf_free(&base);
+        qg_query_free(q);
+        gw_reply_error(req, &err, request_id);
+        return;
+    }
+    mode_job *j = mode__job_new(app, q, request_id, base.data, req->start_ns);
+    qg_buf_free(&base);
+    j->req = req;
+    req->handler_data = j;
+    req->on_gone = on_gone;
+
+    check *c = qg_calloc(1, sizeof(*c));
+    exec_task_init(&c->t, &check_ops);
+    c->job = j;
+    exec_pool_submit(app->checker, &c->t);
+}

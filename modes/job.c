@@ -1,0 +1,637 @@
+/*
+ * job: running a stored job on a worker, and the jobs of the daemon (see
+ * job.h).
+ *
+ * DESIGN. On a worker a job goes through these steps, each write a
+ * store_op the worker waits for (its own store_flow):
+ *   1. claim it (WAITING -> STARTED); a job the loop took back is skipped;
+ *   2. compile every statement without running any (exec_check): a job
+ *      that cannot run fails here without ever being marked running;
+ *   3. commit the running state, with `rerunnable` set when the job cannot
+ *      write: it asked for readonly, or every statement compiled read-only,
+ *      and it then runs with read-only enforcement (ctx.readonly), so the
+ *      flag is a guarantee, not a guess. A deferred job is created here,
+ *      directly as running. Nothing runs before this commit, which is what
+ *      lets recovery rerun rerunnable jobs and fail the others;
+ *   4. run it: rows are rendered (JSON rows or raw CSV lines, pretty when
+ *      asked) into ~64 KiB pages that go to the writer as they fill, one
+ *      stored set per query statement; the worker waits while its job has
+ *      more than STORE_FLOW_MAX_BYTES queued there;
+ *   5. wait for every page to commit, then commit the end state (success
+ *      with its sets, failed, timeout), which also drops the pages of a job
+ *      that did not succeed;
+ *   6. deferred: build the answer (the result handle, or the error document
+ *      as immediate mode would send it) and hand it to the loop.
+ * Timeouts: a deferred job's deadline counts from the request's arrival
+ * (the client waits for it), an async job's from when a worker starts it
+ * (queue time is not its fault).
+ *
+ * Ownership: the loop holds one reference (dropped when the job finished,
+ * or the loop took it back), the pool one while it is queued or runs.
+ */
+#include "modes/job.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/envelope.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "exec/run.h"
+#include "gateway/handle.h"
+#include "gateway/reply.h"
+#include "store/env.h"
+#include "store/jobs.h"
+
+#define PAGE_SIZE (64 * 1024)
+
+struct mode_jobs {
+    qg_app *app;
+    atomic_size_t queued;
+    atomic_size_t running;
+    mode_job *head; /* loop: listed jobs */
+    bool parked;
+};
+
+/* --- documents ------------------------------------------------------------------ */
+
+void
+mode__job_doc_head(qg_buf *b, const mode_job *j)
+{
+    qg_buf_addlit(b, "{\"requestID\":\"");
+    qg_buf_adds(b, j->rid);
+    qg_buf_addc(b, '"');
+    if (j->q.client_context_id) {
+        qg_buf_addlit(b, ",\"clientContextID\":");
+        qg_json_string(b, j->q.client_context_id, strlen(j->q.client_context_id));
+    }
+    if (j->q.format == QG_FORMAT_CSV) {
+        if (j->q.csv_header)
+            qg_buf_addlit(b, ",\"type\":\"text/csv; header=present\"");
+        else
+            qg_buf_addlit(b, ",\"type\":\"text/csv; header=absent\"");
+    }
+}
+
+void
+mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err, const qg_metrics *m)
+{
+    qg_metrics mm = *m;
+    mm.error_count = 1;
+    mode__job_doc_head(b, j);
+    qg_buf_addc(b, ',');
+    qg_env_errors(b, err);
+    qg_buf_printf(b, ",\"status\":\"%s\",", qg_err_status(err->code));
+    qg_env_metrics(b, &mm);
+    qg_buf_addlit(b, "}\n");
+}
+
+void
+mode__job_reply(gw_req *req, int status, const qg_buf *body)
+{
+    if (status == 503) {
+        const gw_header retry = {"Retry-After", "1"};
+        gw_reply(req, status, GW_JSON, body->data, body->len, &retry, 1);
+    } else {
+        gw_reply(req, status, GW_JSON, body->data, body->len, NULL, 0);
+    }
+}
+
+/* --- worker side: the page sink ------------------------------------------------- */
+
+static mode_job *
+of_sink(rows_sink *s)
+{
+    return (mode_job *)((char *)s - offsetof(mode_job, sink));
+}
+
+static int
+sink_flush(rows_sink *s, rows_writer *w, qg_error *err)
+{
+    mode_job *j = of_sink(s);
+    if (!w->in_set) {
+        /* nothing is stored outside a result set */
+        qg_buf_reset(&w->out);
+        return 0;
+    }
+    store_op *op = store_op_new(STORE_OP_PAGE);
+    op->job_id = j->rec.id;
+    op->set = w->set_index;
+    op->page = j->page++;
+    op->data = qg_buf_detach(&w->out, &op->len);
+    qg_buf_reserve(&w->out, PAGE_SIZE + 4096);
+    op->flow = &j->flow;
+    store_writer_submit(j->app->writer, op);
+    if (store_flow_wait(&j->flow, STORE_FLOW_MAX_BYTES, err) != 0)
+        return -1;
+    qg_code why = exec_task_check(&j->t);
+    if (why)
+        return qg_error_set(err, why, "-");
+    return 0;
+}
+
+static int
+sink_set_begin(rows_sink *s, rows_writer *w, qg_error *err)
+{
+    of_sink(s)->page = 0;
+    return 0;
+}
+
+static int
+sink_set_end(rows_sink *s, rows_writer *w, qg_error *err)
+{
+    mode_job *j = of_sink(s);
+    /* the set's last page: flush while in_set still says which set */
+    w->in_set = true;
+    int rc = w->out.len ? sink_flush(s, w, err) : 0;
+    w->in_set = false;
+    if (rc != 0)
+        return -1;
+    if (j->nsets == j->cap) {
+        j->cap = j->cap ? j->cap * 2 : 4;
+        j->sets = qg_realloc(j->sets, sizeof(store_set) * j->cap);
+    }
+    j->sets[j->nsets++] = (store_set){w->set_rows, w->set_bytes, j->page, j->q.max_result_reads};
+    return 0;
+}
+
+/* --- worker side: the run ----------------------------------------------------- */
+
+/* Submits op (a CREATE or UPDATE of r) and waits for its commit. */
+static int
+commit(mode_job *j, store_op_kind kind, const store_job *r, bool drop, qg_error *err)
+{
+    store_op *op = store_op_new(kind);
+    store_job_copy(&op->job, r);
+    op->q = &j->q;
+    op->drop_pages = drop;
+    int rc = store_writer_run(j->app->writer, &j->flow, op, err);
+    if (rc == 0 && kind == STORE_OP_CREATE) {
+        j->rec.id = op->job.id;
+        pthread_mutex_lock(&j->t.mu);
+        j->id = op->job.id;
+        pthread_mutex_unlock(&j->t.mu);
+        exec_task_notify(&j->t);
+    }
+    store_op_free(op);
+    return rc;
+}
+
+/* The deferred answer of a job that ran to its end state. */
+static void
+deferred_answer(mode_job *j, const store_job *r, const qg_error *err, int rc, qg_buf *b,
+                int *http)
+{
+    qg_metrics m = r->metrics;
+    if (rc != 0) {
+        *http = qg_err_http(err->code);
+        mode__job_error_doc(b, j, err, &m);
+        return;
+    }
+    *http = 200;
+    mode__job_doc_head(b, j);
+    if (j->q.signature && j->nsets > 0) /* it had query statements */
+        qg_buf_addlit(b, ",\"signature\":{\"*\":\"*\"}");
+    char h[GW_HANDLE_MAX_TEXT];
+    gw_handle_format(r->id, 0, h);
+    qg_buf_addlit(b, ",\"handle\":\"");
+    qg_json_escape(b, j->base ? j->base : "", j->base ? strlen(j->base) : 0);
+    qg_buf_printf(b, "/query/service/result/%s\",\"plans\":{},\"status\":\"success\",", h);
+    m.result_count = 0;
+    m.result_size = 0;
+    qg_env_metrics(b, &m);
+    qg_buf_addlit(b, "}\n");
+}
+
+static void
+job_run(exec_task *t, exec_worker *wk)
+{
+    mode_job *j = (mode_job *)t;
+    mode_jobs *js = j->app->jobs;
+    bool async = j->q.mode == QG_MODE_ASYNC;
+    atomic_fetch_add(&js->running, 1);
+    int expect = MODE_JOB_WAITING;
+    if (!atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_STARTED)) {
+        atomic_fetch_sub(&js->running, 1);
+        return; /* the loop took it back */
+    }
+    if (async) {
+        mode__jobs_unreserve(js);
+        if (j->q.timeout_ns)
+            t->deadline_ns = t->start_ns + j->q.timeout_ns;
+    }
+
+    store_job r;
+    store_job_copy(&r, &j->rec);
+    qg_error err;
+    qg_error_clear(&err);
+    exec_ctx ctx = {.task = t, .readonly = j->q.readonly};
+    bool ran = false;
+
+    /* 1-2: not cancelled meanwhile, and it compiles */
+    int rc = 0;
+    qg_code why = exec_task_check(t);
+    if (why)
+        rc = qg_error_set(&err, why, "-");
+    exec_check_result chk;
+    if (rc == 0)
+        rc = exec_check(wk, &j->q, &ctx, &chk, &err);
+
+    /* 3: the running state, before anything may write */
+    if (rc == 0) {
+        r.rerunnable = j->q.readonly || chk.all_readonly;
+        r.state = STORE_RUNNING;
+        r.started_ns = qg_wall_ns();
+        rc = commit(j, async ? STORE_OP_UPDATE : STORE_OP_CREATE, &r, false, &err);
+        if (rc == 0) {
+            r.id = j->rec.id;
+            ran = true;
+        }
+    }
+
+    /* 4-5: run, pages, end state */
+    if (ran) {
+        ctx.readonly = r.rerunnable;
+        j->sink.flush = sink_flush;
+        j->sink.set_begin = sink_set_begin;
+        j->sink.set_end = sink_set_end;
+        rows_init(&j->w, &j->sink, &j->q, PAGE_SIZE, false);
+        j->w.max_bytes = j->app->cfg->max_result_bytes;
+        rc = exec_run(wk, &j->q, &ctx, &j->w, &err);
+        qg_error ferr;
+        if (store_flow_drain(&j->flow, &ferr) != 0 && rc == 0) {
+            rc = -1;
+            err = ferr;
+        }
+        rows_free(&j->w);
+    }
+    if (rc != 0 && err.code == QG_E_CANCELLED)
+        qg_error_set(&err, QG_E_CANCELLED, j->rid);
+
+    uint64_t now = qg_now_ns(), wall = qg_wall_ns();
+    r.metrics = (qg_metrics){
+        .elapsed_ns = async ? (wall > r.created_ns ? wall - r.created_ns : 0) : now - j->recv_ns,
+        .execution_ns = now - t->start_ns,
+        .compile_ns = ctx.compile_ns,
+        .queue_wait_ns = async ? (r.started_ns > r.created_ns ? r.started_ns - r.created_ns : 0)
+                               : t->start_ns - t->submit_ns,
+        .result_count = ran ? j->w.total_rows : 0,
+        .result_size = ran ? j->w.total_bytes : 0,
+        .processed_objects = ctx.processed,
+        .error_count = rc != 0,
+    };
+
+    bool store_it = ran || async;
+    bool drop = true;
+    if (rc == 0) {
+        r.state = STORE_SUCCESS;
+        if (j->nsets == 0) {
+            /* no query statement: an empty set 0, so N-0 always answers */
+            store_set empty = {0, 0, 0, j->q.max_result_reads};
+            store_job_set_sets(&r, &empty, 1);
+        } else {
+            store_job_set_sets(&r, j->sets, j->nsets);
+        }
+        drop = false;
+    } else if (err.code == QG_E_DRAINING && async) {
+        if (!ran) {
+            store_it = false; /* still queued in the store: runs after the restart */
+        } else if (r.rerunnable) {
+            r.state = STORE_QUEUED;
+            r.started_ns = 0;
+            store_it = true;
+        } else {
+            r.state = STORE_FAILED;
+            qg_error_set(&r.error, QG_E_OUTCOME_UNKNOWN);
+        }
+    } else {
+        r.state = err.code == QG_E_TIMEOUT ? STORE_TIMEOUT : STORE_FAILED;
+        r.error = err;
+    }
+    if (r.state == STORE_FAILED && err.code == QG_E_DRAINING)
+        err = r.error;
+    if (r.state != STORE_QUEUED && r.state != STORE_SUCCESS) {
+        r.finished_ns = wall;
+        r.expires_ns = wall + r.ttl_ns;
+        store_job_set_sets(&r, NULL, 0);
+    } else if (r.state == STORE_SUCCESS) {
+        r.finished_ns = wall;
+        r.expires_ns = wall + r.ttl_ns;
+    }
+    if (store_it) {
+        qg_error cerr;
+        if (commit(j, STORE_OP_UPDATE, &r, drop, &cerr) != 0) {
+            qg_warn("job %llu: its end state could not be stored: %s",
+                    (unsigned long long)r.id, cerr.msg);
+            if (rc == 0) {
+                rc = -1;
+                err = cerr;
+            }
+        }
+    }
+
+    /* 6: the answer */
+    qg_buf reply = QG_BUF_INIT;
+    int http = 200;
+    if (!async)
+        deferred_answer(j, &r, &err, rc, &reply, &http);
+    store_job_free(&r);
+    atomic_fetch_sub(&js->running, 1);
+    pthread_mutex_lock(&t->mu);
+    j->finished = true;
+    j->http = http;
+    j->reply = reply;
+    pthread_mutex_unlock(&t->mu);
+    exec_task_notify(t);
+}
+
+/* --- loop side ------------------------------------------------------------------ */
+
+static void
+unlist(mode_job *j)
+{
+    if (!j->listed)
+        return;
+    mode_jobs *js = j->app->jobs;
+    mode_registry_remove(j->app->running, &j->entry);
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        js->head = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    j->prev = j->next = NULL;
+    j->listed = false;
+}
+
+static void
+drop_loop_ref(mode_job *j)
+{
+    if (!j->loop_ref)
+        return;
+    j->loop_ref = false;
+    if (j->req)
+        j->req->on_gone = NULL;
+    j->req = NULL;
+    exec_task_unref(&j->t);
+}
+
+static void
+job_notify(exec_task *t)
+{
+    mode_job *j = (mode_job *)t;
+    pthread_mutex_lock(&t->mu);
+    uint64_t id = j->id;
+    bool finished = j->finished;
+    int http = j->http;
+    qg_buf reply = j->reply;
+    qg_buf_init(&j->reply);
+    pthread_mutex_unlock(&t->mu);
+    if (j->listed)
+        j->entry.job_id = id;
+    if (!finished || !j->loop_ref) {
+        qg_buf_free(&reply);
+        return;
+    }
+    unlist(j);
+    gw_req *req = j->req;
+    drop_loop_ref(j); /* the pool still holds one: j lives on */
+    if (req && reply.len)
+        mode__job_reply(req, http, &reply);
+    qg_buf_free(&reply);
+}
+
+static void
+job_destroy(exec_task *t)
+{
+    mode_job *j = (mode_job *)t;
+    qg_query_free(&j->q);
+    store_job_free(&j->rec);
+    qg_buf_free(&j->reply);
+    store_flow_destroy(&j->flow);
+    free(j->sets);
+    free(j->base);
+    free(j);
+}
+
+static const exec_task_ops job_ops = {
+    .run = job_run,
+    .notify = job_notify,
+    .destroy = job_destroy,
+};
+
+static void
+free_op(store_op *op)
+{
+    store_op_free(op);
+}
+
+/* Registry cancel: a queued async job that no worker took yet is failed in
+ * the store at once (it may wait behind long jobs); anything else is
+ * cancelled where it runs. */
+static void
+job_cancel(mode_entry *e, qg_code reason)
+{
+    mode_job *j = (mode_job *)((char *)e - offsetof(mode_job, entry));
+    int expect = MODE_JOB_WAITING;
+    if (j->q.mode != QG_MODE_ASYNC ||
+        !atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_CANCELLED)) {
+        exec_task_cancel(&j->t, reason);
+        return;
+    }
+    mode__jobs_unreserve(j->app->jobs);
+    store_op *op = store_op_new(STORE_OP_UPDATE);
+    store_job_copy(&op->job, &j->rec);
+    uint64_t wall = qg_wall_ns();
+    op->job.state = STORE_FAILED;
+    qg_error_set(&op->job.error, QG_E_CANCELLED, j->rid);
+    op->job.metrics.error_count = 1;
+    op->job.finished_ns = wall;
+    op->job.expires_ns = wall + op->job.ttl_ns;
+    op->done = free_op;
+    store_writer_submit(j->app->writer, op);
+    unlist(j);
+    drop_loop_ref(j);
+}
+
+mode_job *
+mode__job_new(qg_app *app, qg_query *q, const char *rid, const char *base, uint64_t recv_ns)
+{
+    mode_job *j = qg_calloc(1, sizeof(*j));
+    exec_task_init(&j->t, &job_ops);
+    j->app = app;
+    j->q = *q;
+    qg_query_init(q); /* moved */
+    snprintf(j->rid, sizeof(j->rid), "%s", rid);
+    j->base = base ? qg_strdup(base) : NULL;
+    j->recv_ns = recv_ns;
+    j->loop_ref = true;
+    atomic_init(&j->claim, MODE_JOB_WAITING);
+    store_job_init(&j->rec);
+    store_job_from_query(&j->rec, &j->q, rid, app->cfg->result_ttl_ns);
+    j->rec.created_ns = qg_wall_ns();
+    store_flow_init(&j->flow);
+    return j;
+}
+
+void
+mode__job_submit(mode_job *j)
+{
+    mode_jobs *js = j->app->jobs;
+    memcpy(j->entry.uuid, j->rid, sizeof(j->entry.uuid));
+    j->entry.client_context_id = j->q.client_context_id;
+    j->entry.statement = j->q.statement;
+    j->entry.start_wall_ns = qg_wall_ns();
+    j->entry.start_ns = qg_now_ns();
+    j->entry.job_id = j->rec.id;
+    j->entry.task = &j->t;
+    j->entry.cancel = job_cancel;
+    j->id = j->rec.id;
+    mode_registry_add(j->app->running, &j->entry);
+    j->prev = NULL;
+    j->next = js->head;
+    if (js->head)
+        js->head->prev = j;
+    js->head = j;
+    j->listed = true;
+    exec_pool_submit(j->app->pool, &j->t);
+}
+
+void
+mode__job_drop(mode_job *j)
+{
+    unlist(j);
+    drop_loop_ref(j);
+}
+
+/* --- the jobs ------------------------------------------------------------------- */
+
+mode_jobs *
+mode_jobs_new(qg_app *app)
+{
+    mode_jobs *js = qg_calloc(1, sizeof(*js));
+    js->app = app;
+    atomic_init(&js->queued, 0);
+    atomic_init(&js->running, 0);
+    return js;
+}
+
+bool
+mode__jobs_reserve(mode_jobs *js, size_t limit)
+{
+    size_t n = atomic_load(&js->queued);
+    do {
+        if (limit && n >= limit)
+            return false;
+    } while (!atomic_compare_exchange_weak(&js->queued, &n, n + 1));
+    return true;
+}
+
+void
+mode__jobs_unreserve(mode_jobs *js)
+{
+    atomic_fetch_sub(&js->queued, 1);
+}
+
+bool
+mode__jobs_parked(const mode_jobs *js)
+{
+    return js->parked;
+}
+
+size_t
+mode_jobs_queued(mode_jobs *js)
+{
+    return atomic_load(&js->queued);
+}
+
+size_t
+mode_jobs_running(mode_jobs *js)
+{
+    return atomic_load(&js->running);
+}
+
+typedef struct recovered {
+    mode_job **jobs;
+    size_t n, cap;
+    qg_app *app;
+} recovered;
+
+static void
+recover_one(store_job *jj, qg_query *q, void *arg)
+{
+    recovered *rc = arg;
+    mode_job *j = mode__job_new(rc->app, q, jj->request_id, NULL, qg_now_ns());
+    store_job_free(&j->rec);
+    j->rec = *jj; /* moved: the record as stored, with its id */
+    jj->sets = NULL;
+    jj->nsets = 0;
+    if (rc->n == rc->cap)
+        rc->jobs = qg_realloc(rc->jobs, sizeof(*rc->jobs) * (rc->cap = rc->cap ? rc->cap * 2 : 16));
+    rc->jobs[rc->n++] = j;
+}
+
+int
+mode_jobs_recover(mode_jobs *js, qg_error *err)
+{
+    recovered rc = {.app = js->app};
+    store_recovery st;
+    if (store_jobs_recover(js->app->store, qg_wall_ns(), recover_one, &rc, &st, err) != 0) {
+        for (size_t i = 0; i < rc.n; i++)
+            mode__job_drop(rc.jobs[i]);
+        free(rc.jobs);
+        return -1;
+    }
+    for (size_t i = 0; i < rc.n; i++) {
+        atomic_fetch_add(&js->queued, 1);
+        mode__job_submit(rc.jobs[i]);
+    }
+    free(rc.jobs);
+    if (st.queued || st.failed)
+        qg_info("recovery: %llu job(s) queued again (%llu of them were running and are "
+                "rerun: read-only), %llu failed (running, may have written: outcome unknown)",
+                (unsigned long long)st.queued, (unsigned long long)st.rerun,
+                (unsigned long long)st.failed);
+    return 0;
+}
+
+void
+mode_jobs_park(mode_jobs *js)
+{
+    js->parked = true;
+    size_t n = 0;
+    for (mode_job *j = js->head, *next; j; j = next) {
+        next = j->next;
+        int expect = MODE_JOB_WAITING;
+        if (j->q.mode == QG_MODE_ASYNC &&
+            atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_PARKED)) {
+            mode__jobs_unreserve(js);
+            unlist(j);
+            drop_loop_ref(j);
+            n++;
+        }
+    }
+    if (n)
+        qg_info("drain: %zu queued job(s) stay queued in the store for the next start", n);
+}
+
+void
+mode_jobs_cancel_running(mode_jobs *js, qg_code reason)
+{
+    for (mode_job *j = js->head; j; j = j->next)
+        if (atomic_load(&j->claim) == MODE_JOB_STARTED)
+            exec_task_cancel(&j->t, reason);
+}
+
+void
+mode_jobs_free(mode_jobs *js)
+{
+    if (!js)
+        return;
+    /* Only jobs whose worker never reported back can be left here. */
+    while (js->head)
+        mode__job_drop(js->head);
+    free(js);
+}

@@ -1,0 +1,120 @@
+/*
+ * job: a stored job (deferred or async) and the jobs of the daemon.
+ *
+ * A mode_job is an exec_task that runs its query on a worker with a
+ * rows_sink that writes result pages to the store, one stored set per query
+ * statement (N-0, N-1, ...), and commits its states through the store writer
+ * (modes/job.c has the sequence). deferred.c and async.c create them;
+ * recovery creates them for the queued jobs found at start-up.
+ *
+ * mode_jobs is the loop's view of them: counters (queued, running) for
+ * --max-queued and the drain, and the list of jobs handed to the pool, so a
+ * drain can leave the ones not started queued in the store.
+ *
+ * Threads: mode_jobs_* and mode__job_* are loop-thread calls (main's before
+ * the loop runs and after it stopped count as the loop).
+ */
+#ifndef QG_MODES_JOB_H
+#define QG_MODES_JOB_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/app.h"
+#include "core/buf.h"
+#include "core/query.h"
+#include "exec/pool.h"
+#include "exec/rows.h"
+#include "gateway/server.h"
+#include "modes/registry.h"
+#include "store/record.h"
+#include "store/writer.h"
+
+/* Who owns a job that was handed to the pool: still waiting, taken by a
+ * worker, or taken back by the loop (cancelled, or parked by a drain). */
+enum { MODE_JOB_WAITING, MODE_JOB_STARTED, MODE_JOB_CANCELLED, MODE_JOB_PARKED };
+
+typedef struct mode_jobs mode_jobs;
+typedef struct mode_job mode_job;
+
+struct mode_job {
+    exec_task t; /* first: the pool hands us &t */
+    qg_app *app;
+    qg_query q;    /* read by the worker; freed with the job */
+    store_job rec; /* the record as created (loop); the worker builds on a copy */
+    char rid[QG_UUID_LEN + 1];
+    char *base;       /* handle base URL; NULL for recovered jobs */
+    uint64_t recv_ns; /* monotonic: the request's arrival */
+
+    /* loop only */
+    gw_req *req; /* the request still waiting for its answer */
+    mode_entry entry;
+    bool listed; /* in the registry and the jobs list */
+    mode_job *prev, *next;
+    bool loop_ref; /* the loop still holds its reference */
+    uint64_t check_ns; /* async: compile time of the submission's check */
+
+    atomic_int claim; /* MODE_JOB_* */
+
+    /* under t.mu: worker -> loop */
+    uint64_t id;   /* known job number (deferred: once created) */
+    bool finished; /* the worker is done with it */
+    int http;      /* deferred: the answer's status */
+    qg_buf reply;  /* deferred: the answer's body */
+
+    /* worker only */
+    store_flow flow;
+    rows_writer w;
+    rows_sink sink;
+    uint32_t page;
+    store_set *sets;
+    uint32_t nsets, cap;
+};
+
+/* Creates the jobs' state for app (app->store, writer and pool are set). */
+mode_jobs *mode_jobs_new(qg_app *app);
+/* Applies the store's recovery rules and queues the jobs they leave queued;
+ * logs what it did. Before serving. Returns 0, or -1 with err. */
+int mode_jobs_recover(mode_jobs *js, qg_error *err);
+/* Async jobs accepted (or being accepted) and not started. Any thread. */
+size_t mode_jobs_queued(mode_jobs *js);
+/* Stored jobs on a worker now. Any thread. */
+size_t mode_jobs_running(mode_jobs *js);
+/* Drain: every async job not started stays queued in the store (it runs
+ * after the restart) and is dropped here; jobs accepted from now on too. */
+void mode_jobs_park(mode_jobs *js);
+/* Cancels every running job with reason (QG_E_DRAINING at the end of a
+ * drain: a rerunnable async job is then queued again in the store). */
+void mode_jobs_cancel_running(mode_jobs *js, qg_code reason);
+/* Frees js; the pool has been stopped. */
+void mode_jobs_free(mode_jobs *js);
+
+/* --- for modes/deferred.c and modes/async.c ---------------------------------- */
+
+/* A new job for q (moved in; q is left empty) with its request id and
+ * handle base (copied; may be NULL). One reference, the loop's. */
+mode_job *mode__job_new(qg_app *app, qg_query *q, const char *rid, const char *base,
+                        uint64_t recv_ns);
+/* Registers j (registry, jobs list) and hands it to the pool. */
+void mode__job_submit(mode_job *j);
+/* Drops the loop's reference of a job that was never submitted. */
+void mode__job_drop(mode_job *j);
+/* The answer to a request whose job failed: requestID, [clientContextID],
+ * [type], errors, status, metrics. */
+void mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err,
+                         const qg_metrics *m);
+/* requestID, [clientContextID] and, for CSV, type: the envelope's head. */
+void mode__job_doc_head(qg_buf *b, const mode_job *j);
+/* Answers req with a whole JSON document (503s get Retry-After). */
+void mode__job_reply(gw_req *req, int status, const qg_buf *body);
+/* Takes a place among the queued async jobs: false when limit (0: none)
+ * are queued already. mode__jobs_unreserve gives it back (the job was
+ * refused, parked, or started). */
+bool mode__jobs_reserve(mode_jobs *js, size_t limit);
+void mode__jobs_unreserve(mode_jobs *js);
+/* Whether a drain has begun: accepted jobs stay queued in the store. */
+bool mode__jobs_parked(const mode_jobs *js);
+
+#endif
