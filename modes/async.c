@@ -75,6 +75,8 @@ refuse(mode_job *j, const qg_error *err, uint64_t compile_ns)
     gw_req *req = j->req;
     mode__jobs_unreserve(j->app->jobs);
     if (req) {
+        j->req = NULL;
+        req->on_gone = NULL;
         qg_buf b = QG_BUF_INIT;
         qg_metrics m = metrics_now(j, compile_ns);
         mode__job_error_doc(&b, j, err, &m);

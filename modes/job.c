@@ -210,7 +210,7 @@ job_run(exec_task *t, exec_worker *wk)
 {
     mode_job *j = (mode_job *)t;
     mode_jobs *js = j->app->jobs;
-    bool async = j->q.mode == QG_MODE_ASYNC;
+    bool async = !j->answers; /* runs from a queued record */
     atomic_fetch_add(&js->running, 1);
     int expect = MODE_JOB_WAITING;
     if (!atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_STARTED)) {
@@ -436,7 +436,7 @@ job_cancel(mode_entry *e, qg_code reason)
 {
     mode_job *j = (mode_job *)((char *)e - offsetof(mode_job, entry));
     int expect = MODE_JOB_WAITING;
-    if (j->q.mode != QG_MODE_ASYNC ||
+    if (j->answers ||
         !atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_CANCELLED)) {
         exec_task_cancel(&j->t, reason);
         return;
@@ -605,7 +605,7 @@ mode_jobs_park(mode_jobs *js)
     for (mode_job *j = js->head, *next; j; j = next) {
         next = j->next;
         int expect = MODE_JOB_WAITING;
-        if (j->q.mode == QG_MODE_ASYNC &&
+        if (!j->answers &&
             atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_PARKED)) {
             mode__jobs_unreserve(js);
             unlist(j);

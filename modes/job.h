@@ -47,6 +47,11 @@ struct mode_job {
     char rid[QG_UUID_LEN + 1];
     char *base;       /* handle base URL; NULL for recovered jobs */
     uint64_t recv_ns; /* monotonic: the request's arrival */
+    /* A fresh deferred job: its client waits for the answer, its record is
+     * created as it starts, its deadline counts from the arrival. Every
+     * other job (async, or recovered from the store) runs from a queued
+     * record nobody waits on. */
+    bool answers;
 
     /* loop only */
     gw_req *req; /* the request still waiting for its answer */
