@@ -276,11 +276,13 @@ main(int argc, char **argv, char **envp)
     mode_jobs_free(app.jobs);
     store_env_close(app.store);
     if (ws.commits)
-        qg_info("job store: %llu commit(s) of %llu op(s) (%.1f per commit, at most %llu), "
-                "%llu job(s) created, %llu op(s) failed",
+        qg_info("job store: %llu commit(s) of %llu op(s) (%.1f per commit, at most %llu); "
+                "%llu job(s) created in %llu commit(s) (%.1f per commit); %llu op(s) failed",
                 (unsigned long long)ws.commits, (unsigned long long)ws.ops,
                 (double)ws.ops / (double)ws.commits, (unsigned long long)ws.max_batch,
-                (unsigned long long)ws.creates, (unsigned long long)ws.failed);
+                (unsigned long long)ws.creates, (unsigned long long)ws.create_commits,
+                ws.create_commits ? (double)ws.creates / (double)ws.create_commits : 0.0,
+                (unsigned long long)ws.failed);
     free(store_dir);
     event_free(sigterm);
     event_free(sigint);

@@ -32,7 +32,7 @@ struct store_writer {
     /* writer thread only */
     uint64_t room; /* map bytes left for this transaction (estimate) */
 
-    _Atomic uint64_t commits, ops, creates, failed, max_batch;
+    _Atomic uint64_t commits, ops, creates, create_commits, failed, max_batch;
 };
 
 /* --- ops -------------------------------------------------------------------- */
@@ -235,7 +235,7 @@ run_batch(store_writer *w, store_op *batch)
             return;
         }
         bool redo = false;
-        uint64_t n = 0;
+        uint64_t n = 0, creates = 0;
         for (store_op *op = batch; op; op = op->next) {
             if (op->skip)
                 continue;
@@ -250,8 +250,10 @@ run_batch(store_writer *w, store_op *batch)
                 redo = true;
                 break;
             }
-            if (op->status == 0)
+            if (op->status == 0) {
                 n++;
+                creates += op->kind == STORE_OP_CREATE;
+            }
         }
         if (redo) {
             mdb_txn_abort(txn);
@@ -273,6 +275,8 @@ run_batch(store_writer *w, store_op *batch)
         }
         atomic_fetch_add(&w->commits, 1);
         atomic_fetch_add(&w->ops, n);
+        if (creates)
+            atomic_fetch_add(&w->create_commits, 1);
         uint64_t max = atomic_load(&w->max_batch);
         if (n > max)
             atomic_store(&w->max_batch, n);
@@ -444,6 +448,7 @@ store_writer_stats_get(store_writer *w, store_writer_stats *out)
     out->commits = atomic_load(&w->commits);
     out->ops = atomic_load(&w->ops);
     out->creates = atomic_load(&w->creates);
+    out->create_commits = atomic_load(&w->create_commits);
     out->failed = atomic_load(&w->failed);
     out->max_batch = atomic_load(&w->max_batch);
 }

@@ -136,6 +136,7 @@ typedef struct store_writer_stats {
     uint64_t commits;   /* transactions committed */
     uint64_t ops;       /* ops in them */
     uint64_t creates;   /* jobs created */
+    uint64_t create_commits; /* commits that created jobs: creates / this = jobs per fsync */
     uint64_t failed;    /* ops that failed */
     uint64_t max_batch; /* most ops in one commit */
 } store_writer_stats;
