@@ -3,7 +3,10 @@
  */
 #include "store/results.h"
 
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "store/internal.h"
 
@@ -59,6 +62,24 @@ store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, size_t
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Drops the process's mapping of the map pages a value lies on, once its
+ * bytes are copied out. LMDB maps the file read-only and shared (no
+ * MDB_WRITEMAP), so this only unmaps them: the next touch of any of them,
+ * this value's or a neighbour's, maps them again from the page cache. It
+ * keeps the daemon's RSS from growing by every result it streams out. */
+static void
+forget(const void *data, size_t len)
+{
+    static long pg;
+    if (!pg)
+        pg = sysconf(_SC_PAGESIZE);
+    uintptr_t mask = ~(uintptr_t)(pg - 1);
+    uintptr_t a = (uintptr_t)data & mask;
+    uintptr_t b = ((uintptr_t)data + len + (uintptr_t)pg - 1) & mask;
+    if (b > a)
+        madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 int
 store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, store_bytes_fn fn,
                    void *arg, qg_error *err)
@@ -71,9 +92,10 @@ store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, stor
     MDB_val k = {STORE_PAGE_KEY_LEN, kb}, v;
     int rc = mdb_get(txn, e->pages, &k, &v);
     int out = 1;
-    if (rc == 0)
+    if (rc == 0) {
         fn(v.mv_data, v.mv_size, arg);
-    else if (rc == MDB_NOTFOUND)
+        forget(v.mv_data, v.mv_size);
+    } else if (rc == MDB_NOTFOUND)
         out = 0;
     else
         out = store__error(err, rc, "read result page");

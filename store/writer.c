@@ -4,10 +4,12 @@
  */
 #include "store/writer.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -337,25 +339,59 @@ complete(store_writer *w, store_op *batch, bool inline_done)
         event_active(w->cev, EV_READ, 1);
 }
 
-/* Takes the next batch off the queue (w->mu held). */
-static store_op *
-take_batch(store_writer *w)
+/* Moves ops from the queue to the batch (head/tail) while it is under
+ * STORE_TXN_PAGE_BYTES and STORE_TXN_MAX_OPS (w->mu held). Returns whether
+ * it took anything but result pages. */
+static bool
+take_more(store_writer *w, store_op **head, store_op **tail, size_t *bytes, size_t *n)
 {
-    store_op *batch = w->head, *last = NULL, *op = w->head;
-    size_t bytes = 0, n = 0;
-    while (op && n < STORE_TXN_MAX_OPS && bytes < STORE_TXN_PAGE_BYTES) {
-        bytes += op->len;
-        n++;
-        last = op;
-        op = op->next;
+    bool other = false;
+    while (w->head && *n < STORE_TXN_MAX_OPS && *bytes < STORE_TXN_PAGE_BYTES) {
+        store_op *op = w->head;
+        w->head = op->next;
+        if (!w->head)
+            w->tail = NULL;
+        op->next = NULL;
+        if (*tail)
+            (*tail)->next = op;
+        else
+            *head = op;
+        *tail = op;
+        *bytes += op->len;
+        (*n)++;
+        other = other || op->kind != STORE_OP_PAGE;
     }
-    if (!last)
-        return NULL;
-    w->head = op;
-    if (!op)
-        w->tail = NULL;
-    last->next = NULL;
-    return batch;
+    return other;
+}
+
+/* Takes the next batch off the queue (w->mu held). A batch of result pages
+ * alone waits up to STORE_PAGE_LINGER_MS for more of them (pages need no
+ * durability of their own until their job's end state commits, so fewer,
+ * bigger transactions cost less); anything else that arrives ends the wait
+ * and joins the batch, so submissions are never held up by it. */
+static store_op *
+take_batch(store_writer *w, bool linger)
+{
+    store_op *head = NULL, *tail = NULL;
+    size_t bytes = 0, n = 0;
+    bool other = take_more(w, &head, &tail, &bytes, &n);
+    if (!head || other || !linger)
+        return head;
+    struct timespec dl;
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    dl.tv_nsec += STORE_PAGE_LINGER_MS * 1000000L;
+    dl.tv_sec += dl.tv_nsec / 1000000000L;
+    dl.tv_nsec %= 1000000000L;
+    while (!w->stopping && bytes < STORE_TXN_PAGE_BYTES && n < STORE_TXN_MAX_OPS) {
+        if (!w->head) {
+            if (pthread_cond_timedwait(&w->cv, &w->mu, &dl) == ETIMEDOUT)
+                break;
+            continue;
+        }
+        if (take_more(w, &head, &tail, &bytes, &n))
+            break;
+    }
+    return head;
 }
 
 static void *
@@ -366,7 +402,7 @@ writer_main(void *arg)
         pthread_mutex_lock(&w->mu);
         while (!w->head && !w->stopping)
             pthread_cond_wait(&w->cv, &w->mu);
-        store_op *batch = take_batch(w);
+        store_op *batch = take_batch(w, true);
         pthread_mutex_unlock(&w->mu);
         if (!batch)
             break;
@@ -398,7 +434,11 @@ store_writer_new(store_env *env, struct event_base *base)
     store_writer *w = qg_calloc(1, sizeof(*w));
     w->env = env;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&w->cmu, NULL);
     if (base)
         w->cev = event_new(base, -1, 0, completions_cb, w);
@@ -427,7 +467,7 @@ store_writer_free(store_writer *w)
         if (w->cev)
             completions_cb(-1, 0, w);
         pthread_mutex_lock(&w->mu);
-        store_op *batch = take_batch(w);
+        store_op *batch = take_batch(w, false);
         pthread_mutex_unlock(&w->mu);
         if (!batch)
             break;

@@ -14,8 +14,12 @@
  * So an async submission is answered only once its record is on disk.
  *
  * A transaction takes at most STORE_TXN_PAGE_BYTES of result pages (and at
- * most STORE_TXN_MAX_OPS ops): big results commit in ~4 MiB steps, so the
- * writer's memory and each commit stay small. A worker storing pages waits
+ * most STORE_TXN_MAX_OPS ops): big results commit in steps of up to ~4 MiB,
+ * so the writer's memory and each commit stay small. A batch of nothing but
+ * result pages waits up to STORE_PAGE_LINGER_MS for more pages before it
+ * commits (a page needs no fsync of its own: its job's end state commits
+ * after it), which turns a 64 KiB-per-commit trickle into fewer, bigger
+ * commits; any other op ends the wait at once. A worker storing pages waits
  * (store_flow_wait) while its job has more than STORE_FLOW_MAX_BYTES queued
  * here, so memory stays flat whatever the result size.
  *
@@ -45,6 +49,7 @@ struct event_base;
 #define STORE_TXN_PAGE_BYTES (4u * 1024 * 1024)
 #define STORE_TXN_MAX_OPS 4096
 #define STORE_FLOW_MAX_BYTES (4u * 1024 * 1024)
+#define STORE_PAGE_LINGER_MS 20
 
 typedef struct store_writer store_writer;
 typedef struct store_op store_op;
