@@ -363,6 +363,12 @@ class StoreFull(JobsMixin, QgateTestCase):
         for i in range(20):
             doc = self.assertEnvelopeOk(self.q.query(rows_stmt(2000), mode="deferred"))
             self.assertEqual(len(self.result(doc["handle"]).json()["results"]), 2000)
+        # a submission too big to store is refused whole: an error, no handle
+        big = "SELECT '" + "x" * (900 * 1024) + "' AS big"
+        doc = self.assertError(self.q.query(big, mode="async"), 500, "ASX0904")
+        self.assertNotIn("handle", doc)
+        self.assertEqual(self.q.request("GET", "/health").status, 200)
+        self.assertEqual(self.wait_status(self.submit("SELECT 1 AS one"))["status"], "success")
 
 
 class PublicUrl(JobsMixin, QgateTestCase):
