@@ -23,8 +23,11 @@
  *   6. deferred: build the answer (the result handle, or the error document
  *      as immediate mode would send it) and hand it to the loop.
  * Timeouts: a deferred job's deadline counts from the request's arrival
- * (the client waits for it), an async job's from when a worker starts it
- * (queue time is not its fault).
+ * (the client waits for it), an async (or recovered) job's from when a
+ * worker starts it (queue time is not its fault).
+ * Drain: a running async job cut by the drain (QG_E_DRAINING) goes back to
+ * queued when it is rerunnable and is failed with QG_E_OUTCOME_UNKNOWN when
+ * not; one cut before its running state was committed is left queued.
  *
  * Ownership: the loop holds one reference (dropped when the job finished,
  * or the loop took it back), the pool one while it is queued or runs.
@@ -310,8 +313,6 @@ job_run(exec_task *t, exec_worker *wk)
         r.state = err.code == QG_E_TIMEOUT ? STORE_TIMEOUT : STORE_FAILED;
         r.error = err;
     }
-    if (r.state == STORE_FAILED && err.code == QG_E_DRAINING)
-        err = r.error;
     if (r.state != STORE_QUEUED && r.state != STORE_SUCCESS) {
         r.finished_ns = wall;
         r.expires_ns = wall + r.ttl_ns;
