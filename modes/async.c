@@ -34,7 +34,7 @@
 
 /* The compile-only check of a submission, on the checker pool. */
 typedef struct check {
-    exec_task t; /* first */
+    exec_task t;   /* first */
     mode_job *job; /* the loop's until the check reports */
     int rc;
     qg_error err;

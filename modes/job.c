@@ -184,8 +184,7 @@ commit(mode_job *j, store_op_kind kind, const store_job *r, bool drop, qg_error 
 
 /* The deferred answer of a job that ran to its end state. */
 static void
-deferred_answer(mode_job *j, const store_job *r, const qg_error *err, int rc, qg_buf *b,
-                int *http)
+deferred_answer(mode_job *j, const store_job *r, const qg_error *err, int rc, qg_buf *b, int *http)
 {
     qg_metrics m = r->metrics;
     if (rc != 0) {
@@ -324,8 +323,8 @@ job_run(exec_task *t, exec_worker *wk)
     if (store_it) {
         qg_error cerr;
         if (commit(j, STORE_OP_UPDATE, &r, drop, &cerr) != 0) {
-            qg_warn("job %llu: its end state could not be stored: %s",
-                    (unsigned long long)r.id, cerr.msg);
+            qg_warn("job %llu: its end state could not be stored: %s", (unsigned long long)r.id,
+                    cerr.msg);
             if (rc == 0) {
                 rc = -1;
                 err = cerr;
@@ -437,8 +436,7 @@ job_cancel(mode_entry *e, qg_code reason)
 {
     mode_job *j = (mode_job *)((char *)e - offsetof(mode_job, entry));
     int expect = MODE_JOB_WAITING;
-    if (j->answers ||
-        !atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_CANCELLED)) {
+    if (j->answers || !atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_CANCELLED)) {
         exec_task_cancel(&j->t, reason);
         return;
     }
@@ -606,8 +604,7 @@ mode_jobs_park(mode_jobs *js)
     for (mode_job *j = js->head, *next; j; j = next) {
         next = j->next;
         int expect = MODE_JOB_WAITING;
-        if (!j->answers &&
-            atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_PARKED)) {
+        if (!j->answers && atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_PARKED)) {
             mode__jobs_unreserve(js);
             unlist(j);
             drop_loop_ref(j);

@@ -58,7 +58,7 @@ struct mode_job {
     mode_entry entry;
     bool listed; /* in the registry and the jobs list */
     mode_job *prev, *next;
-    bool loop_ref; /* the loop still holds its reference */
+    bool loop_ref;     /* the loop still holds its reference */
     uint64_t check_ns; /* async: compile time of the submission's check */
 
     atomic_int claim; /* MODE_JOB_* */
@@ -108,8 +108,7 @@ void mode__job_submit(mode_job *j);
 void mode__job_drop(mode_job *j);
 /* The answer to a request whose job failed: requestID, [clientContextID],
  * [type], errors, status, metrics. */
-void mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err,
-                         const qg_metrics *m);
+void mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err, const qg_metrics *m);
 /* requestID, [clientContextID] and, for CSV, type: the envelope's head. */
 void mode__job_doc_head(qg_buf *b, const mode_job *j);
 /* Answers req with a whole JSON document (503s get Retry-After). */

@@ -225,8 +225,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
     e->map_size = info.me_mapsize;
     e->psize = st.ms_psize;
 
-    if (open_dbis(e, err) != 0 ||
-        (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->rtxn)) != 0 ||
+    if (open_dbis(e, err) != 0 || (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->rtxn)) != 0 ||
         (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->room_rtxn)) != 0) {
         if (rc != 0)
             store__error(err, rc, "read");

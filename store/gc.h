@@ -27,8 +27,8 @@
 struct event_base;
 
 #define STORE_SWEEP_INTERVAL_MS 1000
-#define STORE_SWEEP_JOBS 64
-#define STORE_SWEEP_PAGES 1024
+#define STORE_SWEEP_JOBS        64
+#define STORE_SWEEP_PAGES       1024
 
 typedef struct store_gc store_gc;
 

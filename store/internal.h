@@ -20,7 +20,7 @@
 struct store_env {
     MDB_env *env;
     MDB_dbi meta, jobs, pages, expiry, active;
-    MDB_txn *rtxn;    /* the loop's read transaction, reset between uses */
+    MDB_txn *rtxn;      /* the loop's read transaction, reset between uses */
     MDB_txn *room_rtxn; /* the writer's, for the free list (store__room) */
     uint64_t map_size;
     uint64_t psize;
@@ -31,8 +31,8 @@ struct store_env {
 
 /* --- keys ---------------------------------------------------------------- */
 
-#define STORE_JOB_KEY_LEN 8
-#define STORE_PAGE_KEY_LEN 16
+#define STORE_JOB_KEY_LEN    8
+#define STORE_PAGE_KEY_LEN   16
 #define STORE_EXPIRY_KEY_LEN 16
 
 static inline void

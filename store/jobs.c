@@ -175,8 +175,8 @@ read_job(store_env *e, uint64_t id, store_job *j, qg_query *q, qg_error *err)
     } else {
         out = 1;
         if (q) {
-            if (store_record_decode_query((const char *)raw.mv_data + qoff, raw.mv_size - qoff,
-                                          j, q) != 0) {
+            if (store_record_decode_query((const char *)raw.mv_data + qoff, raw.mv_size - qoff, j,
+                                          q) != 0) {
                 qg_warn("store: job %llu has a query part that does not decode",
                         (unsigned long long)id);
                 out = 0;

@@ -101,11 +101,16 @@ const char *
 store_state_name(store_state s)
 {
     switch (s) {
-    case STORE_QUEUED: return "queued";
-    case STORE_RUNNING: return "running";
-    case STORE_SUCCESS: return "success";
-    case STORE_FAILED: return "failed";
-    case STORE_TIMEOUT: return "timeout";
+    case STORE_QUEUED:
+        return "queued";
+    case STORE_RUNNING:
+        return "running";
+    case STORE_SUCCESS:
+        return "success";
+    case STORE_FAILED:
+        return "failed";
+    case STORE_TIMEOUT:
+        return "timeout";
     }
     return "?";
 }
@@ -153,9 +158,12 @@ static unsigned
 mode_disk(qg_mode m)
 {
     switch (m) {
-    case QG_MODE_IMMEDIATE: return DISK_IMMEDIATE;
-    case QG_MODE_DEFERRED: return DISK_DEFERRED;
-    case QG_MODE_ASYNC: return DISK_ASYNC;
+    case QG_MODE_IMMEDIATE:
+        return DISK_IMMEDIATE;
+    case QG_MODE_DEFERRED:
+        return DISK_DEFERRED;
+    case QG_MODE_ASYNC:
+        return DISK_ASYNC;
     }
     return DISK_ASYNC;
 }
@@ -164,12 +172,18 @@ static unsigned
 vtype_disk(qg_vtype t)
 {
     switch (t) {
-    case QG_VAL_NULL: return DISK_NULL;
-    case QG_VAL_BOOL: return DISK_BOOL;
-    case QG_VAL_INT: return DISK_INT;
-    case QG_VAL_REAL: return DISK_REAL;
-    case QG_VAL_TEXT: return DISK_TEXT;
-    case QG_VAL_JSON: return DISK_JSONV;
+    case QG_VAL_NULL:
+        return DISK_NULL;
+    case QG_VAL_BOOL:
+        return DISK_BOOL;
+    case QG_VAL_INT:
+        return DISK_INT;
+    case QG_VAL_REAL:
+        return DISK_REAL;
+    case QG_VAL_TEXT:
+        return DISK_TEXT;
+    case QG_VAL_JSON:
+        return DISK_JSONV;
     }
     return DISK_NULL;
 }
@@ -215,8 +229,8 @@ store_record_encode_header(const store_job *j, qg_buf *out)
         put_str(out, j->error.msg);
     }
     const qg_metrics *m = &j->metrics;
-    const uint64_t mv[] = {m->elapsed_ns,   m->execution_ns,      m->compile_ns,
-                           m->queue_wait_ns, m->result_count,     m->result_size,
+    const uint64_t mv[] = {m->elapsed_ns,        m->execution_ns,  m->compile_ns,
+                           m->queue_wait_ns,     m->result_count,  m->result_size,
                            m->processed_objects, m->warning_count, m->error_count};
     for (size_t i = 0; i < sizeof(mv) / sizeof(mv[0]); i++)
         put_be64(out, mv[i]);
@@ -387,8 +401,8 @@ store_record_decode(const void *p, size_t n, store_job *j, size_t *query_off)
         j->error.msg[mn] = '\0';
     }
     qg_metrics *m = &j->metrics;
-    uint64_t *mv[] = {&m->elapsed_ns,   &m->execution_ns,      &m->compile_ns,
-                      &m->queue_wait_ns, &m->result_count,     &m->result_size,
+    uint64_t *mv[] = {&m->elapsed_ns,        &m->execution_ns,  &m->compile_ns,
+                      &m->queue_wait_ns,     &m->result_count,  &m->result_size,
                       &m->processed_objects, &m->warning_count, &m->error_count};
     for (size_t i = 0; i < sizeof(mv) / sizeof(mv[0]); i++)
         *mv[i] = get_be64(&c);

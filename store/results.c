@@ -21,8 +21,8 @@ store__page_put(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t
 }
 
 int
-store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, size_t budget,
-                  bool *more, size_t *dropped)
+store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, size_t budget, bool *more,
+                  size_t *dropped)
 {
     unsigned char kb[STORE_PAGE_KEY_LEN];
     store__page_key(kb, job, set == STORE_ALL_SETS ? 0 : set, 0);

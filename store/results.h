@@ -23,8 +23,8 @@ typedef void (*store_bytes_fn)(const void *data, size_t len, void *arg);
 /* Reads page (job, set, page) in one short read transaction and passes its
  * bytes to fn before the transaction ends. Returns 1 when the page was
  * there, 0 when not, -1 with err on a store error. Loop thread. */
-int store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page,
-                       store_bytes_fn fn, void *arg, qg_error *err);
+int store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, store_bytes_fn fn,
+                       void *arg, qg_error *err);
 
 /* How many pages job has stored (all sets). Loop thread; for tests and
  * diagnostics (it walks the pages' keys). -1 with err on a store error. */

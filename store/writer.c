@@ -205,13 +205,20 @@ static const char *
 kind_name(store_op_kind k)
 {
     switch (k) {
-    case STORE_OP_CREATE: return "create job";
-    case STORE_OP_UPDATE: return "update job";
-    case STORE_OP_PAGE: return "store result page";
-    case STORE_OP_CONSUME: return "take a result read";
-    case STORE_OP_DISCARD: return "discard result";
-    case STORE_OP_RELEASE: return "release result";
-    case STORE_OP_SWEEP: return "sweep";
+    case STORE_OP_CREATE:
+        return "create job";
+    case STORE_OP_UPDATE:
+        return "update job";
+    case STORE_OP_PAGE:
+        return "store result page";
+    case STORE_OP_CONSUME:
+        return "take a result read";
+    case STORE_OP_DISCARD:
+        return "discard result";
+    case STORE_OP_RELEASE:
+        return "release result";
+    case STORE_OP_SWEEP:
+        return "sweep";
     }
     return "?";
 }

@@ -47,7 +47,7 @@
 struct event_base;
 
 #define STORE_TXN_PAGE_BYTES (4u * 1024 * 1024)
-#define STORE_TXN_MAX_OPS 4096
+#define STORE_TXN_MAX_OPS    4096
 #define STORE_FLOW_MAX_BYTES (4u * 1024 * 1024)
 #define STORE_PAGE_LINGER_MS 20
 
@@ -94,14 +94,14 @@ struct store_op {
     store_op_kind kind;
 
     /* in */
-    store_job job;        /* CREATE, UPDATE; out for CONSUME/DISCARD */
-    const qg_query *q;    /* CREATE: borrowed until completion */
-    bool drop_pages;      /* UPDATE */
-    uint64_t job_id;      /* PAGE, CONSUME, DISCARD, RELEASE */
-    uint32_t set, page;   /* PAGE, CONSUME, DISCARD, RELEASE */
-    char *data;           /* PAGE: malloc'd, owned by the op */
+    store_job job;      /* CREATE, UPDATE; out for CONSUME/DISCARD */
+    const qg_query *q;  /* CREATE: borrowed until completion */
+    bool drop_pages;    /* UPDATE */
+    uint64_t job_id;    /* PAGE, CONSUME, DISCARD, RELEASE */
+    uint32_t set, page; /* PAGE, CONSUME, DISCARD, RELEASE */
+    char *data;         /* PAGE: malloc'd, owned by the op */
     size_t len;
-    uint64_t now_ns;      /* CONSUME, DISCARD, SWEEP: wall clock */
+    uint64_t now_ns; /* CONSUME, DISCARD, SWEEP: wall clock */
 
     /* out */
     int status; /* 0, or -1 with err */
@@ -138,12 +138,12 @@ void store_writer_submit(store_writer *w, store_op *op);
 void store_writer_free(store_writer *w);
 
 typedef struct store_writer_stats {
-    uint64_t commits;   /* transactions committed */
-    uint64_t ops;       /* ops in them */
-    uint64_t creates;   /* jobs created */
+    uint64_t commits;        /* transactions committed */
+    uint64_t ops;            /* ops in them */
+    uint64_t creates;        /* jobs created */
     uint64_t create_commits; /* commits that created jobs: creates / this = jobs per fsync */
-    uint64_t failed;    /* ops that failed */
-    uint64_t max_batch; /* most ops in one commit */
+    uint64_t failed;         /* ops that failed */
+    uint64_t max_batch;      /* most ops in one commit */
 } store_writer_stats;
 /* A snapshot of the counters. Any thread. */
 void store_writer_stats_get(store_writer *w, store_writer_stats *out);

@@ -17,9 +17,10 @@ valid(const char *s)
 static void
 test_hosts_accepted(void **state)
 {
-    const char *ok[] = {"localhost", "localhost:19002", "127.0.0.1", "127.0.0.1:8080",
-                        "db.example.com", "db-1.example_x.com:443", "[::1]", "[::1]:19002",
-                        "[2001:db8::10]:1", "A.B.C:65535"};
+    const char *ok[] = {"localhost",      "localhost:19002", "127.0.0.1",
+                        "127.0.0.1:8080", "db.example.com",  "db-1.example_x.com:443",
+                        "[::1]",          "[::1]:19002",     "[2001:db8::10]:1",
+                        "A.B.C:65535"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
         if (!valid(ok[i]))
             fail_msg("refused %s", ok[i]);
@@ -28,10 +29,9 @@ test_hosts_accepted(void **state)
 static void
 test_hosts_refused(void **state)
 {
-    const char *bad[] = {"",          ":80",        "host:",       "host:abc",  "host:123456",
-                         "a b",       "evil\"",     "a/b",         "x@y",       "h?q",
-                         "h#f",       "[::1",       "[]",          "[::1]x",    "[::1]:",
-                         "[g::1]",    "h:1:2",      "h\\x",        "h%20",      "<h>"};
+    const char *bad[] = {"",       ":80",    "host:", "host:abc", "host:123456", "a b", "evil\"",
+                         "a/b",    "x@y",    "h?q",   "h#f",      "[::1",        "[]",  "[::1]x",
+                         "[::1]:", "[g::1]", "h:1:2", "h\\x",     "h%20",        "<h>"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (valid(bad[i]))
             fail_msg("accepted %s", bad[i]);

@@ -109,14 +109,13 @@ test_accepted_and_classified(void **state)
     assert_int_equal(res.statements, 2);
     assert_int_equal(check(f, "SELECT 1;  -- only a comment after", false, false, &res, &err), 0);
     assert_int_equal(res.statements, 1);
-    assert_int_equal(check(f, "CREATE TABLE IF NOT EXISTS u(a); SELECT 1", false, true, &res,
-                           &err),
+    assert_int_equal(check(f, "CREATE TABLE IF NOT EXISTS u(a); SELECT 1", false, true, &res, &err),
                      0);
     assert_true(res.complete);
     assert_false(res.all_readonly);
     /* the INSERT cannot compile before the CREATE ran: accepted, unfinished */
-    assert_int_equal(check(f, "CREATE TABLE later(a); INSERT INTO later VALUES (1); SELEC x",
-                           false, true, &res, &err),
+    assert_int_equal(check(f, "CREATE TABLE later(a); INSERT INTO later VALUES (1); SELEC x", false,
+                           true, &res, &err),
                      0);
     assert_false(res.complete);
     assert_false(res.all_readonly);

@@ -409,8 +409,7 @@ test_sweep_deletes_expired_in_batches(void **state)
         put_page(f, ids[i], 0, 0, 500);
         put_page(f, ids[i], 0, 1, 500);
         uint32_t pages = 2;
-        assert_int_equal(finish(f, ids[i], STORE_SUCCESS, 1, &pages, 1, now - 1000 + i, false),
-                         0);
+        assert_int_equal(finish(f, ids[i], STORE_SUCCESS, 1, &pages, 1, now - 1000 + i, false), 0);
     }
     uint64_t keep = create(f, "SELECT new", STORE_RUNNING, &err);
     put_page(f, keep, 0, 0, 500);
@@ -432,7 +431,7 @@ test_sweep_deletes_expired_in_batches(void **state)
     store_op_free(op);
     store_job j;
     store_job_init(&j);
-    assert_int_equal(store_jobs_read(f->env, ids[0], &j, &err), 0);  /* oldest first */
+    assert_int_equal(store_jobs_read(f->env, ids[0], &j, &err), 0); /* oldest first */
     assert_int_equal(store_jobs_read(f->env, ids[64], &j, &err), 1);
     int rounds = 0;
     uint64_t total = 64;
@@ -638,8 +637,7 @@ test_stale_reader_slot_cleared(void **state)
         MDB_env *env;
         MDB_txn *txn;
         if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 8) ||
-            mdb_env_open(env, path, MDB_NOTLS, 0640) ||
-            mdb_txn_begin(env, NULL, MDB_RDONLY, &txn))
+            mdb_env_open(env, path, MDB_NOTLS, 0640) || mdb_txn_begin(env, NULL, MDB_RDONLY, &txn))
             _exit(1);
         if (write(fds[1], "r", 1) != 1)
             _exit(1);
