@@ -19,6 +19,10 @@
  * requestID. */
 void mode_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id);
 
+/* The modes behind mode_start, same contract: immediate.c (stream the
+ * result in the response), deferred.c (run and store it, answer with a
+ * result handle), async.c (check and store the job, answer with a status
+ * handle at once). */
 void mode_immediate_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id);
 void mode_deferred_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id);
 void mode_async_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id);
