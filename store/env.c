@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/mem.h"
 
@@ -194,8 +197,28 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
     }
     if (mkdir_one(dir, err) != 0)
         return -1;
+    /* LMDB would let a second daemon share the store, and both would
+     * recover and run the same queued jobs: one daemon per store. */
+    size_t ln = strlen(dir) + sizeof("/qgate.lock");
+    char *lock = qg_malloc(ln);
+    snprintf(lock, ln, "%s/qgate.lock", dir);
+    int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        if (lfd >= 0)
+            close(lfd);
+        if (e == EWOULDBLOCK)
+            snprintf(msg, sizeof(msg), "job store %.400s is in use by another qgate process",
+                     dir);
+        else
+            snprintf(msg, sizeof(msg), "cannot lock %.400s: %s", lock, strerror(e));
+        free(lock);
+        return qg_error_set(err, QG_E_STORE, msg);
+    }
+    free(lock);
     store_env *e = qg_calloc(1, sizeof(*e));
     e->dir = qg_strdup(dir);
+    e->lock_fd = lfd;
     int rc = mdb_env_create(&e->env);
     if (rc == 0)
         rc = mdb_env_set_maxdbs(e->env, 8);
@@ -208,6 +231,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
         store__error(err, rc, msg);
         if (e->env)
             mdb_env_close(e->env);
+        close(e->lock_fd);
         free(e->dir);
         free(e);
         return -1;
@@ -232,6 +256,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
         if (e->rtxn)
             mdb_txn_abort(e->rtxn);
         mdb_env_close(e->env);
+        close(e->lock_fd);
         free(e->dir);
         free(e);
         return -1;
@@ -250,6 +275,7 @@ store_env_close(store_env *e)
     mdb_txn_abort(e->rtxn);
     mdb_txn_abort(e->room_rtxn);
     mdb_env_close(e->env);
+    close(e->lock_fd);
     free(e->dir);
     free(e);
 }

@@ -37,9 +37,11 @@
 typedef struct store_env store_env;
 
 /* Opens (creating when absent) the store in directory dir with a map of
- * map_size bytes. Errors (err, QG_E_STORE, message for the operator): the
- * directory or LMDB cannot be opened, a map below STORE_MIN_MAP_SIZE, or a
- * store written in another format version. Main thread. */
+ * map_size bytes, and holds an exclusive lock on dir/qgate.lock until
+ * closed. Errors (err, QG_E_STORE, message for the operator): the directory
+ * or LMDB cannot be opened, another process holds the store, a map below
+ * STORE_MIN_MAP_SIZE, or a store written in another format version. Main
+ * thread. */
 int store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *err);
 /* Closes the environment. No transaction may be open (stop the writer
  * first). Main thread. */

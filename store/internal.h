@@ -26,6 +26,7 @@ struct store_env {
     uint64_t psize;
     uint64_t next_id; /* next job number; the writer's after start-up */
     int stale_readers;
+    int lock_fd; /* flock'ed: one qgate per store */
     char *dir;
 };
 

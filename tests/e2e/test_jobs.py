@@ -426,6 +426,15 @@ class Durability(JobsMixin, unittest.TestCase):
         self.assertGreater(job_of(self.submit("SELECT 1", q=q))[0], last)
         self.stop(q)
 
+    def test_one_daemon_per_store(self):
+        q = self.start()
+        other = Qgate((), data=self.data)
+        self.procs.append(other)
+        with self.assertRaises(RuntimeError):
+            other.start(timeout=10)
+        self.assertIn("in use by another qgate process", other.log())
+        self.stop(q)
+
     def test_drain_leaves_queued_jobs_for_the_restart(self):
         q = self.start("--workers", "1", "--drain-timeout", "700ms")
         long_ro = self.submit(FOREVER, q=q, timeout="2s", client_context_id="long")
