@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import tempfile
 import threading
 import time
@@ -184,6 +185,31 @@ class Deferred(JobsMixin, QgateTestCase):
         self.assertEqual(rows[0], {"x": 1, "s": "row1"})
         self.assertEqual(rows[-1], {"x": n, "s": "row%d" % n})
         self.assertEqual(res["metrics"]["resultCount"], n)
+
+    def test_result_gone_mid_stream_breaks_the_body(self):
+        doc = self.assertEnvelopeOk(self.q.query(rows_stmt(500000), mode="deferred",
+                                                 max_dash_result_dash_reads="2",
+                                                 http_timeout=300))
+        p = path_of(doc["handle"])
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+        s.settimeout(30 * SLOW)
+        s.connect(("127.0.0.1", self.q.port))
+        s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % p).encode())
+        data = s.recv(4096)
+        self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:100])
+        time.sleep(0.3)  # the stream stalls on the full socket
+        # the other read's pages are deleted under it
+        self.assertEqual(self.q.request("DELETE", p).status, 202)
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            data += c
+        s.close()
+        self.assertFalse(data.endswith(b"0\r\n\r\n"), "the body must not end cleanly")
+        self.assertGreater(len(data), 100000)
+        self.assertIn("is gone", self.q.log())
 
     def test_discard(self):
         doc = self.assertEnvelopeOk(self.q.query("SELECT 1 AS a", mode="deferred",
