@@ -79,6 +79,35 @@ raise_fd_limit(void)
     }
 }
 
+/* Undoes a start that failed half-way: whatever of app is set goes, in
+ * the reverse order of start-up (jobs that were handed out stay queued in
+ * the store). Returns the exit status. */
+static int
+start_failed(qg_app *app)
+{
+    if (app->server)
+        gw_server_free(app->server);
+    if (app->jobs) {
+        mode_jobs_park(app->jobs);
+        mode_jobs_cancel_running(app->jobs, QG_E_DRAINING);
+    }
+    if (app->pool)
+        exec_pool_free(app->pool);
+    if (app->checker)
+        exec_pool_free(app->checker);
+    if (app->gc)
+        store_gc_stop(app->gc);
+    if (app->writer)
+        store_writer_free(app->writer);
+    if (app->jobs)
+        mode_jobs_free(app->jobs);
+    if (app->store)
+        store_env_close(app->store);
+    mode_registry_free(app->running);
+    event_base_free(app->base);
+    return 1;
+}
+
 static void
 drain_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -199,9 +228,10 @@ main(int argc, char **argv, char **envp)
     size_t sn = strlen(cfg.data_dir) + 16;
     char *store_dir = qg_malloc(sn);
     snprintf(store_dir, sn, "%s/store", cfg.data_dir);
+    int rc = 0;
     if (store_env_open(store_dir, cfg.store_size, &app.store, &err) != 0) {
         qg_err("cannot start: %s", err.msg);
-        return 1;
+        goto failed;
     }
     if (store_env_stale_readers(app.store))
         qg_warn("job store: cleared %d reader slot(s) left by dead processes",
@@ -211,17 +241,17 @@ main(int argc, char **argv, char **envp)
     app.pool = exec_pool_new(base, be, uri, cfg.workers, &err);
     if (!app.pool) {
         qg_err("cannot start: %s", err.msg);
-        return 1;
+        goto failed;
     }
     app.checker = exec_pool_new(base, be, uri, 1, &err);
     if (!app.checker) {
         qg_err("cannot start: %s", err.msg);
-        return 1;
+        goto failed;
     }
     app.jobs = mode_jobs_new(&app);
     if (mode_jobs_recover(app.jobs, &err) != 0) {
         qg_err("cannot start: job store recovery: %s", err.msg);
-        return 1;
+        goto failed;
     }
     app.gc = store_gc_start(app.store, app.writer, base);
 
@@ -241,9 +271,16 @@ main(int argc, char **argv, char **envp)
     app.server = gw_server_new(base, &so, &err);
     if (!app.server) {
         qg_err("cannot start: %s", err.msg);
-        exec_pool_free(app.pool);
-        return 1;
+        goto failed;
     }
+    /* Signals are handled before the line that says we listen: whoever
+     * waits for that line may signal at once. */
+    drain d = {.app = &app};
+    d.tick = evtimer_new(base, drain_tick, &d);
+    struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, &d);
+    struct event *sigint = evsignal_new(base, SIGINT, on_signal, &d);
+    event_add(sigterm, NULL);
+    event_add(sigint, NULL);
     qg_info("qgate %s pid %d listening on http://%s%s%s:%d", QGATE_VERSION, (int)getpid(),
             strchr(cfg.host, ':') ? "[" : "", cfg.host, strchr(cfg.host, ':') ? "]" : "",
             gw_server_port(app.server));
@@ -252,12 +289,6 @@ main(int argc, char **argv, char **envp)
             (unsigned long long)(store_env_map_size(app.store) >> 20),
             (unsigned long long)store_env_next_id(app.store));
 
-    drain d = {.app = &app};
-    d.tick = evtimer_new(base, drain_tick, &d);
-    struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, &d);
-    struct event *sigint = evsignal_new(base, SIGINT, on_signal, &d);
-    event_add(sigterm, NULL);
-    event_add(sigint, NULL);
 
     event_base_dispatch(base);
 
@@ -293,4 +324,11 @@ main(int argc, char **argv, char **envp)
     qg_config_free(&cfg);
     qg_info("stopped");
     return 0;
+
+failed:
+    rc = start_failed(&app);
+    free(store_dir);
+    free(uri);
+    qg_config_free(&cfg);
+    return rc;
 }
