@@ -210,17 +210,18 @@ main(int argc, char **argv, char **envp)
         exec_pool_free(app.pool);
         return 1;
     }
-    qg_info("qgate %s pid %d listening on http://%s%s%s:%d", QGATE_VERSION, (int)getpid(),
-            strchr(cfg.host, ':') ? "[" : "", cfg.host, strchr(cfg.host, ':') ? "]" : "",
-            gw_server_port(app.server));
-    qg_info("backend %s (%s), %d worker(s), data %s", uri, be->name, cfg.workers, cfg.data_dir);
-
     drain d = {.app = &app};
     d.tick = evtimer_new(base, drain_tick, &d);
     struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, &d);
     struct event *sigint = evsignal_new(base, SIGINT, on_signal, &d);
     event_add(sigterm, NULL);
     event_add(sigint, NULL);
+
+    /* Only now: whoever waits for this line may signal us at once. */
+    qg_info("backend %s (%s), %d worker(s), data %s", uri, be->name, cfg.workers, cfg.data_dir);
+    qg_info("qgate %s pid %d listening on http://%s%s%s:%d", QGATE_VERSION, (int)getpid(),
+            strchr(cfg.host, ':') ? "[" : "", cfg.host, strchr(cfg.host, ':') ? "]" : "",
+            gw_server_port(app.server));
 
     event_base_dispatch(base);
 

@@ -116,6 +116,8 @@ class Qgate:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.proc and self.proc.stderr:
+            self.proc.stderr.close()
         if self.own_data:
             shutil.rmtree(self.data, ignore_errors=True)
 
