@@ -65,7 +65,8 @@ class Qgate:
         self.port = None
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, env=self.env)
-        threading.Thread(target=self._read_log, args=(self.proc,), daemon=True).start()
+        self._reader = threading.Thread(target=self._read_log, args=(self.proc,), daemon=True)
+        self._reader.start()
         if not self._ready.wait(timeout * SLOW) or self.port is None:
             self.proc.kill()
             self.proc.wait()
@@ -102,7 +103,7 @@ class Qgate:
             self.proc.kill()
             rc = self.proc.wait()
             raise AssertionError("qgate did not exit after %s:\n%s" % (sig, self.log()))
-        time.sleep(0.05)  # let the log reader drain
+        self._reader.join(5)  # the whole log is in
         return rc
 
     def kill9(self):
@@ -117,6 +118,7 @@ class Qgate:
             self.proc.kill()
             self.proc.wait()
         if self.proc and self.proc.stderr:
+            self._reader.join(5)
             self.proc.stderr.close()
         if self.own_data:
             shutil.rmtree(self.data, ignore_errors=True)
