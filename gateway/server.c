@@ -76,6 +76,7 @@ struct gw_conn {
     bool in_feed;             /* evhtp's parser running on our head */
     bool evhtp_freed;         /* evhtp freed the connection during a feed */
     bool reading_paused;      /* hold too full while busy */
+    bool lingering;           /* closing: our side shut, draining theirs */
     void *ev_done;            /* evhtp request answered during the feed */
     int steps;                /* STEP_* pending on step_ev */
     struct event *step_ev;
@@ -105,6 +106,7 @@ struct gw_server {
 static void conn_process(gw_conn *c);
 static void conn_free(gw_conn *c);
 static void conn_close(gw_conn *c);
+static void linger(gw_conn *c);
 
 /* --- small helpers --------------------------------------------------- */
 
@@ -582,7 +584,7 @@ write_cb(struct bufferevent *bev, void *arg)
     size_t pending = evbuffer_get_length(bufferevent_get_output(bev));
     if (c->phase == P_CLOSING) {
         if (pending == 0)
-            conn_free(c);
+            linger(c);
         return;
     }
     if (c->want_drain && pending <= GW_OUTPUT_LOW && c->req && c->req->on_drain) {
@@ -638,15 +640,35 @@ step_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- connection lifetime ---------------------------------------------- */
 
+/* Lingering close (as nginx does): once the response is out, shut our
+ * side and read and drop what the client still sends for a moment. Closing
+ * a socket with unread input makes the kernel send a reset, which can
+ * destroy the response before the client reads it: the 413 for a client
+ * still uploading its 300 MB would be lost. */
+#define LINGER_MS 2000
+
+static void
+linger(gw_conn *c)
+{
+    if (c->lingering)
+        return;
+    c->lingering = true;
+    shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+    timer_arm(c, LINGER_MS);
+}
+
 static void
 conn_close(gw_conn *c)
 {
     c->phase = P_CLOSING;
     timer_arm(c, 0);
-    bufferevent_disable(c->bev, EV_READ);
     evbuffer_drain(c->hold, (size_t)-1);
+    if (c->reading_paused) {
+        c->reading_paused = false;
+        bufferevent_enable(c->bev, EV_READ);
+    }
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-        conn_step(c, STEP_FREE);
+        linger(c);
 }
 
 /* Releases our side; evhtp's side is freed by the caller (or already). */
