@@ -117,100 +117,34 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     event_add(d->tick, &tv);
 }
 
-int
-main(int argc, char **argv, char **envp)
+/* The --backend URI, or the demo database's (created on first start).
+ * NULL after logging why not. The caller frees it. */
+static char *
+resolve_backend(const qg_config *cfg)
 {
-    qg_config cfg;
+    if (cfg->backend[0])
+        return qg_strdup(cfg->backend);
+    size_t n = strlen(cfg->data_dir) + 32;
+    char *path = qg_malloc(n);
+    snprintf(path, n, "%s/demo.db", cfg->data_dir);
     qg_error err;
-    signal(SIGPIPE, SIG_IGN);
-    if (qg_config_load(&cfg, argc, argv, envp, &err) != 0) {
-        fprintf(stderr, "qgate: %s\n", err.msg);
-        return 2;
-    }
-    if (cfg.help) {
-        qg_config_usage(stdout);
-        qg_config_free(&cfg);
-        return 0;
-    }
-    if (cfg.version) {
-        printf("qgate %s\n", QGATE_VERSION);
-        qg_config_free(&cfg);
-        return 0;
-    }
-    int level = qg_log_parse_level(cfg.log_level);
-    if (level < 0) {
-        fprintf(stderr, "qgate: --log-level must be debug, info, warn or error\n");
-        return 2;
-    }
-    qg_log_set_level(level);
-
-    if (mkdir_p(cfg.data_dir) != 0) {
-        qg_err("cannot create data directory %s: %s", cfg.data_dir, strerror(errno));
-        return 1;
-    }
     char *uri = NULL;
-    if (cfg.backend[0]) {
-        uri = qg_strdup(cfg.backend);
-    } else {
-        size_t n = strlen(cfg.data_dir) + 32;
-        char *path = qg_malloc(n);
-        snprintf(path, n, "%s/demo.db", cfg.data_dir);
-        if (exec_demo_ensure(path, &err) != 0) {
-            qg_err("%s", err.msg);
-            return 1;
-        }
+    if (exec_demo_ensure(path, &err) == 0) {
         uri = qg_malloc(n + 8);
         snprintf(uri, n + 8, "sqlite:%s", path);
-        free(path);
+    } else {
+        qg_err("%s", err.msg);
     }
-    const exec_backend *be = exec_backend_for(uri);
-    if (!be) {
-        qg_err("unknown --backend '%s': use sqlite:PATH or postgresql://...", uri);
-        return 2;
-    }
+    free(path);
+    return uri;
+}
 
-    raise_fd_limit();
-    evthread_use_pthreads();
-    struct event_base *base = event_base_new();
-    if (!base) {
-        qg_err("cannot create the event loop");
-        return 1;
-    }
-    qg_app app = {
-        .cfg = &cfg,
-        .base = base,
-        .backend = be,
-        .backend_uri = uri,
-        .running = mode_registry_new(),
-        .start_wall_ns = qg_wall_ns(),
-    };
-
-    app.pool = exec_pool_new(base, be, uri, cfg.workers, &err);
-    if (!app.pool) {
-        qg_err("cannot start: %s", err.msg);
-        return 1;
-    }
-
-    gw_server_opts so = {
-        .host = cfg.host,
-        .port = cfg.port,
-        .idle_timeout_ms = cfg.idle_timeout_ns / 1000000,
-        .header_timeout_ms = cfg.header_timeout_ns / 1000000,
-        .body_timeout_ms = cfg.body_timeout_ns / 1000000,
-        .send_timeout_ms = cfg.send_timeout_ns / 1000000,
-        .max_connections = cfg.max_connections,
-        .handler = gw_routes_dispatch,
-        .handler_arg = &app,
-    };
-    gw_intake_limits_default(&so.limits);
-    so.limits.max_body = cfg.max_body;
-    app.server = gw_server_new(base, &so, &err);
-    if (!app.server) {
-        qg_err("cannot start: %s", err.msg);
-        exec_pool_free(app.pool);
-        return 1;
-    }
-    drain d = {.app = &app};
+/* Runs the loop until a signal has drained it. */
+static void
+serve(qg_app *app)
+{
+    struct event_base *base = app->base;
+    drain d = {.app = app};
     d.tick = evtimer_new(base, drain_tick, &d);
     struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, &d);
     struct event *sigint = evsignal_new(base, SIGINT, on_signal, &d);
@@ -218,24 +152,123 @@ main(int argc, char **argv, char **envp)
     event_add(sigint, NULL);
 
     /* Only now: whoever waits for this line may signal us at once. */
-    qg_info("backend %s (%s), %d worker(s), data %s", uri, be->name, cfg.workers, cfg.data_dir);
+    const qg_config *cfg = app->cfg;
+    qg_info("backend %s (%s), %d worker(s), data %s", app->backend_uri, app->backend->name,
+            cfg->workers, cfg->data_dir);
     qg_info("qgate %s pid %d listening on http://%s%s%s:%d", QGATE_VERSION, (int)getpid(),
-            strchr(cfg.host, ':') ? "[" : "", cfg.host, strchr(cfg.host, ':') ? "]" : "",
-            gw_server_port(app.server));
+            strchr(cfg->host, ':') ? "[" : "", cfg->host, strchr(cfg->host, ':') ? "]" : "",
+            gw_server_port(app->server));
 
     event_base_dispatch(base);
 
     qg_info("stopping");
-    gw_server_free(app.server);
-    mode_registry_cancel_all(app.running);
-    exec_pool_free(app.pool);
     event_free(sigterm);
     event_free(sigint);
     event_free(d.tick);
+    /* The drain is over; a late signal must not cut the clean-up short. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+}
+
+/* Everything after the settings: returns the exit status. */
+static int
+run(const qg_config *cfg)
+{
+    if (mkdir_p(cfg->data_dir) != 0) {
+        qg_err("cannot create data directory %s: %s", cfg->data_dir, strerror(errno));
+        return 1;
+    }
+    char *uri = resolve_backend(cfg);
+    if (!uri)
+        return 1;
+    const exec_backend *be = exec_backend_for(uri);
+    if (!be) {
+        qg_err("unknown --backend '%s': use sqlite:PATH or postgresql://...", uri);
+        free(uri);
+        return 2;
+    }
+
+    raise_fd_limit();
+    evthread_use_pthreads();
+    qg_app app = {
+        .cfg = cfg,
+        .base = event_base_new(),
+        .backend = be,
+        .backend_uri = uri,
+        .running = mode_registry_new(),
+        .start_wall_ns = qg_wall_ns(),
+    };
+    int rc = 1;
+    qg_error err;
+    if (!app.base) {
+        qg_err("cannot create the event loop");
+        goto out;
+    }
+    app.pool = exec_pool_new(app.base, be, uri, cfg->workers, &err);
+    if (!app.pool) {
+        qg_err("cannot start: %s", err.msg);
+        goto out;
+    }
+    gw_server_opts so = {
+        .host = cfg->host,
+        .port = cfg->port,
+        .idle_timeout_ms = cfg->idle_timeout_ns / 1000000,
+        .header_timeout_ms = cfg->header_timeout_ns / 1000000,
+        .body_timeout_ms = cfg->body_timeout_ns / 1000000,
+        .send_timeout_ms = cfg->send_timeout_ns / 1000000,
+        .max_connections = cfg->max_connections,
+        .handler = gw_routes_dispatch,
+        .handler_arg = &app,
+    };
+    gw_intake_limits_default(&so.limits);
+    so.limits.max_body = cfg->max_body;
+    app.server = gw_server_new(app.base, &so, &err);
+    if (!app.server) {
+        qg_err("cannot start: %s", err.msg);
+        goto out;
+    }
+
+    serve(&app);
+    rc = 0;
+
+    gw_server_free(app.server);
+    /* libevent finalizes freed bufferevents from the loop: let it. */
+    event_base_loop(app.base, EVLOOP_NONBLOCK);
+out:
+    if (app.pool) {
+        mode_registry_cancel_all(app.running);
+        exec_pool_free(app.pool);
+    }
     mode_registry_free(app.running);
-    event_base_free(base);
+    if (app.base)
+        event_base_free(app.base);
     free(uri);
+    if (rc == 0)
+        qg_info("stopped");
+    return rc;
+}
+
+int
+main(int argc, char **argv, char **envp)
+{
+    qg_config cfg;
+    qg_error err;
+    signal(SIGPIPE, SIG_IGN);
+    int rc = 0;
+    if (qg_config_load(&cfg, argc, argv, envp, &err) != 0) {
+        fprintf(stderr, "qgate: %s\n", err.msg);
+        rc = 2;
+    } else if (cfg.help) {
+        qg_config_usage(stdout);
+    } else if (cfg.version) {
+        printf("qgate %s\n", QGATE_VERSION);
+    } else if (qg_log_parse_level(cfg.log_level) < 0) {
+        fprintf(stderr, "qgate: --log-level must be debug, info, warn or error\n");
+        rc = 2;
+    } else {
+        qg_log_set_level(qg_log_parse_level(cfg.log_level));
+        rc = run(&cfg);
+    }
     qg_config_free(&cfg);
-    qg_info("stopped");
-    return 0;
+    return rc;
 }

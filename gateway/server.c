@@ -925,6 +925,8 @@ gw_server_stop_accepting(gw_server *s)
 void
 gw_server_free(gw_server *s)
 {
+    if (s->nconns)
+        qg_debug("closing %zu open connection(s)", s->nconns);
     while (s->conns)
         conn_free(s->conns);
     evhtp_unbind_socket(s->htp);
