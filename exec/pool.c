@@ -242,6 +242,27 @@ exec_pool_submit(exec_pool *p, exec_task *t)
     pthread_mutex_unlock(&p->qmu);
 }
 
+bool
+exec_pool_unqueue(exec_pool *p, exec_task *t)
+{
+    bool found = false;
+    pthread_mutex_lock(&p->qmu);
+    for (exec_task **pp = &p->qhead, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->q_next) {
+        if (*pp != t)
+            continue;
+        *pp = t->q_next;
+        if (p->qtail == t)
+            p->qtail = prev;
+        p->nqueued--;
+        found = true;
+        break;
+    }
+    pthread_mutex_unlock(&p->qmu);
+    if (found)
+        exec_task_unref(t);
+    return found;
+}
+
 size_t
 exec_pool_queued(exec_pool *p)
 {

@@ -93,6 +93,10 @@ exec_pool *exec_pool_new(struct event_base *base, const exec_backend *be, const 
                          int nworkers, qg_error *err);
 /* Queues t (the pool takes a reference). Loop thread. */
 void exec_pool_submit(exec_pool *p, exec_task *t);
+/* Takes t back out of the queue if no worker has started it: returns true
+ * and drops the pool's reference (the task never runs), or false when it
+ * already runs or ran. Loop thread. */
+bool exec_pool_unqueue(exec_pool *p, exec_task *t);
 size_t exec_pool_queued(exec_pool *p);
 size_t exec_pool_running(exec_pool *p);
 int exec_pool_workers(exec_pool *p);

@@ -60,18 +60,30 @@ mode_registry_count(mode_registry *r)
     return r->n;
 }
 
+/* A cancel may answer the request and unlink its entry at once, so the
+ * walk remembers the next entry first. */
+static void
+cancel_entry(mode_entry *e, qg_code why)
+{
+    if (e->cancel)
+        e->cancel(e, why);
+    else if (e->task)
+        exec_task_cancel(e->task, why);
+}
+
 size_t
 mode_registry_cancel(mode_registry *r, const char *ctx, const char *uuid)
 {
     size_t n = 0;
-    for (mode_entry *e = r->head; e; e = e->next) {
+    for (mode_entry *e = r->head, *next; e; e = next) {
+        next = e->next;
         bool match = false;
         if (ctx && e->client_context_id && strcmp(ctx, e->client_context_id) == 0)
             match = true;
         if (uuid && strcasecmp(uuid, e->uuid) == 0)
             match = true;
-        if (match && e->task) {
-            exec_task_cancel(e->task, QG_E_CANCELLED);
+        if (match && (e->task || e->cancel)) {
+            cancel_entry(e, QG_E_CANCELLED);
             n++;
         }
     }
@@ -81,9 +93,10 @@ mode_registry_cancel(mode_registry *r, const char *ctx, const char *uuid)
 void
 mode_registry_cancel_all(mode_registry *r)
 {
-    for (mode_entry *e = r->head; e; e = e->next)
-        if (e->task)
-            exec_task_cancel(e->task, QG_E_CANCELLED);
+    for (mode_entry *e = r->head, *next; e; e = next) {
+        next = e->next;
+        cancel_entry(e, QG_E_CANCELLED);
+    }
 }
 
 static void

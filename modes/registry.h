@@ -22,6 +22,9 @@ typedef struct mode_entry {
     uint64_t start_ns;
     uint64_t job_id; /* 0: not a stored job */
     exec_task *task; /* what cancel stops */
+    /* Optional: how the owner cancels (it may answer a request that never
+     * reached a worker at once). NULL: exec_task_cancel(task). */
+    void (*cancel)(struct mode_entry *e, qg_code why);
 } mode_entry;
 
 typedef struct mode_registry mode_registry;

@@ -467,5 +467,45 @@ class Cancellation(QgateTestCase):
         self.assertEnvelopeOk(self.q.query("SELECT 2 AS a"), [{"a": 2}])
 
 
+class BusyWorkers(QgateTestCase):
+    """One worker, kept busy: queued requests still honour their timeout and
+    a cancel at once."""
+    ARGS = ("--workers", "1")
+
+    def test_queued_timeout_and_cancel_answer_without_a_worker(self):
+        hog = {}
+        t = threading.Thread(target=lambda: hog.setdefault(
+            "r", self.q.query(FOREVER, client_context_id="hog")))
+        t.start()
+        deadline = time.time() + 10 * SLOW
+        while time.time() < deadline and not any(
+                e["state"] == "running" for e in self.q.request(
+                    "GET", "/admin/requests/running").json()):
+            time.sleep(0.05)
+        t0 = time.time()
+        r = self.q.query("SELECT 1", timeout="500ms")
+        self.assertLess(time.time() - t0, 3 * SLOW)
+        doc = self.assertError(r, 200, "ASX0030", status="timeout")
+        self.assertEqual(doc["metrics"]["resultCount"], 0)
+
+        waiter = {}
+        t2 = threading.Thread(target=lambda: waiter.setdefault(
+            "r", self.q.query("SELECT 2", client_context_id="queued-one")))
+        t2.start()
+        time.sleep(0.3 * SLOW)
+        states = {e["clientContextID"]: e["state"] for e in self.q.request(
+            "GET", "/admin/requests/running").json()}
+        self.assertEqual(states.get("queued-one"), "queued")
+        r = self.q.request("DELETE", "/admin/requests/running?client_context_id=queued-one")
+        self.assertEqual(r.status, 200)
+        t2.join(5 * SLOW)
+        self.assertError(waiter["r"], 500, "ASX0041")
+
+        self.q.request("DELETE", "/admin/requests/running?client_context_id=hog")
+        t.join(10 * SLOW)
+        self.assertEqual(hog["r"].status, 500)
+        self.assertEnvelopeOk(self.q.query("SELECT 3 AS a"), [{"a": 3}])
+
+
 if __name__ == "__main__":
     main()
