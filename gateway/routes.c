@@ -21,6 +21,7 @@ static const struct route {
     {"/query/service/result/", true, M(GW_M_GET) | M(GW_M_DELETE), gw_result},
     {"/admin/requests/running", false, M(GW_M_GET) | M(GW_M_DELETE), gw_admin_running},
     {"/health", false, M(GW_M_GET), gw_health},
+    {"/metrics", false, M(GW_M_GET), gw_metrics},
 };
 
 void

@@ -53,6 +53,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/stats.h"
 #include "gateway/reply.h"
 
 enum phase { P_IDLE, P_HEAD, P_BODY, P_BUSY, P_CLOSING };
@@ -250,9 +251,11 @@ gw_req_want_drain(gw_req *req)
 static void
 access_log(gw_req *r)
 {
+    uint64_t ns = qg_now_ns() - r->start_ns;
+    qg_stats_request(r->log_mode, r->status, ns);
     if (!qg_log_enabled(QG_LOG_INFO))
         return;
-    uint64_t us = (qg_now_ns() - r->start_ns) / 1000;
+    uint64_t us = ns / 1000;
     qg_info("req %llu %s %s %d %llub %llu.%03llums id=%s ctx=%s mode=%s peer=%s",
             (unsigned long long)r->id, r->method_name, r->path, r->status,
             (unsigned long long)r->bytes_out, (unsigned long long)(us / 1000),
