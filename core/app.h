@@ -16,6 +16,7 @@ struct gw_server;
 struct exec_pool;
 struct exec_backend;
 struct mode_registry;
+struct gw_proxies;
 
 typedef struct qg_app {
     const qg_config *cfg;
@@ -25,6 +26,7 @@ typedef struct qg_app {
     const struct exec_backend *backend;
     const char *backend_uri;
     struct mode_registry *running; /* requests in flight, for /admin */
+    const struct gw_proxies *trusted; /* --trusted-proxies */
     bool draining;                 /* SIGTERM received */
     uint64_t start_wall_ns;
 } qg_app;

@@ -188,6 +188,14 @@ run(const qg_config *cfg)
         return 2;
     }
 
+    gw_proxies trusted;
+    char perr[160];
+    if (gw_proxies_parse(cfg->trusted_proxies, &trusted, perr, sizeof(perr)) != 0) {
+        qg_err("%s", perr);
+        free(uri);
+        return 2;
+    }
+
     raise_fd_limit();
     evthread_use_pthreads();
     qg_app app = {
@@ -196,6 +204,7 @@ run(const qg_config *cfg)
         .backend = be,
         .backend_uri = uri,
         .running = mode_registry_new(),
+        .trusted = &trusted,
         .start_wall_ns = qg_wall_ns(),
     };
     int rc = 1;
@@ -217,6 +226,7 @@ run(const qg_config *cfg)
         .body_timeout_ms = cfg->body_timeout_ns / 1000000,
         .send_timeout_ms = cfg->send_timeout_ns / 1000000,
         .max_connections = cfg->max_connections,
+        .trusted = &trusted,
         .handler = gw_routes_dispatch,
         .handler_arg = &app,
     };
@@ -243,6 +253,7 @@ out:
     if (app.base)
         event_base_free(app.base);
     free(uri);
+    gw_proxies_free(&trusted);
     if (rc == 0)
         qg_info("stopped");
     return rc;

@@ -80,6 +80,7 @@ struct gw_conn {
     bool lingering;           /* closing: our side shut, draining theirs */
     void *ev_done;            /* evhtp request answered during the feed */
     int steps;                /* STEP_* pending on step_ev */
+    bool trusted;             /* the peer is a trusted proxy */
     struct event *step_ev;
     struct event *timer;
     char peer[64];
@@ -164,6 +165,8 @@ req_new(gw_conn *c)
     r->keep_alive = false;
     r->http_minor = 1;
     memcpy(r->peer, c->peer, sizeof(r->peer));
+    memcpy(r->client, c->peer, sizeof(r->client));
+    r->from_trusted_proxy = c->trusted;
     return r;
 }
 
@@ -256,11 +259,11 @@ access_log(gw_req *r)
     if (!qg_log_enabled(QG_LOG_INFO))
         return;
     uint64_t us = ns / 1000;
-    qg_info("req %llu %s %s %d %llub %llu.%03llums id=%s ctx=%s mode=%s peer=%s",
+    qg_info("req %llu %s %s %d %llub %llu.%03llums id=%s ctx=%s mode=%s client=%s",
             (unsigned long long)r->id, r->method_name, r->path, r->status,
             (unsigned long long)r->bytes_out, (unsigned long long)(us / 1000),
             (unsigned long long)(us % 1000), r->log_rid[0] ? r->log_rid : "-",
-            r->log_ctx[0] ? r->log_ctx : "-", r->log_mode ? r->log_mode : "-", r->peer);
+            r->log_ctx[0] ? r->log_ctx : "-", r->log_mode ? r->log_mode : "-", r->client);
 }
 
 /* Lets evhtp free its request when it parses the next head, and lifts
@@ -431,6 +434,9 @@ gencb(evhtp_request_t *er, void *arg)
     }
     gw_req *r = c->req;
     r->ev_request = er;
+    if (r->from_trusted_proxy)
+        gw_forwarded_client(s->opts.trusted, gw_req_header(r, "X-Forwarded-For"), r->client,
+                            sizeof(r->client));
     /* Paused, evhtp parses nothing more on this connection until
      * gw_req_done; pipelined bytes stay in our hold buffer. Keep reading
      * the socket so a client that goes away is seen at once. */
@@ -755,10 +761,12 @@ post_accept(evhtp_connection_t *ec, void *arg)
     c->hold = evbuffer_new();
     c->timer = evtimer_new(s->base, timer_cb, c);
     c->step_ev = event_new(s->base, -1, 0, step_cb, c);
-    if (ec->saddr)
+    if (ec->saddr) {
         peer_text(ec->saddr, c->peer, sizeof(c->peer));
-    else
+        c->trusted = gw_proxies_trust(s->opts.trusted, ec->saddr);
+    } else {
         snprintf(c->peer, sizeof(c->peer), "?");
+    }
 
     bufferevent_data_cb wcb;
     bufferevent_event_cb ecb;
