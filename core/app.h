@@ -17,6 +17,7 @@ struct exec_pool;
 struct exec_backend;
 struct mode_registry;
 struct gw_proxies;
+struct gw_auth;
 
 typedef struct qg_app {
     const qg_config *cfg;
@@ -27,6 +28,7 @@ typedef struct qg_app {
     const char *backend_uri;
     struct mode_registry *running; /* requests in flight, for /admin */
     const struct gw_proxies *trusted; /* --trusted-proxies */
+    const struct gw_auth *auth;       /* --auth-file; NULL: no authentication */
     bool draining;                 /* SIGTERM received */
     uint64_t start_wall_ns;
 } qg_app;

@@ -31,6 +31,7 @@
 #include "exec/backend.h"
 #include "exec/demo.h"
 #include "exec/pool.h"
+#include "gateway/auth.h"
 #include "gateway/routes.h"
 #include "gateway/server.h"
 #include "modes/registry.h"
@@ -189,9 +190,17 @@ run(const qg_config *cfg)
     }
 
     gw_proxies trusted;
-    char perr[160];
+    char perr[512];
     if (gw_proxies_parse(cfg->trusted_proxies, &trusted, perr, sizeof(perr)) != 0) {
         qg_err("%s", perr);
+        free(uri);
+        return 2;
+    }
+
+    gw_auth auth = {0};
+    if (cfg->auth_file[0] && gw_auth_load(cfg->auth_file, &auth, perr, sizeof(perr)) != 0) {
+        qg_err("%s", perr);
+        gw_proxies_free(&trusted);
         free(uri);
         return 2;
     }
@@ -205,6 +214,7 @@ run(const qg_config *cfg)
         .backend_uri = uri,
         .running = mode_registry_new(),
         .trusted = &trusted,
+        .auth = cfg->auth_file[0] ? &auth : NULL,
         .start_wall_ns = qg_wall_ns(),
     };
     int rc = 1;
@@ -254,6 +264,7 @@ out:
         event_base_free(app.base);
     free(uri);
     gw_proxies_free(&trusted);
+    gw_auth_free(&auth);
     if (rc == 0)
         qg_info("stopped");
     return rc;

@@ -72,6 +72,8 @@ struct gw_req {
     char peer[64];   /* TCP peer "ip:port" */
     char client[64]; /* the real client: X-Forwarded-For via a trusted proxy, else peer */
     bool from_trusted_proxy; /* the peer is in --trusted-proxies */
+    const char *principal;   /* who sent it (--auth-file), NULL when off */
+    bool principal_readonly; /* that principal may only run queries */
 
     /* Set by the handler that keeps the request past its callback: called
      * (once, loop thread) when the client went away before the response

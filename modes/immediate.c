@@ -403,6 +403,7 @@ mode_immediate_start(qg_app *app, gw_req *req, qg_query *q, const char *request_
     m->entry.start_ns = req->start_ns;
     m->entry.task = &m->t;
     m->entry.cancel = entry_cancel;
+    m->entry.principal = req->principal; /* lives as long as the app */
     mode_registry_add(app->running, &m->entry);
     if (m->t.deadline_ns) {
         uint64_t now = qg_now_ns();

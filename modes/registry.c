@@ -71,12 +71,22 @@ cancel_entry(mode_entry *e, qg_code why)
         exec_task_cancel(e->task, why);
 }
 
+/* Whether principal may see e: everyone sees everything without
+ * authentication; with it, only their own. */
+static bool
+visible(const mode_entry *e, const char *principal)
+{
+    return !principal || (e->principal && strcmp(e->principal, principal) == 0);
+}
+
 size_t
-mode_registry_cancel(mode_registry *r, const char *ctx, const char *uuid)
+mode_registry_cancel(mode_registry *r, const char *principal, const char *ctx, const char *uuid)
 {
     size_t n = 0;
     for (mode_entry *e = r->head, *next; e; e = next) {
         next = e->next;
+        if (!visible(e, principal))
+            continue;
         bool match = false;
         if (ctx && e->client_context_id && strcmp(ctx, e->client_context_id) == 0)
             match = true;
@@ -110,16 +120,20 @@ iso_time(uint64_t wall_ns, char out[40])
 }
 
 void
-mode_registry_list(mode_registry *r, qg_buf *out)
+mode_registry_list(mode_registry *r, const char *principal, qg_buf *out)
 {
     uint64_t now = qg_now_ns();
+    bool first = true;
     qg_buf_addc(out, '[');
     for (mode_entry *e = r->head; e; e = e->next) {
+        if (!visible(e, principal))
+            continue;
         char when[40], dur[QG_DURATION_MAX_TEXT];
         iso_time(e->start_wall_ns, when);
         qg_duration_format(now - e->start_ns, dur);
-        if (e != r->head)
+        if (!first)
             qg_buf_addc(out, ',');
+        first = false;
         qg_buf_printf(out, "{\"uuid\":\"%s\",\"requestTime\":\"%s\",\"elapsedTime\":\"%s\",", e->uuid,
                       when, dur);
         bool running = e->task && atomic_load(&e->task->worker) != NULL;
