@@ -163,9 +163,12 @@ main(int argc, char **argv, char **envp)
         snprintf(uri, n + 8, "sqlite:%s", path);
         free(path);
     }
+    char shown[512];
+    exec_backend_redact(uri, shown, sizeof(shown));
     const exec_backend *be = exec_backend_for(uri);
     if (!be) {
-        qg_err("unknown --backend '%s': use sqlite:PATH or postgresql://...", uri);
+        qg_err("unknown --backend '%s': use sqlite:PATH, postgresql://... or \"host=... dbname=...\"",
+               shown);
         return 2;
     }
 
@@ -213,7 +216,8 @@ main(int argc, char **argv, char **envp)
     qg_info("qgate %s pid %d listening on http://%s%s%s:%d", QGATE_VERSION, (int)getpid(),
             strchr(cfg.host, ':') ? "[" : "", cfg.host, strchr(cfg.host, ':') ? "]" : "",
             gw_server_port(app.server));
-    qg_info("backend %s (%s), %d worker(s), data %s", uri, be->name, cfg.workers, cfg.data_dir);
+    qg_info("backend %s (%s), %d worker(s), data %s", shown, be->name, cfg.workers,
+            cfg.data_dir);
 
     drain d = {.app = &app};
     d.tick = evtimer_new(base, drain_tick, &d);
