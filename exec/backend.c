@@ -82,10 +82,10 @@ exec_backend_redact(const char *uri, char *out, size_t size)
             continue;
         }
         j++;
-        put(out, size, &k, uri + i, j - i);
-        put(out, size, &k, "***", 3);
         while (j < n && uri[j] == ' ')
             j++;
+        put(out, size, &k, uri + i, j - i);
+        put(out, size, &k, "***", 3);
         if (j < n && uri[j] == '\'') {
             for (j++; j < n && uri[j] != '\''; j++)
                 if (uri[j] == '\\' && j + 1 < n)
