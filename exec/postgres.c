@@ -372,20 +372,24 @@ connect_pg(be_conn *c, exec_ctx *ctx, qg_error *err)
 
 /* True when an idle connection still looks alive: a healthy one has
  * nothing to read, so readable means the server closed it (or sent its
- * last words first). */
+ * last words, "terminating connection due to administrator command", just
+ * before the end). */
 static bool
 alive(be_conn *c)
 {
-    if (PQstatus(c->pg) != CONNECTION_OK || PQsocket(c->pg) < 0)
-        return false;
-    struct pollfd p = {PQsocket(c->pg), POLLIN, 0};
-    if (poll(&p, 1, 0) > 0) {
-        if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
+    for (int round = 0; round < 4; round++) {
+        if (PQstatus(c->pg) != CONNECTION_OK || PQsocket(c->pg) < 0)
             return false;
-        if (p.revents & (POLLHUP | POLLERR))
+        struct pollfd p = {PQsocket(c->pg), POLLIN | POLLRDHUP, 0};
+        if (poll(&p, 1, 0) <= 0)
+            return true;
+        if (p.revents & (POLLRDHUP | POLLHUP | POLLERR))
+            return false;
+        /* something else (a notification): let libpq take it */
+        if (!PQconsumeInput(c->pg))
             return false;
     }
-    return true;
+    return PQstatus(c->pg) == CONNECTION_OK;
 }
 
 /* Reads the answer to the reset sent when the last request ended. */
