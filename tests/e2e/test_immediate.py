@@ -452,10 +452,15 @@ class Cancellation(QgateTestCase):
         return self.q.request("GET", "/admin/requests/running").json()
 
     def _wait_running(self, ctx, present=True, timeout=10):
+        """Waits until ctx is listed as running on a worker (present), or
+        is gone. (A request the previous test cancelled may still hold a
+        worker for a moment, so ctx can be listed as queued first.)"""
         deadline = time.time() + timeout * SLOW
         while time.time() < deadline:
-            ids = [e["clientContextID"] for e in self._running()]
-            if (ctx in ids) == present:
+            states = {e["clientContextID"]: e["state"] for e in self._running()}
+            if present and states.get(ctx) == "running":
+                return True
+            if not present and ctx not in states:
                 return True
             time.sleep(0.05)
         return False
