@@ -434,6 +434,124 @@ class Reconnect(QgateTestCase):
         self.assertEnvelopeOk(self.q.query("SELECT count(*) AS n FROM once"), [{"n": 0}])
 
 
+class Relay:
+    """A TCP relay from a loopback port to the test cluster that a test can
+    cut, to play a database that goes away and comes back: cut() closes
+    every relayed connection and hangs up on new ones until resume()."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.port = self.lsock.getsockname()[1]
+        self.lock = threading.Lock()
+        self.open = True
+        self.socks = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                down, _ = self.lsock.accept()
+            except OSError:
+                return
+            with self.lock:
+                if not self.open:
+                    down.close()
+                    continue
+            try:
+                up = socket.create_connection(("127.0.0.1", self.target))
+            except OSError:
+                down.close()
+                continue
+            with self.lock:
+                self.socks += [down, up]
+            threading.Thread(target=self._pump, args=(down, up), daemon=True).start()
+            threading.Thread(target=self._pump, args=(up, down), daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        with self.lock:
+            self.open = False
+            socks, self.socks = self.socks, []
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def resume(self):
+        with self.lock:
+            self.open = True
+
+    def close(self):
+        self.cut()
+        self.lsock.close()
+
+
+class Outage(QgateTestCase):
+    ARGS = ("--workers", "1")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pgadmin = PgAdmin()
+        cls.pg_db = cls.pgadmin.create_db()
+        cls.relay = Relay(cls.pgadmin.port)
+        cls.BACKEND = "postgresql://qgate@127.0.0.1:%d/%s" % (cls.relay.port, cls.pg_db)
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.relay.close()
+
+    def test_database_away_and_back(self):
+        self.assertEnvelopeOk(self.q.query("SELECT 1 AS a"), [{"a": 1}])
+        self.relay.cut()
+        for _ in range(2):
+            doc = self.assertError(self.q.query("SELECT 2 AS a"), 503, "ASX0912")
+            self.assertIn("cannot connect to PostgreSQL server 127.0.0.1:%d" % self.relay.port,
+                          doc["errors"][0]["msg"])
+        self.relay.resume()
+        self.assertEnvelopeOk(self.q.query("SELECT 3 AS a"), [{"a": 3}])
+        self.assertEnvelopeOk(self.q.query("SELECT 4 AS a"), [{"a": 4}])
+
+    def test_connection_lost_while_running(self):
+        out = {}
+        t = threading.Thread(target=lambda: out.setdefault(
+            "r", self.q.query("SELECT pg_sleep(5)")))
+        t.start()
+        deadline = time.time() + 10 * SLOW
+        while time.time() < deadline and not active(self.pgadmin, self.pg_db, "%pg_sleep(5)%"):
+            time.sleep(0.05)
+        self.relay.cut()
+        self.relay.resume()
+        t.join(30 * SLOW)
+        doc = self.assertError(out["r"], 500, "ASX0901")
+        self.assertIn("connection to the database was lost", doc["errors"][0]["msg"])
+        self.assertEnvelopeOk(self.q.query("SELECT 5 AS a"), [{"a": 5}])
+
+
 class Startup(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
