@@ -222,6 +222,8 @@ static int
 await_result(be_conn *c, exec_ctx *ctx, uint64_t limit_ns)
 {
     while (PQisBusy(c->pg)) {
+        if (PQsocket(c->pg) < 0)
+            return R_LOST;
         if (ctx && stopped(ctx))
             return R_STOP;
         int w = wait_fd(c, PQsocket(c->pg), POLLIN, ctx ? deadline_of(ctx) : limit_ns, ctx != NULL);
@@ -360,8 +362,11 @@ connect_pg(be_conn *c, exec_ctx *ctx, qg_error *err)
     c->cancel = PQgetCancel(pg);
     c->connects++;
     if (run_simple(c, ctx, SESSION_INIT, err) != 0) {
+        /* the message without its "ASXnnnn: " */
+        const char *text = strstr(err->msg, ": ");
+        text = text ? text + 2 : err->msg;
         char msg[QG_ERRMSG_MAX];
-        snprintf(msg, sizeof(msg), "%s", err->msg);
+        snprintf(msg, sizeof(msg), "%s", text);
         drop(c);
         if (err->code == QG_E_TIMEOUT || err->code == QG_E_CANCELLED || err->code == QG_E_DRAINING)
             return -1;
@@ -535,7 +540,6 @@ typedef struct collect {
     bool in_set;
     bool copy;           /* a COPY FROM STDIN was refused */
     PGresult *failed;    /* the first error */
-    int rc;              /* -1 once err is set (the writer stopped) */
 } collect;
 
 static int
@@ -700,10 +704,17 @@ pg_open(const char *uri, be_conn **out, qg_error *err)
     char *perr = NULL;
     PQconninfoOption *opts = PQconninfoParse(uri, &perr);
     if (!opts) {
-        char why[600], msg[700];
+        char why[600], msg[900], shown[256];
         fold(why, sizeof(why), perr ? perr : "out of memory");
         PQfreemem(perr);
-        snprintf(msg, sizeof(msg), "postgresql: invalid connection string: %s", why);
+        /* libpq quotes the string, password and all */
+        const char *at = strstr(why, uri);
+        exec_backend_redact(uri, shown, sizeof(shown));
+        if (at)
+            snprintf(msg, sizeof(msg), "postgresql: invalid connection string: %.*s%s%s",
+                     (int)(at - why), why, shown, at + strlen(uri));
+        else
+            snprintf(msg, sizeof(msg), "postgresql: invalid connection string: %s", why);
         return qg_error_set(err, QG_E_BACKEND, msg);
     }
     be_conn *c = qg_calloc(1, sizeof(*c));

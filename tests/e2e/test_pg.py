@@ -596,6 +596,12 @@ class Startup(unittest.TestCase):
         err = self.fails_to_start(self.pgadmin.uri("no_such_db"))
         self.assertIn('database "no_such_db" does not exist', err)
 
+    def test_invalid_string_fails_start_without_the_password(self):
+        err = self.fails_to_start("postgresql://qgate:sekrit@[::1")
+        self.assertIn("invalid connection string", err)
+        self.assertIn("qgate:***@", err)
+        self.assertNotIn("sekrit", err)
+
     def test_keyword_string(self):
         r, _ = self.run_daemon("host=127.0.0.1 port=%d dbname=%s user=qgate"
                                % (self.pgadmin.port, self.db))
