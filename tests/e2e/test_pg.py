@@ -434,6 +434,26 @@ class Reconnect(QgateTestCase):
         self.assertEnvelopeOk(self.q.query("SELECT count(*) AS n FROM once"), [{"n": 0}])
 
 
+class Drain(QgateTestCase):
+    ARGS = ("--drain-timeout", "300ms")
+
+    def test_sigterm_cancels_the_server_query(self):
+        out = {}
+        t = threading.Thread(target=lambda: out.setdefault(
+            "r", self.q.query("SELECT pg_sleep(64)")))
+        t.start()
+        deadline = time.time() + 10 * SLOW
+        while time.time() < deadline and not active(self.pgadmin, self.pg_db, "%pg_sleep(64)%"):
+            time.sleep(0.05)
+        t0 = time.time()
+        self.assertEqual(self.q.stop(), 0, self.q.log()[-3000:])
+        self.assertLess(time.time() - t0, 5 * SLOW)
+        t.join(10 * SLOW)
+        self.assertError(out["r"], 500, "ASX0041")
+        self.assertEqual(active(self.pgadmin, self.pg_db, "%pg_sleep(64)%"), [])
+        self.q.start()  # for the class's own checks
+
+
 class Relay:
     """A TCP relay from a loopback port to the test cluster that a test can
     cut, to play a database that goes away and comes back: cut() closes
