@@ -35,6 +35,7 @@
  * ROLLBACK or by the reset), so a write hidden in a function is refused by
  * the server. A single extended-protocol statement cannot end that
  * transaction: `COMMIT; INSERT` is two commands, which the server refuses.
+ * ROLLBACK, BEGIN READ ONLY and the statement travel in one pipeline.
  *
  * Between requests the session is put back as it was (the reset: roll back
  * an open transaction, close cursors, RESET ALL, drop temp tables, prepared
@@ -863,34 +864,85 @@ pg_bind(be_stmt *s, const qg_query *q, qg_error *err)
     return 0;
 }
 
-/* Sends s and reads its results. */
+/* Reads the rest of a pipeline, up to and including its sync, and leaves
+ * pipeline mode. When the task was stopped, what is left may be the user's
+ * statement still running: it is cancelled too. Drops the connection when
+ * that fails. */
+static int
+pipeline_end(be_conn *c, exec_ctx *ctx)
+{
+    uint64_t limit = qg_now_ns() + CANCEL_GRACE_NS;
+    bool cancelled = false;
+    char why[256] = "no answer";
+    while (!PQexitPipelineMode(c->pg)) {
+        if (qg_now_ns() >= limit)
+            goto fail;
+        if (!cancelled && stopped(ctx) && PQisBusy(c->pg)) {
+            if (!c->cancel || !PQcancel(c->cancel, why, sizeof(why)))
+                goto fail;
+            cancelled = true;
+        }
+        if (await_result(c, NULL, limit) != R_READY)
+            goto fail;
+        PQclear(PQgetResult(c->pg));
+    }
+    return 0;
+fail:
+    qg_warn("postgresql: cannot finish a pipeline on %s (%s); dropping the connection", c->who,
+            why);
+    drop(c);
+    return -1;
+}
+
+/* Sends s and reads its results. A read-only request's statement goes in
+ * one pipeline with the end of the previous statement's transaction and
+ * the start of its own (ROLLBACK, BEGIN READ ONLY, the statement, sync): one
+ * round trip, each part its own extended-protocol message. */
 static int
 send_statement(be_conn *c, be_stmt *s, exec_ctx *ctx, rows_writer *w, qg_error *err)
 {
-    if (ctx->readonly) {
-        /* the previous statement's transaction ends here */
-        const char *begin = c->ro_open ? "ROLLBACK; BEGIN READ ONLY" : "BEGIN READ ONLY";
-        c->touched = true;
-        c->ro_open = true;
-        if (run_simple(c, ctx, begin, err) != 0)
-            return c->pg ? SENT_FAILED : NOT_SENT;
-    }
+    bool ro = ctx->readonly, rollback = ro && c->ro_open;
     c->touched = true;
-    if (!PQsendQueryParams(c->pg, s->p.sql, (int)s->p.n, s->types, s->values, NULL, NULL, 0)) {
+    bool ok = !ro || PQenterPipelineMode(c->pg);
+    if (ok && rollback)
+        ok = PQsendQueryParams(c->pg, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0);
+    if (ok && ro)
+        ok = PQsendQueryParams(c->pg, "BEGIN READ ONLY", 0, NULL, NULL, NULL, NULL, 0);
+    if (ok)
+        ok = PQsendQueryParams(c->pg, s->p.sql, (int)s->p.n, s->types, s->values, NULL, NULL, 0);
+    if (ok && ro)
+        ok = PQpipelineSync(c->pg);
+    if (!ok) {
         if (PQstatus(c->pg) == CONNECTION_BAD)
             return NOT_SENT;
         char why[600];
         fold(why, sizeof(why), PQerrorMessage(c->pg));
+        drop(c); /* in whatever state libpq left it */
         qg_error_set(err, QG_E_INTERNAL, why);
         return SENT_FAILED;
     }
-    PQsetSingleRowMode(c->pg);
+    if (!ro)
+        PQsetSingleRowMode(c->pg);
     if (flush_out(c, ctx) != 0)
         return NOT_SENT;
     c->sent = true;
-    collect k = {.s = s, .w = w};
-    int rc = collect_results(c, ctx, &k, err);
-    return conclude(c, ctx, &k, rc, err) == 0 ? SENT_OK : SENT_FAILED;
+    c->ro_open |= ro;
+    int rc = 0;
+    for (int i = 0; ro && rc == 0 && i < (rollback ? 2 : 1); i++) {
+        collect k = {0};
+        rc = conclude(c, ctx, &k, collect_results(c, ctx, &k, err), err);
+    }
+    if (rc == 0 && c->pg) {
+        /* the statement is at the head of the pipeline now, before any of
+         * its results is read: the moment single-row mode can be set */
+        if (ro)
+            PQsetSingleRowMode(c->pg);
+        collect k = {.s = s, .w = w};
+        rc = conclude(c, ctx, &k, collect_results(c, ctx, &k, err), err);
+    }
+    if (ro && c->pg && pipeline_end(c, ctx) != 0 && rc == 0)
+        rc = qg_error_set(err, QG_E_RUNTIME, "the connection to the database was lost");
+    return rc == 0 ? SENT_OK : SENT_FAILED;
 }
 
 static int

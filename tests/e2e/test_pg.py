@@ -344,6 +344,15 @@ class Cancellation(QgateTestCase):
         self.assertTrue(self.wait_until(lambda: not self.sleeping(61), 3),
                         self.sleeping(61))
 
+    def test_readonly_timeout_leaves_nothing_running(self):
+        # read-only statements go in a pipeline with their BEGIN READ ONLY
+        r = self.q.query("SELECT 1 AS a; SELECT pg_sleep(65)", timeout="300ms", readonly="true")
+        doc = self.assertError(r, 200, "ASX0030", status="timeout")
+        self.assertEqual(doc["results"], [{"a": 1}])
+        self.assertTrue(self.wait_until(lambda: not self.sleeping(65), 3), self.sleeping(65))
+        for ro in ("true", "false", "true"):
+            self.assertEnvelopeOk(self.q.query("SELECT 2 AS b", readonly=ro), [{"b": 2}])
+
     def test_cpu_bound_timeout(self):
         stmt = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) "
                 "SELECT count(*) AS n FROM c")
