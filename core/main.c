@@ -213,18 +213,20 @@ main(int argc, char **argv, char **envp)
         exec_pool_free(app.pool);
         return 1;
     }
-    qg_info("qgate %s pid %d listening on http://%s%s%s:%d", QGATE_VERSION, (int)getpid(),
-            strchr(cfg.host, ':') ? "[" : "", cfg.host, strchr(cfg.host, ':') ? "]" : "",
-            gw_server_port(app.server));
-    qg_info("backend %s (%s), %d worker(s), data %s", shown, be->name, cfg.workers,
-            cfg.data_dir);
-
+    /* The handlers go in before the "listening" line: whoever waits for it
+     * may signal at once, and must get a drain, not the default action. */
     drain d = {.app = &app};
     d.tick = evtimer_new(base, drain_tick, &d);
     struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, &d);
     struct event *sigint = evsignal_new(base, SIGINT, on_signal, &d);
     event_add(sigterm, NULL);
     event_add(sigint, NULL);
+
+    qg_info("qgate %s pid %d listening on http://%s%s%s:%d", QGATE_VERSION, (int)getpid(),
+            strchr(cfg.host, ':') ? "[" : "", cfg.host, strchr(cfg.host, ':') ? "]" : "",
+            gw_server_port(app.server));
+    qg_info("backend %s (%s), %d worker(s), data %s", shown, be->name, cfg.workers,
+            cfg.data_dir);
 
     event_base_dispatch(base);
 
