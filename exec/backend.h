@@ -64,7 +64,8 @@ typedef struct exec_backend {
     void (*finalize)(be_stmt *st);
     /* The request is over (its statements ran, or one failed): leave the
      * connection as a new request expects it (PostgreSQL: no open
-     * transaction, no session state left behind). May be NULL. */
+     * transaction, no session state left behind). Called by exec_run on
+     * every path, on the worker thread. May be NULL. */
     void (*end)(be_conn *c);
     /* Any thread: the task running on c was cancelled; wake the worker if
      * it is blocked in the engine. Spurious calls must be harmless. May be

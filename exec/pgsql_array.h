@@ -30,7 +30,6 @@ typedef void (*pgsql_elem_fn)(qg_buf *out, const char *p, size_t n, void *arg);
 /* Appends the JSON array for the array text p[0..n), elements separated by
  * delim (',' for every built-in type but box). Returns 0, or -1 when the
  * text is not a well-formed array; out is then as it was. */
-int pgsql_array_json(qg_buf *out, const char *p, size_t n, char delim, pgsql_elem_fn fn,
-                     void *arg);
+int pgsql_array_json(qg_buf *out, const char *p, size_t n, char delim, pgsql_elem_fn fn, void *arg);
 
 #endif

@@ -43,7 +43,7 @@ typedef struct pgsql_param {
 } pgsql_param;
 
 typedef struct pgsql_params {
-    char *sql;      /* the rewritten statement, NUL-terminated */
+    char *sql; /* the rewritten statement, NUL-terminated */
     size_t len;
     pgsql_param *p; /* p[k] describes $k+1 */
     size_t n;

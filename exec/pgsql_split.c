@@ -24,10 +24,10 @@ skip_empty(const char *s, size_t n, size_t off)
 /* Tracks the head of a statement to know whether it creates a routine
  * whose body may hold BEGIN ... END with semicolons inside. */
 typedef struct head {
-    int words;     /* words seen at paren depth 0 so far (counting stops at 5) */
-    bool create;   /* the first word was CREATE */
-    bool routine;  /* CREATE [OR REPLACE] FUNCTION|PROCEDURE */
-    int body;      /* open BEGIN/CASE ... END blocks */
+    int words;    /* words seen at paren depth 0 so far (counting stops at 5) */
+    bool create;  /* the first word was CREATE */
+    bool routine; /* CREATE [OR REPLACE] FUNCTION|PROCEDURE */
+    int body;     /* open BEGIN/CASE ... END blocks */
 } head;
 
 static void

@@ -40,15 +40,15 @@ static const struct {
     {1028, PGSQL_V_INT},      {1115, PGSQL_V_DATETIME}, {1182, PGSQL_V_DATETIME},
     {1183, PGSQL_V_DATETIME}, {1185, PGSQL_V_DATETIME}, {1270, PGSQL_V_DATETIME},
     {1231, PGSQL_V_NUMERIC},  {199, PGSQL_V_JSON},      {3807, PGSQL_V_JSON},
-    {2951, PGSQL_V_TEXT},     /* uuid[] */
-    {1187, PGSQL_V_TEXT},     /* interval[] */
-    {1041, PGSQL_V_TEXT},     /* inet[] */
-    {651, PGSQL_V_TEXT},      /* cidr[] */
-    {1040, PGSQL_V_TEXT},     /* macaddr[] */
-    {791, PGSQL_V_TEXT},      /* money[] */
-    {143, PGSQL_V_TEXT},      /* xml[] */
-    {1561, PGSQL_V_TEXT},     /* bit[] */
-    {1563, PGSQL_V_TEXT},     /* varbit[] */
+    {2951, PGSQL_V_TEXT}, /* uuid[] */
+    {1187, PGSQL_V_TEXT}, /* interval[] */
+    {1041, PGSQL_V_TEXT}, /* inet[] */
+    {651, PGSQL_V_TEXT},  /* cidr[] */
+    {1040, PGSQL_V_TEXT}, /* macaddr[] */
+    {791, PGSQL_V_TEXT},  /* money[] */
+    {143, PGSQL_V_TEXT},  /* xml[] */
+    {1561, PGSQL_V_TEXT}, /* bit[] */
+    {1563, PGSQL_V_TEXT}, /* varbit[] */
 };
 
 pgsql_vtype
@@ -192,8 +192,8 @@ pgsql_bytea_decode(qg_buf *out, const char *p, size_t n)
             i++;
         } else if (i + 3 < n && p[i + 1] >= '0' && p[i + 1] <= '3' && p[i + 2] >= '0' &&
                    p[i + 2] <= '7' && p[i + 3] >= '0' && p[i + 3] <= '7') {
-            qg_buf_addc(out, (char)((p[i + 1] - '0') << 6 | (p[i + 2] - '0') << 3 |
-                                    (p[i + 3] - '0')));
+            qg_buf_addc(out,
+                        (char)((p[i + 1] - '0') << 6 | (p[i + 2] - '0') << 3 | (p[i + 3] - '0')));
             i += 3;
         } else {
             return -1;

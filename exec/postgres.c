@@ -327,7 +327,7 @@ static int
 connect_pg(be_conn *c, exec_ctx *ctx, qg_error *err)
 {
     static const char *const kw[] = {"dbname", "fallback_application_name", "client_encoding",
-                                      NULL};
+                                     NULL};
     const char *val[] = {c->uri, "qgate", "UTF8", NULL};
     PGconn *pg = PQconnectStartParams(kw, val, 1);
     if (!pg || PQstatus(pg) == CONNECTION_BAD)
@@ -440,8 +440,7 @@ ready(be_conn *c, exec_ctx *ctx, qg_error *err)
     if (c->pg && c->reset_sent && finish_reset(c, ctx, err) != 0)
         return -1;
     if (c->pg && !alive(c)) {
-        qg_warn("postgresql: the connection to %s was closed by the server; reconnecting",
-                c->who);
+        qg_warn("postgresql: the connection to %s was closed by the server; reconnecting", c->who);
         drop(c);
     }
     if (!c->pg) {
@@ -534,13 +533,13 @@ server_error(be_conn *c, const be_stmt *s, exec_ctx *ctx, const PGresult *r, qg_
 }
 
 typedef struct collect {
-    const be_stmt *s;   /* NULL: one of ours, rows ignored */
+    const be_stmt *s; /* NULL: one of ours, rows ignored */
     rows_writer *w;
     pgsql_vtype *types; /* per column of the current set */
     int ncols;
     bool in_set;
-    bool copy;           /* a COPY FROM STDIN was refused */
-    PGresult *failed;    /* the first error */
+    bool copy;        /* a COPY FROM STDIN was refused */
+    PGresult *failed; /* the first error */
 } collect;
 
 static int
@@ -632,8 +631,7 @@ collect_results(be_conn *c, exec_ctx *ctx, collect *k, qg_error *err)
             /* stop it rather than read a whole table to throw it away */
             PQclear(r);
             stop_statement(c);
-            return qg_error_set(err, QG_E_NOT_IMPLEMENTED,
-                                "COPY TO STDOUT; use SELECT");
+            return qg_error_set(err, QG_E_NOT_IMPLEMENTED, "COPY TO STDOUT; use SELECT");
         default:
             if (!k->failed) {
                 k->failed = r;
@@ -661,7 +659,9 @@ conclude(be_conn *c, exec_ctx *ctx, collect *k, int rc, qg_error *err)
     if (rc == -2 || (c->pg && PQstatus(c->pg) == CONNECTION_BAD)) {
         char why[600], msg[700];
         fold(why, sizeof(why),
-             k->failed ? PQresultErrorMessage(k->failed) : c->pg ? PQerrorMessage(c->pg) : "");
+             k->failed ? PQresultErrorMessage(k->failed)
+             : c->pg   ? PQerrorMessage(c->pg)
+                       : "");
         snprintf(msg, sizeof(msg), "the connection to the database was lost: %s", why);
         PQclear(k->failed);
         drop(c);
@@ -967,8 +967,7 @@ pg_run(be_conn *c, be_stmt *s, exec_ctx *ctx, rows_writer *w, qg_error *err)
             snprintf(msg, sizeof(msg), "cannot send the statement to %s: %s", c->who, why);
             return qg_error_set(err, c->sent ? QG_E_RUNTIME : QG_E_BACKEND, msg);
         }
-        qg_warn("postgresql: sending to %s failed (%s); retrying on a new connection", c->who,
-                why);
+        qg_warn("postgresql: sending to %s failed (%s); retrying on a new connection", c->who, why);
     }
 }
 

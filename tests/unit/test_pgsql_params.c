@@ -26,8 +26,7 @@ rewrite(const char *s, pgsql_params *p, char *desc, size_t size, char **keep)
         const pgsql_param *x = &p->p[i];
         const char *sep = i ? " " : "";
         if (x->src == PGSQL_P_ARG)
-            k += (size_t)snprintf(desc + k, size - k, "%sa%zu%s", sep, x->arg,
-                                  x->qmark ? "?" : "");
+            k += (size_t)snprintf(desc + k, size - k, "%sa%zu%s", sep, x->arg, x->qmark ? "?" : "");
         else if (x->src == PGSQL_P_NAMED)
             k += (size_t)snprintf(desc + k, size - k, "%s:%.*s", sep, (int)x->name_len, x->name);
         else
@@ -53,8 +52,8 @@ test_nothing_to_do(void **state)
 {
     assert_rewrite("SELECT 1", "SELECT 1", "");
     assert_rewrite("", "", "");
-    assert_rewrite("SELECT '?', \"$x\", $$ ? $a $$ -- ? $b\n", "SELECT '?', \"$x\", $$ ? $a $$ -- ? $b\n",
-                   "");
+    assert_rewrite("SELECT '?', \"$x\", $$ ? $a $$ -- ? $b\n",
+                   "SELECT '?', \"$x\", $$ ? $a $$ -- ? $b\n", "");
 }
 
 static void
@@ -86,8 +85,7 @@ test_named(void **state)
     assert_rewrite("SELECT * FROM p WHERE price < $max AND cat = $cat OR price > $max",
                    "SELECT * FROM p WHERE price < $1 AND cat = $2 OR price > $1", ":max :cat");
     /* named ones come after every positional one */
-    assert_rewrite("SELECT $a, ?, $3, $b, ?", "SELECT $4, $1, $3, $5, $2",
-                   "a0? a1? a2 :a :b");
+    assert_rewrite("SELECT $a, ?, $3, $b, ?", "SELECT $4, $1, $3, $5, $2", "a0? a1? a2 :a :b");
     assert_rewrite("SELECT $x::int", "SELECT $1::int", ":x");
     /* words with '$' inside and dollar quotes are not parameters */
     assert_rewrite("SELECT a$b, $t$ $x $t$", "SELECT a$b, $t$ $x $t$", "");
@@ -118,10 +116,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nothing_to_do),
-        cmocka_unit_test(test_question_marks),
-        cmocka_unit_test(test_numbered),
-        cmocka_unit_test(test_named),
+        cmocka_unit_test(test_nothing_to_do), cmocka_unit_test(test_question_marks),
+        cmocka_unit_test(test_numbered),      cmocka_unit_test(test_named),
         cmocka_unit_test(test_too_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
