@@ -118,6 +118,10 @@ class Types(QgateTestCase):
                                "i": "192.168.0.1/24", "v": "1 day 02:00:00", "m": "meh",
                                "p": "(1,2)", "bits": "101"})
 
+    def test_domain_renders_as_its_base_type(self):
+        self.assertEnvelopeOk(self.q.query("CREATE DOMAIN posint AS int CHECK (VALUE > 0)"))
+        self.assertEqual(self.one("SELECT 5::posint AS d"), {"d": 5})
+
     def test_csv(self):
         doc = self.assertEnvelopeOk(self.q.query(
             "SELECT 1::int8 AS i, 1.50::numeric AS n, true AS b, ARRAY[1,2] AS a, "
