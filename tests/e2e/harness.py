@@ -18,8 +18,11 @@ Backends. A test file opts into running on both databases with a line
 `# qgate-backends: sqlite pg` (tests/CMakeLists.txt registers it once per
 backend, the PostgreSQL run depending on the cluster fixture). On "pg" each
 QgateTestCase class gets a database of its own, a copy of the demo data,
-dropped afterwards; ON_PG lets a test branch where the engines differ, and
-cls.pgadmin runs SQL as the superuser over a connection of its own.
+dropped afterwards; ON_PG lets a test branch where the engines differ,
+cls.pgadmin runs SQL as the superuser over a connection of its own, and
+cls.backend_uri is the class daemon's --backend (None: its demo database),
+for a test that starts another daemon on the same data (pass it as
+Qgate(..., backend=cls.backend_uri)).
 """
 
 import http.client
@@ -320,6 +323,7 @@ class QgateTestCase(unittest.TestCase):
     BACKEND = None
     pgadmin = None
     pg_db = None
+    backend_uri = None
 
     @classmethod
     def setUpClass(cls):
@@ -328,6 +332,7 @@ class QgateTestCase(unittest.TestCase):
             cls.pgadmin = PgAdmin()
             cls.pg_db = cls.pgadmin.create_db()
             backend = cls.pgadmin.uri(cls.pg_db)
+        cls.backend_uri = backend
         try:
             cls.q = Qgate(cls.ARGS, cls.ENV, backend=backend).start()
         except BaseException:
