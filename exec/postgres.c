@@ -3,11 +3,11 @@
  *
  * Connections. Each worker owns one PGconn, opened at start (the pool fails
  * fast when the server cannot be reached; the message names the server and
- * libpq's reason) and re-opened whenever it is found broken. Before the
- * first statement of a request the connection is checked without a round
- * trip: an idle connection has nothing to read, so a readable socket means
- * the server said goodbye (pg_terminate_backend, restart, idle timeout) and
- * the connection is replaced before anything is sent. A statement whose
+ * libpq's reason) and re-opened whenever it is found broken. Before each
+ * statement the connection is checked without a round trip: an idle
+ * connection has nothing to read, so a readable socket means the server
+ * said goodbye (pg_terminate_backend, restart, idle timeout) and the
+ * connection is replaced before anything is sent. A statement whose
  * sending fails is sent again, once, on a fresh connection, but only while
  * nothing of the request has reached the server: a later statement may
  * depend on what an earlier one did to the session (a transaction, a temp
@@ -113,7 +113,6 @@ struct be_conn {
 };
 
 struct be_stmt {
-    be_conn *c;
     pgsql_params p;
     pgsql_kind k;
     const char **values; /* per $k; NULL is SQL NULL */
@@ -780,7 +779,6 @@ pg_prepare(be_conn *c, exec_ctx *ctx, const char *sql, size_t len, size_t *used,
         return 0;
     }
     be_stmt *s = qg_calloc(1, sizeof(*s));
-    s->c = c;
     if (pgsql_params_rewrite(sql + sp.start, sp.len, &s->p) != 0) {
         free(s);
         return qg_error_set(err, QG_E_COMPILE, "a statement takes at most 65535 parameters");
