@@ -154,8 +154,10 @@ serve(qg_app *app)
 
     /* Only now: whoever waits for this line may signal us at once. */
     const qg_config *cfg = app->cfg;
-    qg_info("backend %s (%s), %d worker(s), data %s", app->backend_uri, app->backend->name,
-            cfg->workers, cfg->data_dir);
+    char shown[512]; /* no password in the log */
+    exec_backend_redact(app->backend_uri, shown, sizeof(shown));
+    qg_info("backend %s (%s), %d worker(s), data %s", shown, app->backend->name, cfg->workers,
+            cfg->data_dir);
     qg_info("qgate %s pid %d listening on http://%s%s%s:%d", QGATE_VERSION, (int)getpid(),
             strchr(cfg->host, ':') ? "[" : "", cfg->host, strchr(cfg->host, ':') ? "]" : "",
             gw_server_port(app->server));
@@ -184,7 +186,10 @@ run(const qg_config *cfg)
         return 1;
     const exec_backend *be = exec_backend_for(uri);
     if (!be) {
-        qg_err("unknown --backend '%s': use sqlite:PATH or postgresql://...", uri);
+        char shown[512];
+        exec_backend_redact(uri, shown, sizeof(shown));
+        qg_err("unknown --backend '%s': use sqlite:PATH, postgresql://... or \"host=... dbname=...\"",
+               shown);
         free(uri);
         return 2;
     }

@@ -71,8 +71,8 @@ run_checked(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, q
     return rc;
 }
 
-int
-exec_run(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, qg_error *err)
+static int
+run_all(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, qg_error *err)
 {
     qg_code why = exec_task_check(ctx->task);
     if (why)
@@ -100,4 +100,13 @@ exec_run(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, qg_e
             return qg_error_set(err, why, "-");
     }
     return 0;
+}
+
+int
+exec_run(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, qg_error *err)
+{
+    int rc = run_all(wk, q, ctx, w, err);
+    if (wk->be->end)
+        wk->be->end(wk->conn);
+    return rc;
 }
