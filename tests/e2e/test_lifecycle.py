@@ -26,6 +26,16 @@ def vm_hwm_kib(pid):
     return 0
 
 
+def wait_running(q, timeout=10):
+    """Until some request runs on a worker."""
+    deadline = time.time() + timeout * SLOW
+    while time.time() < deadline:
+        if any(e["state"] == "running" for e in q.request("GET", "/admin/requests/running").json()):
+            return True
+        time.sleep(0.02)
+    return False
+
+
 class Lifecycle(unittest.TestCase):
     def daemon(self, *args):
         q = Qgate(args)
@@ -75,7 +85,7 @@ class Lifecycle(unittest.TestCase):
         out = {}
         t = threading.Thread(target=lambda: out.setdefault("r", q.query(SECONDISH)))
         t.start()
-        time.sleep(0.3 * SLOW)
+        self.assertTrue(wait_running(q))
         q.proc.send_signal(signal.SIGTERM)
         t.join(60 * SLOW)
         r = out["r"]
@@ -90,13 +100,18 @@ class Lifecycle(unittest.TestCase):
         out = {}
         t = threading.Thread(target=lambda: out.setdefault("r", q.query(FOREVER)))
         t.start()
-        time.sleep(0.3 * SLOW)
+        self.assertTrue(wait_running(q))
         t0 = time.time()
         q.proc.send_signal(signal.SIGTERM)
         # refuses new connections while draining
-        time.sleep(0.2)
-        with self.assertRaises(OSError):
-            socket.create_connection(("127.0.0.1", q.port), timeout=2).close()
+        refused = False
+        while not refused and time.time() - t0 < 5 * SLOW:
+            try:
+                socket.create_connection(("127.0.0.1", q.port), timeout=2).close()
+                time.sleep(0.05)
+            except OSError:
+                refused = True
+        self.assertTrue(refused)
         t.join(30 * SLOW)
         self.assertEqual(out["r"].status, 500)
         self.assertTrue(out["r"].json()["errors"][0]["msg"].startswith("ASX0041"))
