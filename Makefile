@@ -14,7 +14,9 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 ARGS       ?=
 CTEST_ARGS ?=
 
-.PHONY: all build run test test-fast test-asan test-tsan bench fuzz format clean deps-build deps-test
+PREFIX     ?= /usr/local
+
+.PHONY: all build run install test test-fast test-asan test-tsan bench fuzz format clean deps-build deps-test
 
 all: build
 
@@ -30,6 +32,11 @@ build: deps-build
 
 run: build
 	$(BUILD)/qgate $(ARGS)
+
+# The binary into $(PREFIX)/bin, example config, unit and nginx files into
+# $(PREFIX)/share/qgate, docs into $(PREFIX)/share/doc/qgate.
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 # Every test, twice: plain and under ASan+UBSan.
 test: deps-test

@@ -20,6 +20,8 @@ struct mode_jobs;
 struct store_env;
 struct store_writer;
 struct store_gc;
+struct gw_proxies;
+struct gw_auth;
 
 typedef struct qg_app {
     const qg_config *cfg;
@@ -30,10 +32,12 @@ typedef struct qg_app {
     const struct exec_backend *backend;
     const char *backend_uri;
     struct mode_registry *running; /* requests in flight, for /admin */
-    struct store_env *store;       /* the job store (LMDB) */
-    struct store_writer *writer;   /* its one writer thread */
-    struct store_gc *gc;           /* its TTL sweep */
-    struct mode_jobs *jobs;        /* deferred and async jobs */
+    struct store_env *store;          /* the job store (LMDB) */
+    struct store_writer *writer;      /* its one writer thread */
+    struct store_gc *gc;              /* its TTL sweep */
+    struct mode_jobs *jobs;           /* deferred and async jobs */
+    const struct gw_proxies *trusted; /* --trusted-proxies */
+    const struct gw_auth *auth;       /* --auth-file; NULL: no authentication */
     bool draining;                 /* SIGTERM received */
     uint64_t start_wall_ns;
 } qg_app;

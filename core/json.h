@@ -48,4 +48,8 @@ size_t qg_fmt_uint64(uint64_t v, char *out);
  * nothing above U+10FFFF), else 0. */
 int qg_utf8_valid(const char *s, size_t n);
 
+/* 1 when p[0..n) is exactly a JSON number:
+ * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, else 0. */
+int qg_json_number_valid(const char *p, size_t n);
+
 #endif

@@ -2,18 +2,18 @@
  * main: qgate's start-up, its loop, and its orderly end.
  *
  * Start: settings (core/config), the data directory, the demo database when
- * no --backend is given, the job store (DATA/store: opened, format checked,
- * stale readers cleared) and its writer thread, the executor pool and the
- * checker (fail fast when the database cannot be reached), recovery of the
- * jobs the store holds, the HTTP server. Then the libevent loop runs until
- * a signal ends it.
+ * no --backend is given, the job store (DATA/store: locked, opened, format
+ * checked, stale readers cleared) and its writer thread, the executor pool
+ * and the checker (fail fast when the database cannot be reached), recovery
+ * of the jobs the store holds, the HTTP server. Then the libevent loop runs
+ * until a signal ends it.
  *
  * SIGTERM/SIGINT drain: stop accepting, answer new requests on open
  * connections with 503 (/health turns 503 too), leave async jobs that have
  * not started queued in the store (they run after the restart), let running
  * requests and jobs finish for up to --drain-timeout, then cancel what is
- * left (a cancelled rerunnable job goes back to queued), and exit 0. A second
- * signal cuts the drain short.
+ * left (a cancelled rerunnable job goes back to queued), and exit 0. A
+ * second signal cuts the drain short.
  */
 #include <errno.h>
 #include <signal.h>
@@ -35,6 +35,7 @@
 #include "exec/backend.h"
 #include "exec/demo.h"
 #include "exec/pool.h"
+#include "gateway/auth.h"
 #include "gateway/routes.h"
 #include "gateway/server.h"
 #include "modes/job.h"
@@ -77,35 +78,6 @@ raise_fd_limit(void)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-}
-
-/* Undoes a start that failed half-way: whatever of app is set goes, in
- * the reverse order of start-up (jobs that were handed out stay queued in
- * the store). Returns the exit status. */
-static int
-start_failed(qg_app *app)
-{
-    if (app->server)
-        gw_server_free(app->server);
-    if (app->jobs) {
-        mode_jobs_park(app->jobs);
-        mode_jobs_cancel_running(app->jobs, QG_E_DRAINING);
-    }
-    if (app->pool)
-        exec_pool_free(app->pool);
-    if (app->checker)
-        exec_pool_free(app->checker);
-    if (app->gc)
-        store_gc_stop(app->gc);
-    if (app->writer)
-        store_writer_free(app->writer);
-    if (app->jobs)
-        mode_jobs_free(app->jobs);
-    if (app->store)
-        store_env_close(app->store);
-    mode_registry_free(app->running);
-    event_base_free(app->base);
-    return 1;
 }
 
 static void
@@ -157,178 +129,243 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     event_add(d->tick, &tv);
 }
 
+/* The --backend URI, or the demo database's (created on first start).
+ * NULL after logging why not. The caller frees it. */
+static char *
+resolve_backend(const qg_config *cfg)
+{
+    if (cfg->backend[0])
+        return qg_strdup(cfg->backend);
+    size_t n = strlen(cfg->data_dir) + 32;
+    char *path = qg_malloc(n);
+    snprintf(path, n, "%s/demo.db", cfg->data_dir);
+    qg_error err;
+    char *uri = NULL;
+    if (exec_demo_ensure(path, &err) == 0) {
+        uri = qg_malloc(n + 8);
+        snprintf(uri, n + 8, "sqlite:%s", path);
+    } else {
+        qg_err("%s", err.msg);
+    }
+    free(path);
+    return uri;
+}
+
+/* Runs the loop until a signal has drained it. */
+static void
+serve(qg_app *app)
+{
+    struct event_base *base = app->base;
+    drain d = {.app = app};
+    d.tick = evtimer_new(base, drain_tick, &d);
+    struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, &d);
+    struct event *sigint = evsignal_new(base, SIGINT, on_signal, &d);
+    event_add(sigterm, NULL);
+    event_add(sigint, NULL);
+
+    /* Only now: whoever waits for this line may signal us at once. */
+    const qg_config *cfg = app->cfg;
+    char shown[512]; /* no password in the log */
+    exec_backend_redact(app->backend_uri, shown, sizeof(shown));
+    qg_info("backend %s (%s), %d worker(s), data %s", shown, app->backend->name, cfg->workers,
+            cfg->data_dir);
+    qg_info("job store: map %llu MiB, next job %llu",
+            (unsigned long long)(store_env_map_size(app->store) >> 20),
+            (unsigned long long)store_env_next_id(app->store));
+    qg_info("qgate %s pid %d listening on http://%s%s%s:%d", QGATE_VERSION, (int)getpid(),
+            strchr(cfg->host, ':') ? "[" : "", cfg->host, strchr(cfg->host, ':') ? "]" : "",
+            gw_server_port(app->server));
+
+    event_base_dispatch(base);
+
+    qg_info("stopping");
+    event_free(sigterm);
+    event_free(sigint);
+    event_free(d.tick);
+    /* The drain is over; a late signal must not cut the clean-up short. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+}
+
+/* Everything after the settings: returns the exit status. */
+static int
+run(const qg_config *cfg)
+{
+    if (mkdir_p(cfg->data_dir) != 0) {
+        qg_err("cannot create data directory %s: %s", cfg->data_dir, strerror(errno));
+        return 1;
+    }
+    char *uri = resolve_backend(cfg);
+    if (!uri)
+        return 1;
+    const exec_backend *be = exec_backend_for(uri);
+    if (!be) {
+        char shown[512];
+        exec_backend_redact(uri, shown, sizeof(shown));
+        qg_err("unknown --backend '%s': use sqlite:PATH, postgresql://... or \"host=... dbname=...\"",
+               shown);
+        free(uri);
+        return 2;
+    }
+
+    gw_proxies trusted;
+    char perr[512];
+    if (gw_proxies_parse(cfg->trusted_proxies, &trusted, perr, sizeof(perr)) != 0) {
+        qg_err("%s", perr);
+        free(uri);
+        return 2;
+    }
+
+    gw_auth auth = {0};
+    if (cfg->auth_file[0] && gw_auth_load(cfg->auth_file, &auth, perr, sizeof(perr)) != 0) {
+        qg_err("%s", perr);
+        gw_proxies_free(&trusted);
+        free(uri);
+        return 2;
+    }
+
+    raise_fd_limit();
+    evthread_use_pthreads();
+    qg_app app = {
+        .cfg = cfg,
+        .base = event_base_new(),
+        .backend = be,
+        .backend_uri = uri,
+        .running = mode_registry_new(),
+        .trusted = &trusted,
+        .auth = cfg->auth_file[0] ? &auth : NULL,
+        .start_wall_ns = qg_wall_ns(),
+    };
+    int rc = 1;
+    qg_error err;
+    size_t sn = strlen(cfg->data_dir) + 16;
+    char *store_dir = qg_malloc(sn);
+    snprintf(store_dir, sn, "%s/store", cfg->data_dir);
+    if (!app.base) {
+        qg_err("cannot create the event loop");
+        goto out;
+    }
+    if (store_env_open(store_dir, cfg->store_size, &app.store, &err) != 0) {
+        qg_err("cannot start: %s", err.msg);
+        goto out;
+    }
+    if (store_env_stale_readers(app.store))
+        qg_warn("job store: cleared %d reader slot(s) left by dead processes",
+                store_env_stale_readers(app.store));
+    app.writer = store_writer_new(app.store, app.base);
+    app.pool = exec_pool_new(app.base, be, uri, cfg->workers, &err);
+    if (!app.pool) {
+        qg_err("cannot start: %s", err.msg);
+        goto out;
+    }
+    app.checker = exec_pool_new(app.base, be, uri, 1, &err);
+    if (!app.checker) {
+        qg_err("cannot start: %s", err.msg);
+        goto out;
+    }
+    app.jobs = mode_jobs_new(&app);
+    if (mode_jobs_recover(app.jobs, &err) != 0) {
+        qg_err("cannot start: job store recovery: %s", err.msg);
+        goto out;
+    }
+    app.gc = store_gc_start(app.store, app.writer, app.base);
+    gw_server_opts so = {
+        .host = cfg->host,
+        .port = cfg->port,
+        .idle_timeout_ms = cfg->idle_timeout_ns / 1000000,
+        .header_timeout_ms = cfg->header_timeout_ns / 1000000,
+        .body_timeout_ms = cfg->body_timeout_ns / 1000000,
+        .send_timeout_ms = cfg->send_timeout_ns / 1000000,
+        .max_connections = cfg->max_connections,
+        .trusted = &trusted,
+        .handler = gw_routes_dispatch,
+        .handler_arg = &app,
+    };
+    gw_intake_limits_default(&so.limits);
+    so.limits.max_body = cfg->max_body;
+    app.server = gw_server_new(app.base, &so, &err);
+    if (!app.server) {
+        qg_err("cannot start: %s", err.msg);
+        goto out;
+    }
+
+    serve(&app);
+    rc = 0;
+
+    app.draining = true;
+    gw_server_free(app.server);
+    app.server = NULL;
+    /* libevent finalizes freed bufferevents from the loop: let it. */
+    event_base_loop(app.base, EVLOOP_NONBLOCK);
+out:
+    /* In the reverse order of start-up, from wherever it got to: jobs not
+     * started stay queued in the store, running ones are stopped (a
+     * rerunnable one goes back to queued), the workers finish, then the
+     * writer commits what they left and the store closes. */
+    if (app.server)
+        gw_server_free(app.server);
+    if (app.jobs) {
+        mode_jobs_park(app.jobs);
+        mode_jobs_cancel_running(app.jobs, QG_E_DRAINING);
+    }
+    if (app.pool) {
+        mode_registry_cancel_all(app.running);
+        exec_pool_free(app.pool);
+    }
+    if (app.checker)
+        exec_pool_free(app.checker);
+    if (app.gc)
+        store_gc_stop(app.gc);
+    if (app.writer) {
+        store_writer_stats ws;
+        store_writer_stats_get(app.writer, &ws);
+        store_writer_free(app.writer);
+        if (ws.commits)
+            qg_info("job store: %llu commit(s) of %llu op(s) (%.1f per commit, at most %llu); "
+                    "%llu job(s) created in %llu commit(s) (%.1f per commit); %llu op(s) failed",
+                    (unsigned long long)ws.commits, (unsigned long long)ws.ops,
+                    (double)ws.ops / (double)ws.commits, (unsigned long long)ws.max_batch,
+                    (unsigned long long)ws.creates, (unsigned long long)ws.create_commits,
+                    ws.create_commits ? (double)ws.creates / (double)ws.create_commits : 0.0,
+                    (unsigned long long)ws.failed);
+    }
+    if (app.jobs)
+        mode_jobs_free(app.jobs);
+    if (app.store)
+        store_env_close(app.store);
+    mode_registry_free(app.running);
+    if (app.base)
+        event_base_free(app.base);
+    free(store_dir);
+    free(uri);
+    gw_proxies_free(&trusted);
+    gw_auth_free(&auth);
+    if (rc == 0)
+        qg_info("stopped");
+    return rc;
+}
+
 int
 main(int argc, char **argv, char **envp)
 {
     qg_config cfg;
     qg_error err;
     signal(SIGPIPE, SIG_IGN);
+    int rc = 0;
     if (qg_config_load(&cfg, argc, argv, envp, &err) != 0) {
         fprintf(stderr, "qgate: %s\n", err.msg);
-        return 2;
-    }
-    if (cfg.help) {
+        rc = 2;
+    } else if (cfg.help) {
         qg_config_usage(stdout);
-        qg_config_free(&cfg);
-        return 0;
-    }
-    if (cfg.version) {
+    } else if (cfg.version) {
         printf("qgate %s\n", QGATE_VERSION);
-        qg_config_free(&cfg);
-        return 0;
-    }
-    int level = qg_log_parse_level(cfg.log_level);
-    if (level < 0) {
+    } else if (qg_log_parse_level(cfg.log_level) < 0) {
         fprintf(stderr, "qgate: --log-level must be debug, info, warn or error\n");
-        return 2;
-    }
-    qg_log_set_level(level);
-
-    if (mkdir_p(cfg.data_dir) != 0) {
-        qg_err("cannot create data directory %s: %s", cfg.data_dir, strerror(errno));
-        return 1;
-    }
-    char *uri = NULL;
-    if (cfg.backend[0]) {
-        uri = qg_strdup(cfg.backend);
+        rc = 2;
     } else {
-        size_t n = strlen(cfg.data_dir) + 32;
-        char *path = qg_malloc(n);
-        snprintf(path, n, "%s/demo.db", cfg.data_dir);
-        if (exec_demo_ensure(path, &err) != 0) {
-            qg_err("%s", err.msg);
-            return 1;
-        }
-        uri = qg_malloc(n + 8);
-        snprintf(uri, n + 8, "sqlite:%s", path);
-        free(path);
+        qg_log_set_level(qg_log_parse_level(cfg.log_level));
+        rc = run(&cfg);
     }
-    const exec_backend *be = exec_backend_for(uri);
-    if (!be) {
-        qg_err("unknown --backend '%s': use sqlite:PATH or postgresql://...", uri);
-        return 2;
-    }
-
-    raise_fd_limit();
-    evthread_use_pthreads();
-    struct event_base *base = event_base_new();
-    if (!base) {
-        qg_err("cannot create the event loop");
-        return 1;
-    }
-    qg_app app = {
-        .cfg = &cfg,
-        .base = base,
-        .backend = be,
-        .backend_uri = uri,
-        .running = mode_registry_new(),
-        .start_wall_ns = qg_wall_ns(),
-    };
-
-    size_t sn = strlen(cfg.data_dir) + 16;
-    char *store_dir = qg_malloc(sn);
-    snprintf(store_dir, sn, "%s/store", cfg.data_dir);
-    int rc = 0;
-    if (store_env_open(store_dir, cfg.store_size, &app.store, &err) != 0) {
-        qg_err("cannot start: %s", err.msg);
-        goto failed;
-    }
-    if (store_env_stale_readers(app.store))
-        qg_warn("job store: cleared %d reader slot(s) left by dead processes",
-                store_env_stale_readers(app.store));
-    app.writer = store_writer_new(app.store, base);
-
-    app.pool = exec_pool_new(base, be, uri, cfg.workers, &err);
-    if (!app.pool) {
-        qg_err("cannot start: %s", err.msg);
-        goto failed;
-    }
-    app.checker = exec_pool_new(base, be, uri, 1, &err);
-    if (!app.checker) {
-        qg_err("cannot start: %s", err.msg);
-        goto failed;
-    }
-    app.jobs = mode_jobs_new(&app);
-    if (mode_jobs_recover(app.jobs, &err) != 0) {
-        qg_err("cannot start: job store recovery: %s", err.msg);
-        goto failed;
-    }
-    app.gc = store_gc_start(app.store, app.writer, base);
-
-    gw_server_opts so = {
-        .host = cfg.host,
-        .port = cfg.port,
-        .idle_timeout_ms = cfg.idle_timeout_ns / 1000000,
-        .header_timeout_ms = cfg.header_timeout_ns / 1000000,
-        .body_timeout_ms = cfg.body_timeout_ns / 1000000,
-        .send_timeout_ms = cfg.send_timeout_ns / 1000000,
-        .max_connections = cfg.max_connections,
-        .handler = gw_routes_dispatch,
-        .handler_arg = &app,
-    };
-    gw_intake_limits_default(&so.limits);
-    so.limits.max_body = cfg.max_body;
-    app.server = gw_server_new(base, &so, &err);
-    if (!app.server) {
-        qg_err("cannot start: %s", err.msg);
-        goto failed;
-    }
-    /* Signals are handled before the line that says we listen: whoever
-     * waits for that line may signal at once. */
-    drain d = {.app = &app};
-    d.tick = evtimer_new(base, drain_tick, &d);
-    struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, &d);
-    struct event *sigint = evsignal_new(base, SIGINT, on_signal, &d);
-    event_add(sigterm, NULL);
-    event_add(sigint, NULL);
-    qg_info("qgate %s pid %d listening on http://%s%s%s:%d", QGATE_VERSION, (int)getpid(),
-            strchr(cfg.host, ':') ? "[" : "", cfg.host, strchr(cfg.host, ':') ? "]" : "",
-            gw_server_port(app.server));
-    qg_info("backend %s (%s), %d worker(s), data %s", uri, be->name, cfg.workers, cfg.data_dir);
-    qg_info("job store %s: map %llu MiB, next job %llu", store_dir,
-            (unsigned long long)(store_env_map_size(app.store) >> 20),
-            (unsigned long long)store_env_next_id(app.store));
-
-
-    event_base_dispatch(base);
-
-    qg_info("stopping");
-    app.draining = true;
-    gw_server_free(app.server);
-    mode_jobs_park(app.jobs);
-    mode_jobs_cancel_running(app.jobs, QG_E_DRAINING);
-    mode_registry_cancel_all(app.running);
-    exec_pool_free(app.pool);
-    exec_pool_free(app.checker);
-    store_gc_stop(app.gc);
-    store_writer_stats ws;
-    store_writer_stats_get(app.writer, &ws);
-    store_writer_free(app.writer);
-    mode_jobs_free(app.jobs);
-    store_env_close(app.store);
-    if (ws.commits)
-        qg_info("job store: %llu commit(s) of %llu op(s) (%.1f per commit, at most %llu); "
-                "%llu job(s) created in %llu commit(s) (%.1f per commit); %llu op(s) failed",
-                (unsigned long long)ws.commits, (unsigned long long)ws.ops,
-                (double)ws.ops / (double)ws.commits, (unsigned long long)ws.max_batch,
-                (unsigned long long)ws.creates, (unsigned long long)ws.create_commits,
-                ws.create_commits ? (double)ws.creates / (double)ws.create_commits : 0.0,
-                (unsigned long long)ws.failed);
-    free(store_dir);
-    event_free(sigterm);
-    event_free(sigint);
-    event_free(d.tick);
-    mode_registry_free(app.running);
-    event_base_free(base);
-    free(uri);
-    qg_config_free(&cfg);
-    qg_info("stopped");
-    return 0;
-
-failed:
-    rc = start_failed(&app);
-    free(store_dir);
-    free(uri);
     qg_config_free(&cfg);
     return rc;
 }

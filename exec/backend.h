@@ -6,8 +6,9 @@
  * connections are not thread-safe). A statement text is consumed one
  * statement at a time: prepare (compile or split off the next statement),
  * facts (returns rows? read-only?), bind the request's parameters, run it
- * into a rows_writer, finalize. Errors come back translated into the error
- * table (core/err.h); no engine code leaks upward.
+ * into a rows_writer, finalize; when the request is over, end. Errors come
+ * back translated into the error table (core/err.h); no engine code leaks
+ * upward.
  */
 #ifndef QG_EXEC_BACKEND_H
 #define QG_EXEC_BACKEND_H
@@ -61,6 +62,11 @@ typedef struct exec_backend {
      * QG_E_RESULT_TOO_LARGE, and whatever the writer's sink returns. */
     int (*run)(be_conn *c, be_stmt *st, exec_ctx *ctx, rows_writer *w, qg_error *err);
     void (*finalize)(be_stmt *st);
+    /* The request is over (its statements ran, or one failed): leave the
+     * connection as a new request expects it (PostgreSQL: no open
+     * transaction, no session state left behind). Called by exec_run on
+     * every path, on the worker thread. May be NULL. */
+    void (*end)(be_conn *c);
     /* Any thread: the task running on c was cancelled; wake the worker if
      * it is blocked in the engine. Spurious calls must be harmless. May be
      * NULL when the backend polls the flag itself. */
@@ -68,9 +74,16 @@ typedef struct exec_backend {
 } exec_backend;
 
 extern const exec_backend be_sqlite;
+extern const exec_backend be_postgres;
 
-/* The backend for a --backend URI ("sqlite:PATH", "postgresql://...") or
- * NULL when none handles it. */
+/* The backend for a --backend value, or NULL when none handles it:
+ * "sqlite:PATH"; a libpq URI ("postgresql://...", "postgres://...") or
+ * keyword string ("host=... dbname=..."). */
 const exec_backend *exec_backend_for(const char *uri);
+
+/* The --backend value fit for a log line: a password in it (URI userinfo,
+ * a password= keyword or query parameter) is replaced by "***". Writes at
+ * most size bytes (NUL included) to out. Pure. */
+void exec_backend_redact(const char *uri, char *out, size_t size);
 
 #endif

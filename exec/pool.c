@@ -177,6 +177,7 @@ worker_main(void *arg)
         atomic_store(&t->worker, w);
         atomic_store(&w->busy, true);
         t->ops->run(t, w);
+        atomic_fetch_add(&w->busy_ns, qg_now_ns() - t->start_ns);
         atomic_store(&w->busy, false);
         atomic_store(&t->worker, NULL);
         atomic_fetch_sub(&p->nrunning, 1);
@@ -205,6 +206,7 @@ exec_pool_new(struct event_base *base, const exec_backend *be, const char *uri, 
         w->id = i;
         w->be = be;
         atomic_init(&w->busy, false);
+        atomic_init(&w->busy_ns, 0);
         if (be->open(uri, &w->conn, err) != 0) {
             for (int j = 0; j < i; j++)
                 be->close(p->workers[j].conn);
@@ -242,6 +244,27 @@ exec_pool_submit(exec_pool *p, exec_task *t)
     pthread_mutex_unlock(&p->qmu);
 }
 
+bool
+exec_pool_unqueue(exec_pool *p, exec_task *t)
+{
+    bool found = false;
+    pthread_mutex_lock(&p->qmu);
+    for (exec_task **pp = &p->qhead, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->q_next) {
+        if (*pp != t)
+            continue;
+        *pp = t->q_next;
+        if (p->qtail == t)
+            p->qtail = prev;
+        p->nqueued--;
+        found = true;
+        break;
+    }
+    pthread_mutex_unlock(&p->qmu);
+    if (found)
+        exec_task_unref(t);
+    return found;
+}
+
 size_t
 exec_pool_queued(exec_pool *p)
 {
@@ -261,6 +284,24 @@ int
 exec_pool_workers(exec_pool *p)
 {
     return p->nworkers;
+}
+
+int
+exec_pool_busy_workers(exec_pool *p)
+{
+    int n = 0;
+    for (int i = 0; i < p->nworkers; i++)
+        n += atomic_load(&p->workers[i].busy);
+    return n;
+}
+
+uint64_t
+exec_pool_busy_ns(exec_pool *p)
+{
+    uint64_t ns = 0;
+    for (int i = 0; i < p->nworkers; i++)
+        ns += atomic_load(&p->workers[i].busy_ns);
+    return ns;
 }
 
 void

@@ -68,6 +68,7 @@ struct exec_worker {
     const exec_backend *be;
     be_conn *conn;
     atomic_bool busy;
+    atomic_uint_fast64_t busy_ns; /* time spent running tasks, for /metrics */
 };
 
 /* Initialises t with one reference (the caller's). */
@@ -93,9 +94,17 @@ exec_pool *exec_pool_new(struct event_base *base, const exec_backend *be, const 
                          int nworkers, qg_error *err);
 /* Queues t (the pool takes a reference). Loop thread. */
 void exec_pool_submit(exec_pool *p, exec_task *t);
+/* Takes t back out of the queue if no worker has started it: returns true
+ * and drops the pool's reference (the task never runs), or false when it
+ * already runs or ran. Loop thread. */
+bool exec_pool_unqueue(exec_pool *p, exec_task *t);
 size_t exec_pool_queued(exec_pool *p);
 size_t exec_pool_running(exec_pool *p);
 int exec_pool_workers(exec_pool *p);
+/* Workers running a task now, and the total time all workers have spent
+ * running tasks (nanoseconds). Any thread. */
+int exec_pool_busy_workers(exec_pool *p);
+uint64_t exec_pool_busy_ns(exec_pool *p);
 /* Stops the workers once the queue is empty and the running tasks are
  * done (cancel them first for a quick stop), closes the connections. */
 void exec_pool_free(exec_pool *p);

@@ -285,51 +285,13 @@ rows_blob(rows_writer *w, const void *p, size_t n)
         qg_buf_addc(b, '"');
 }
 
-/* JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool
-json_number(const char *p, size_t n)
-{
-    size_t i = 0;
-    if (i < n && p[i] == '-')
-        i++;
-    if (i >= n)
-        return false;
-    if (p[i] == '0') {
-        i++;
-    } else if (p[i] >= '1' && p[i] <= '9') {
-        while (i < n && p[i] >= '0' && p[i] <= '9')
-            i++;
-    } else {
-        return false;
-    }
-    if (i < n && p[i] == '.') {
-        i++;
-        size_t d = i;
-        while (i < n && p[i] >= '0' && p[i] <= '9')
-            i++;
-        if (i == d)
-            return false;
-    }
-    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-        i++;
-        if (i < n && (p[i] == '+' || p[i] == '-'))
-            i++;
-        size_t d = i;
-        while (i < n && p[i] >= '0' && p[i] <= '9')
-            i++;
-        if (i == d)
-            return false;
-    }
-    return i == n;
-}
-
 void
 rows_number_text(rows_writer *w, const char *p, size_t n)
 {
     value_start(w);
     if (w->format == QG_FORMAT_CSV)
         csv_field(&w->line, p, n, false);
-    else if (json_number(p, n))
+    else if (qg_json_number_valid(p, n))
         qg_buf_add(&w->out, p, n);
     else
         qg_json_string(&w->out, p, n);

@@ -72,8 +72,8 @@ run_checked(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, q
     return rc;
 }
 
-int
-exec_run(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, qg_error *err)
+static int
+run_all(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, qg_error *err)
 {
     qg_code why = exec_task_check(ctx->task);
     if (why)
@@ -104,8 +104,17 @@ exec_run(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, qg_e
 }
 
 int
-exec_check(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *out,
-           qg_error *err)
+exec_run(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, qg_error *err)
+{
+    int rc = run_all(wk, q, ctx, w, err);
+    if (wk->be->end)
+        wk->be->end(wk->conn);
+    return rc;
+}
+
+static int
+check_all(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *out,
+          qg_error *err)
 {
     const exec_backend *be = wk->be;
     const char *sql = q->statement;
@@ -153,4 +162,14 @@ exec_check(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result 
     out->complete = true;
     out->all_readonly = all_ro;
     return 0;
+}
+
+int
+exec_check(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *out,
+           qg_error *err)
+{
+    int rc = check_all(wk, q, ctx, out, err);
+    if (wk->be->end)
+        wk->be->end(wk->conn);
+    return rc;
 }

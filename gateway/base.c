@@ -1,47 +1,23 @@
 /* base: the public base URL of handles (see base.h). */
 #include "gateway/base.h"
 
+#include <ctype.h>
 #include <string.h>
 
-int
-gw_host_valid(const char *s, size_t n)
+#include "gateway/proxy.h"
+
+/* The first element of a comma-separated header value, without the spaces
+ * around it. */
+static const char *
+first_item(const char *v, size_t *n)
 {
-    if (n == 0 || n > 255)
-        return 0;
-    size_t i = 0;
-    if (s[0] == '[') {
-        /* [IPv6] */
-        i = 1;
-        while (i < n && s[i] != ']') {
-            char c = s[i];
-            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-                  c == ':' || c == '.'))
-                return 0;
-            i++;
-        }
-        if (i == n || i == 1)
-            return 0;
-        i++;
-    } else {
-        /* name or IPv4: letters, digits, '-', '.', '_' */
-        while (i < n && s[i] != ':') {
-            char c = s[i];
-            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                  c == '-' || c == '.' || c == '_'))
-                return 0;
-            i++;
-        }
-        if (i == 0)
-            return 0;
-    }
-    if (i == n)
-        return 1;
-    if (s[i] != ':' || i + 1 == n || n - i - 1 > 5)
-        return 0;
-    for (i++; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    size_t k = strcspn(v, ",");
+    while (k > 0 && (v[k - 1] == ' ' || v[k - 1] == '\t'))
+        k--;
+    *n = k;
+    return v;
 }
 
 int
@@ -55,7 +31,30 @@ gw_base_url(gw_req *req, const qg_app *app, qg_buf *out, qg_error *err)
         qg_buf_add(out, pub, n);
         return 0;
     }
-    const char *host = gw_req_header(req, "Host");
+    const char *proto = "http", *host = gw_req_header(req, "Host");
+    size_t pn = 4, hn = host ? strlen(host) : 0;
+    char fproto[8], fhost[256];
+    if (req->from_trusted_proxy) {
+        const char *po = NULL, *ho = NULL, *v;
+        size_t n;
+        gw_forwarded_parse(gw_req_header(req, "Forwarded"), fproto, fhost, &po, &ho);
+        if (po) {
+            proto = po;
+            pn = strlen(po);
+        } else if ((v = gw_req_header(req, "X-Forwarded-Proto")) && (v = first_item(v, &n)) &&
+                   gw_valid_proto(v, n)) {
+            proto = v;
+            pn = n;
+        }
+        if (ho) {
+            host = ho;
+            hn = strlen(ho);
+        } else if ((v = gw_req_header(req, "X-Forwarded-Host")) && (v = first_item(v, &n)) &&
+                   gw_valid_host(v, n)) {
+            host = v;
+            hn = n;
+        }
+    }
     if (!host) {
         const char *h = app->cfg->host;
         bool v6 = strchr(h, ':') != NULL;
@@ -63,9 +62,11 @@ gw_base_url(gw_req *req, const qg_app *app, qg_buf *out, qg_error *err)
                       gw_server_port(app->server));
         return 0;
     }
-    if (!gw_host_valid(host, strlen(host)))
+    if (!gw_valid_host(host, hn))
         return qg_error_set(err, QG_E_BAD_REQUEST, "invalid Host header");
-    qg_buf_addlit(out, "http://");
-    qg_buf_adds(out, host);
+    for (size_t i = 0; i < pn; i++)
+        qg_buf_addc(out, (char)tolower((unsigned char)proto[i]));
+    qg_buf_addlit(out, "://");
+    qg_buf_add(out, host, hn);
     return 0;
 }

@@ -1,10 +1,12 @@
 /*
  * base: the public base URL of the handles qgate hands out.
  *
- * The one place that decides it (docs/api.md, Modes): --public-url when set,
- * else "http://" + the request's Host header, else (no Host: an HTTP/1.0
- * client) the address qgate listens on. Trusted X-Forwarded-* belongs here
- * when it comes. Loop thread.
+ * The one place that decides it (docs/api.md, Modes): --public-url when set;
+ * else, when the peer is a trusted proxy (--trusted-proxies), the scheme and
+ * host it forwards (Forwarded proto=/host=, else X-Forwarded-Proto and
+ * X-Forwarded-Host, each checked by gateway/proxy and ignored when not
+ * valid); else "http://" + the Host header; else (no Host: an HTTP/1.0
+ * client) the address qgate listens on. Loop thread.
  */
 #ifndef QG_GW_BASE_H
 #define QG_GW_BASE_H
@@ -18,8 +20,5 @@
  * (QG_E_BAD_REQUEST) when the Host header holds anything but a host name,
  * an IPv4 address or a bracketed IPv6 address, with an optional port. */
 int gw_base_url(gw_req *req, const qg_app *app, qg_buf *out, qg_error *err);
-
-/* Whether s[0..n) is a valid Host header value (see gw_base_url). Pure. */
-int gw_host_valid(const char *s, size_t n);
 
 #endif

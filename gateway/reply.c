@@ -147,6 +147,9 @@ gw_reply_error(gw_req *req, const qg_error *err, const char *request_id)
     if (status == 503) {
         const gw_header retry = {"Retry-After", "1"};
         gw_reply(req, status, GW_JSON, b.data, b.len, &retry, 1);
+    } else if (status == 401) {
+        const gw_header challenge = {"WWW-Authenticate", "Bearer realm=\"qgate\""};
+        gw_reply(req, status, GW_JSON, b.data, b.len, &challenge, 1);
     } else {
         gw_reply(req, status, GW_JSON, b.data, b.len, NULL, 0);
     }

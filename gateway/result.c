@@ -14,7 +14,9 @@
  * short valid one.
  *
  * DELETE discards the result (STORE_OP_DISCARD): 202, or 404 when there was
- * nothing to discard.
+ * nothing to discard. With authentication on, only the principal that
+ * submitted a job may read or discard its results; to anyone else they are
+ * 404.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +199,24 @@ gw_result(gw_req *req, qg_app *app)
         return;
     }
     uint64_t now = qg_wall_ns();
+    /* A quick look first: unknown, unfinished, used-up and other
+     * principals' results are answered without the writer. */
+    qg_error err;
+    store_job j;
+    store_job_init(&j);
+    int found = store_jobs_read(app->store, job, &j, &err);
+    bool readable = found == 1 && j.state == STORE_SUCCESS && set < j.nsets &&
+                    j.sets[set].reads_left > 0 && (j.expires_ns == 0 || j.expires_ns > now) &&
+                    (!app->auth || (req->principal && strcmp(req->principal, j.principal) == 0));
+    store_job_free(&j);
+    if (found < 0) {
+        gw_reply_error(req, &err, NULL);
+        return;
+    }
+    if (!readable) {
+        gw_reply_empty(req, 404);
+        return;
+    }
     if (req->method == GW_M_DELETE) {
         store_op *op = store_op_new(STORE_OP_DISCARD);
         op->job_id = job;
@@ -207,23 +227,6 @@ gw_result(gw_req *req, qg_app *app)
         req->handler_data = op;
         req->on_gone = discard_gone;
         store_writer_submit(app->writer, op);
-        return;
-    }
-    /* A quick look first: unknown, unfinished and used-up results are
-     * answered without the writer. */
-    qg_error err;
-    store_job j;
-    store_job_init(&j);
-    int found = store_jobs_read(app->store, job, &j, &err);
-    bool readable = found == 1 && j.state == STORE_SUCCESS && set < j.nsets &&
-                    j.sets[set].reads_left > 0 && (j.expires_ns == 0 || j.expires_ns > now);
-    store_job_free(&j);
-    if (found < 0) {
-        gw_reply_error(req, &err, NULL);
-        return;
-    }
-    if (!readable) {
-        gw_reply_empty(req, 404);
         return;
     }
     stream *s = qg_calloc(1, sizeof(*s));

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "gateway/auth.h"
 #include "gateway/reply.h"
 
 #define M(m) (1u << (m))
@@ -21,6 +22,7 @@ static const struct route {
     {"/query/service/result/", true, M(GW_M_GET) | M(GW_M_DELETE), gw_result},
     {"/admin/requests/running", false, M(GW_M_GET) | M(GW_M_DELETE), gw_admin_running},
     {"/health", false, M(GW_M_GET), gw_health},
+    {"/metrics", false, M(GW_M_GET), gw_metrics},
 };
 
 void
@@ -37,6 +39,19 @@ gw_routes_dispatch(gw_req *req, void *arg)
         if (!(r->methods & M(req->method))) {
             gw_reply_not_allowed(req);
             return;
+        }
+        /* Authentication, when on, for everything but the health check and
+         * CORS preflights (browsers send those without credentials). */
+        if (app->auth && r->handler != gw_health && req->method != GW_M_OPTIONS) {
+            const gw_principal *p = gw_auth_check(app->auth, gw_req_header(req, "Authorization"));
+            if (!p) {
+                qg_error err;
+                qg_error_set(&err, QG_E_UNAUTHORIZED, "send Authorization: Bearer <token>");
+                gw_reply_error(req, &err, NULL);
+                return;
+            }
+            req->principal = p->name;
+            req->principal_readonly = p->readonly;
         }
         r->handler(req, app);
         return;

@@ -17,5 +17,6 @@ void gw_status(gw_req *req, qg_app *app);
 void gw_result(gw_req *req, qg_app *app);
 void gw_admin_running(gw_req *req, qg_app *app);
 void gw_health(gw_req *req, qg_app *app);
+void gw_metrics(gw_req *req, qg_app *app);
 
 #endif

@@ -53,6 +53,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/stats.h"
 #include "gateway/reply.h"
 
 enum phase { P_IDLE, P_HEAD, P_BODY, P_BUSY, P_CLOSING };
@@ -76,8 +77,10 @@ struct gw_conn {
     bool in_feed;             /* evhtp's parser running on our head */
     bool evhtp_freed;         /* evhtp freed the connection during a feed */
     bool reading_paused;      /* hold too full while busy */
+    bool lingering;           /* closing: our side shut, draining theirs */
     void *ev_done;            /* evhtp request answered during the feed */
     int steps;                /* STEP_* pending on step_ev */
+    bool trusted;             /* the peer is a trusted proxy */
     struct event *step_ev;
     struct event *timer;
     char peer[64];
@@ -105,6 +108,7 @@ struct gw_server {
 static void conn_process(gw_conn *c);
 static void conn_free(gw_conn *c);
 static void conn_close(gw_conn *c);
+static void linger(gw_conn *c);
 
 /* --- small helpers --------------------------------------------------- */
 
@@ -161,6 +165,8 @@ req_new(gw_conn *c)
     r->keep_alive = false;
     r->http_minor = 1;
     memcpy(r->peer, c->peer, sizeof(r->peer));
+    memcpy(r->client, c->peer, sizeof(r->client));
+    r->from_trusted_proxy = c->trusted;
     return r;
 }
 
@@ -248,14 +254,16 @@ gw_req_want_drain(gw_req *req)
 static void
 access_log(gw_req *r)
 {
+    uint64_t ns = qg_now_ns() - r->start_ns;
+    qg_stats_request(r->log_mode, r->status, ns);
     if (!qg_log_enabled(QG_LOG_INFO))
         return;
-    uint64_t us = (qg_now_ns() - r->start_ns) / 1000;
-    qg_info("req %llu %s %s %d %llub %llu.%03llums id=%s ctx=%s mode=%s peer=%s",
+    uint64_t us = ns / 1000;
+    qg_info("req %llu %s %s %d %llub %llu.%03llums id=%s ctx=%s mode=%s client=%s",
             (unsigned long long)r->id, r->method_name, r->path, r->status,
             (unsigned long long)r->bytes_out, (unsigned long long)(us / 1000),
             (unsigned long long)(us % 1000), r->log_rid[0] ? r->log_rid : "-",
-            r->log_ctx[0] ? r->log_ctx : "-", r->log_mode ? r->log_mode : "-", r->peer);
+            r->log_ctx[0] ? r->log_ctx : "-", r->log_mode ? r->log_mode : "-", r->client);
 }
 
 /* Lets evhtp free its request when it parses the next head, and lifts
@@ -426,6 +434,9 @@ gencb(evhtp_request_t *er, void *arg)
     }
     gw_req *r = c->req;
     r->ev_request = er;
+    if (r->from_trusted_proxy)
+        gw_forwarded_client(s->opts.trusted, gw_req_header(r, "X-Forwarded-For"), r->client,
+                            sizeof(r->client));
     /* Paused, evhtp parses nothing more on this connection until
      * gw_req_done; pipelined bytes stay in our hold buffer. Keep reading
      * the socket so a client that goes away is seen at once. */
@@ -582,7 +593,7 @@ write_cb(struct bufferevent *bev, void *arg)
     size_t pending = evbuffer_get_length(bufferevent_get_output(bev));
     if (c->phase == P_CLOSING) {
         if (pending == 0)
-            conn_free(c);
+            linger(c);
         return;
     }
     if (c->want_drain && pending <= GW_OUTPUT_LOW && c->req && c->req->on_drain) {
@@ -638,15 +649,35 @@ step_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- connection lifetime ---------------------------------------------- */
 
+/* Lingering close (as nginx does): once the response is out, shut our
+ * side and read and drop what the client still sends for a moment. Closing
+ * a socket with unread input makes the kernel send a reset, which can
+ * destroy the response before the client reads it: the 413 for a client
+ * still uploading its 300 MB would be lost. */
+#define LINGER_MS 2000
+
+static void
+linger(gw_conn *c)
+{
+    if (c->lingering)
+        return;
+    c->lingering = true;
+    shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+    timer_arm(c, LINGER_MS);
+}
+
 static void
 conn_close(gw_conn *c)
 {
     c->phase = P_CLOSING;
     timer_arm(c, 0);
-    bufferevent_disable(c->bev, EV_READ);
     evbuffer_drain(c->hold, (size_t)-1);
+    if (c->reading_paused) {
+        c->reading_paused = false;
+        bufferevent_enable(c->bev, EV_READ);
+    }
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-        conn_step(c, STEP_FREE);
+        linger(c);
 }
 
 /* Releases our side; evhtp's side is freed by the caller (or already). */
@@ -730,10 +761,12 @@ post_accept(evhtp_connection_t *ec, void *arg)
     c->hold = evbuffer_new();
     c->timer = evtimer_new(s->base, timer_cb, c);
     c->step_ev = event_new(s->base, -1, 0, step_cb, c);
-    if (ec->saddr)
+    if (ec->saddr) {
         peer_text(ec->saddr, c->peer, sizeof(c->peer));
-    else
+        c->trusted = gw_proxies_trust(s->opts.trusted, ec->saddr);
+    } else {
         snprintf(c->peer, sizeof(c->peer), "?");
+    }
 
     bufferevent_data_cb wcb;
     bufferevent_event_cb ecb;
@@ -903,6 +936,8 @@ gw_server_stop_accepting(gw_server *s)
 void
 gw_server_free(gw_server *s)
 {
+    if (s->nconns)
+        qg_debug("closing %zu open connection(s)", s->nconns);
     while (s->conns)
         conn_free(s->conns);
     evhtp_unbind_socket(s->htp);

@@ -23,6 +23,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "gateway/intake.h"
+#include "gateway/proxy.h"
 
 struct event_base;
 struct evbuffer;
@@ -45,6 +46,7 @@ typedef struct gw_server_opts {
     uint64_t body_timeout_ms;   /* body bytes stop arriving for this long */
     uint64_t send_timeout_ms;   /* client stops reading a response for this long */
     int max_connections;        /* beyond: 503 and close */
+    const gw_proxies *trusted;  /* peers whose X-Forwarded-* count (may be NULL) */
     gw_handler_fn handler;
     void *handler_arg;
 } gw_server_opts;
@@ -67,7 +69,11 @@ struct gw_req {
     int http_minor;
     bool keep_alive; /* may be cleared by the server (draining) */
     qg_buf body;     /* de-chunked body */
-    char peer[64];   /* client address "ip:port" */
+    char peer[64];   /* TCP peer "ip:port" */
+    char client[64]; /* the real client: X-Forwarded-For via a trusted proxy, else peer */
+    bool from_trusted_proxy; /* the peer is in --trusted-proxies */
+    const char *principal;   /* who sent it (--auth-file), NULL when off */
+    bool principal_readonly; /* that principal may only run queries */
 
     /* Set by the handler that keeps the request past its callback: called
      * (once, loop thread) when the client went away before the response

@@ -55,6 +55,8 @@ gw_service(gw_req *req, qg_app *app)
         gw_reply_error(req, &err, NULL);
         return;
     }
+    if (req->principal_readonly)
+        q.readonly = true; /* a read-only principal: queries only (ASX0044) */
     char rid[QG_UUID_LEN + 1];
     qg_uuid_v4(rid);
     req->log_mode = qg_mode_name(q.mode);

@@ -8,7 +8,8 @@
  *   failed / timeout    200 {"status":"failed"|"timeout","errors":[...]}
  * Unknown or expired: 404; malformed handle: 400; both with empty bodies.
  * DELETE cancels the job if it is queued or running here (200; it then
- * reports failed with ASX0041), else 404.
+ * reports failed with ASX0041), else 404. With authentication on, only the
+ * principal that submitted a job sees it; to anyone else it is 404.
  */
 #include <string.h>
 
@@ -33,7 +34,8 @@ gw_status(gw_req *req, qg_app *app)
         return;
     }
     if (req->method == GW_M_DELETE) {
-        gw_reply_empty(req, mode_registry_cancel_job(app->running, job) ? 200 : 404);
+        bool done = mode_registry_cancel_job(app->running, req->principal, job);
+        gw_reply_empty(req, done ? 200 : 404);
         return;
     }
     qg_error err;
@@ -45,7 +47,9 @@ gw_status(gw_req *req, qg_app *app)
         gw_reply_error(req, &err, NULL);
         return;
     }
-    if (found == 0 || (j.expires_ns && j.expires_ns <= qg_wall_ns()) ||
+    /* with authentication, another principal's job is as good as absent */
+    bool theirs = app->auth && (!req->principal || strcmp(req->principal, j.principal) != 0);
+    if (found == 0 || theirs || (j.expires_ns && j.expires_ns <= qg_wall_ns()) ||
         (j.state == STORE_SUCCESS && set >= j.nsets)) {
         store_job_free(&j);
         gw_reply_empty(req, 404);

@@ -195,6 +195,8 @@ mode_async_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
     }
     mode_job *j = mode__job_new(app, q, request_id, base.data, req->start_ns);
     qg_buf_free(&base);
+    snprintf(j->rec.principal, sizeof(j->rec.principal), "%s",
+             req->principal ? req->principal : "");
     j->req = req;
     req->handler_data = j;
     req->on_gone = on_gone;

@@ -35,6 +35,8 @@ mode_deferred_start(qg_app *app, gw_req *req, qg_query *q, const char *request_i
     mode_job *j = mode__job_new(app, q, request_id, base.data, req->start_ns);
     qg_buf_free(&base);
     j->answers = true;
+    snprintf(j->rec.principal, sizeof(j->rec.principal), "%s",
+             req->principal ? req->principal : "");
     if (j->q.timeout_ns)
         j->t.deadline_ns = req->start_ns + j->q.timeout_ns;
     j->req = req;

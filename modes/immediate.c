@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "core/clock.h"
 #include "core/envelope.h"
 #include "core/json.h"
@@ -50,7 +52,8 @@ typedef struct imm {
     char rid[QG_UUID_LEN + 1];
     uint64_t recv_ns;
     mode_entry entry;
-    bool streaming; /* loop only: head sent, chunks follow */
+    bool streaming;            /* loop only: head sent, chunks follow */
+    struct event *deadline_ev; /* loop only: the request's timeout */
 
     /* under t.mu */
     chunk *head, *tail;
@@ -155,6 +158,21 @@ write_head(imm *m, qg_buf *b)
     }
 }
 
+/* The envelope's end: errors or plans, status, metrics. err NULL: success. */
+static void
+write_tail(qg_buf *b, const qg_error *err, const qg_metrics *mt)
+{
+    if (err) {
+        qg_buf_addc(b, ',');
+        qg_env_errors(b, err);
+        qg_buf_printf(b, ",\"status\":\"%s\",", qg_err_status(err->code));
+    } else {
+        qg_buf_addlit(b, ",\"plans\":{},\"status\":\"success\",");
+    }
+    qg_env_metrics(b, mt);
+    qg_buf_addlit(b, "}\n");
+}
+
 static void
 imm_run(exec_task *t, exec_worker *wk)
 {
@@ -190,16 +208,7 @@ imm_run(exec_task *t, exec_worker *wk)
         .processed_objects = ctx.processed,
         .error_count = rc != 0,
     };
-    qg_buf *b = &m->w.out;
-    if (rc != 0) {
-        qg_buf_addc(b, ',');
-        qg_env_errors(b, &err);
-        qg_buf_printf(b, ",\"status\":\"%s\",", qg_err_status(err.code));
-    } else {
-        qg_buf_addlit(b, ",\"plans\":{},\"status\":\"success\",");
-    }
-    qg_env_metrics(b, &mt);
-    qg_buf_addlit(b, "}\n");
+    write_tail(&m->w.out, rc != 0 ? &err : NULL, &mt);
     push(m, true, rc != 0 ? qg_err_http(err.code) : 200, NULL);
     rows_free(&m->w);
 }
@@ -231,6 +240,10 @@ detach(imm *m)
     if (m->req)
         m->req->on_gone = NULL;
     m->req = NULL;
+    if (m->deadline_ev) {
+        event_free(m->deadline_ev);
+        m->deadline_ev = NULL;
+    }
     mode_registry_remove(m->app->running, &m->entry);
     exec_task_unref(&m->t);
 }
@@ -240,7 +253,8 @@ on_gone(gw_req *req)
 {
     imm *m = req->handler_data;
     m->req = NULL;
-    exec_task_cancel(&m->t, QG_E_CANCELLED);
+    if (!exec_pool_unqueue(m->app->pool, &m->t))
+        exec_task_cancel(&m->t, QG_E_CANCELLED);
     detach(m);
 }
 
@@ -315,6 +329,53 @@ imm_destroy(exec_task *t)
     free(m);
 }
 
+/* Answers a request whose task never reached a worker (taken back out of
+ * the queue): the whole envelope is written here, on the loop. */
+static void
+answer_unstarted(imm *m, const qg_error *err)
+{
+    qg_buf b = QG_BUF_INIT;
+    write_head(m, &b);
+    uint64_t now = qg_now_ns();
+    qg_metrics mt = {.elapsed_ns = now - m->recv_ns,
+                     .queue_wait_ns = now - m->t.submit_ns,
+                     .error_count = 1};
+    write_tail(&b, err, &mt);
+    gw_req *r = m->req;
+    detach(m); /* may free m */
+    gw_reply(r, qg_err_http(err->code), GW_JSON, b.data, b.len, NULL, 0);
+    qg_buf_free(&b);
+}
+
+/* Stops m for why; a task still queued is answered at once, so a timeout
+ * or a cancel is honoured even while every worker is busy. */
+static void
+stop(imm *m, qg_code why)
+{
+    if (m->req && exec_pool_unqueue(m->app->pool, &m->t)) {
+        qg_error err;
+        if (why == QG_E_CANCELLED)
+            qg_error_set(&err, why, m->rid);
+        else
+            qg_error_set(&err, why);
+        answer_unstarted(m, &err);
+        return;
+    }
+    exec_task_cancel(&m->t, why);
+}
+
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    stop(arg, QG_E_TIMEOUT);
+}
+
+static void
+entry_cancel(mode_entry *e, qg_code why)
+{
+    stop((imm *)((char *)e - offsetof(imm, entry)), why);
+}
+
 static const exec_task_ops imm_ops = {
     .run = imm_run,
     .notify = imm_notify,
@@ -341,7 +402,16 @@ mode_immediate_start(qg_app *app, gw_req *req, qg_query *q, const char *request_
     m->entry.start_wall_ns = qg_wall_ns();
     m->entry.start_ns = req->start_ns;
     m->entry.task = &m->t;
+    m->entry.cancel = entry_cancel;
+    m->entry.principal = req->principal; /* lives as long as the app */
     mode_registry_add(app->running, &m->entry);
+    if (m->t.deadline_ns) {
+        uint64_t now = qg_now_ns();
+        uint64_t left = m->t.deadline_ns > now ? m->t.deadline_ns - now : 0;
+        struct timeval tv = {(time_t)(left / 1000000000u), (suseconds_t)(left % 1000000000u / 1000)};
+        m->deadline_ev = evtimer_new(app->base, deadline_cb, m);
+        evtimer_add(m->deadline_ev, &tv);
+    }
 
     req->handler_data = m;
     req->on_gone = on_gone;

@@ -485,6 +485,7 @@ mode__job_submit(mode_job *j)
     j->entry.start_wall_ns = qg_wall_ns();
     j->entry.start_ns = qg_now_ns();
     j->entry.job_id = j->rec.id;
+    j->entry.principal = j->rec.principal[0] ? j->rec.principal : NULL;
     j->entry.task = &j->t;
     j->entry.cancel = job_cancel;
     j->id = j->rec.id;

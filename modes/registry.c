@@ -60,29 +60,40 @@ mode_registry_count(mode_registry *r)
     return r->n;
 }
 
+/* A cancel may answer the request and unlink its entry at once, so the
+ * walk remembers the next entry first. */
 static void
-cancel_one(mode_entry *e, qg_code reason)
+cancel_entry(mode_entry *e, qg_code why)
 {
     if (e->cancel)
-        e->cancel(e, reason);
+        e->cancel(e, why);
     else if (e->task)
-        exec_task_cancel(e->task, reason);
+        exec_task_cancel(e->task, why);
+}
+
+/* Whether principal may see e: everyone sees everything without
+ * authentication; with it, only their own. */
+static bool
+visible(const mode_entry *e, const char *principal)
+{
+    return !principal || (e->principal && strcmp(e->principal, principal) == 0);
 }
 
 size_t
-mode_registry_cancel(mode_registry *r, const char *ctx, const char *uuid)
+mode_registry_cancel(mode_registry *r, const char *principal, const char *ctx, const char *uuid)
 {
     size_t n = 0;
-    /* next is taken first: a cancel hook may unlink its entry */
     for (mode_entry *e = r->head, *next; e; e = next) {
         next = e->next;
+        if (!visible(e, principal))
+            continue;
         bool match = false;
         if (ctx && e->client_context_id && strcmp(ctx, e->client_context_id) == 0)
             match = true;
         if (uuid && strcasecmp(uuid, e->uuid) == 0)
             match = true;
         if (match && (e->task || e->cancel)) {
-            cancel_one(e, QG_E_CANCELLED);
+            cancel_entry(e, QG_E_CANCELLED);
             n++;
         }
     }
@@ -94,16 +105,16 @@ mode_registry_cancel_all(mode_registry *r)
 {
     for (mode_entry *e = r->head, *next; e; e = next) {
         next = e->next;
-        cancel_one(e, QG_E_CANCELLED);
+        cancel_entry(e, QG_E_CANCELLED);
     }
 }
 
 bool
-mode_registry_cancel_job(mode_registry *r, uint64_t job_id)
+mode_registry_cancel_job(mode_registry *r, const char *principal, uint64_t job_id)
 {
     for (mode_entry *e = r->head; e; e = e->next) {
-        if (e->job_id == job_id) {
-            cancel_one(e, QG_E_CANCELLED);
+        if (e->job_id == job_id && visible(e, principal)) {
+            cancel_entry(e, QG_E_CANCELLED);
             return true;
         }
     }
@@ -121,16 +132,20 @@ iso_time(uint64_t wall_ns, char out[40])
 }
 
 void
-mode_registry_list(mode_registry *r, qg_buf *out)
+mode_registry_list(mode_registry *r, const char *principal, qg_buf *out)
 {
     uint64_t now = qg_now_ns();
+    bool first = true;
     qg_buf_addc(out, '[');
     for (mode_entry *e = r->head; e; e = e->next) {
+        if (!visible(e, principal))
+            continue;
         char when[40], dur[QG_DURATION_MAX_TEXT];
         iso_time(e->start_wall_ns, when);
         qg_duration_format(now - e->start_ns, dur);
-        if (e != r->head)
+        if (!first)
             qg_buf_addc(out, ',');
+        first = false;
         qg_buf_printf(out, "{\"uuid\":\"%s\",\"requestTime\":\"%s\",\"elapsedTime\":\"%s\",", e->uuid,
                       when, dur);
         bool running = e->task && atomic_load(&e->task->worker) != NULL;

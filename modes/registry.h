@@ -19,14 +19,16 @@ typedef struct mode_entry {
     char uuid[QG_UUID_LEN + 1];
     const char *client_context_id; /* may be NULL; owned by the request */
     const char *statement;         /* owned by the request */
+    const char *principal;         /* who submitted it (NULL: no authentication) */
     uint64_t start_wall_ns;
     uint64_t start_ns;
     uint64_t job_id; /* 0: not a stored job */
     exec_task *task; /* what cancel stops */
-    /* NULL: cancelling is exec_task_cancel(task). Else called instead (a
-     * stored job that has not started is failed in the store at once); it
-     * may remove e from the registry. */
-    void (*cancel)(struct mode_entry *e, qg_code reason);
+    /* Optional: how the owner cancels (it may answer a request that never
+     * reached a worker at once, or fail a stored job that has not started
+     * in the store at once). It may remove e from the registry. NULL:
+     * exec_task_cancel(task). */
+    void (*cancel)(struct mode_entry *e, qg_code why);
 } mode_entry;
 
 typedef struct mode_registry mode_registry;
@@ -36,16 +38,19 @@ void mode_registry_free(mode_registry *r);
 void mode_registry_add(mode_registry *r, mode_entry *e);
 void mode_registry_remove(mode_registry *r, mode_entry *e);
 /* Cancels every entry whose client context id (when ctx is not NULL) or
- * uuid (when uuid is not NULL) matches; returns how many. */
-size_t mode_registry_cancel(mode_registry *r, const char *ctx, const char *uuid);
+ * uuid (when uuid is not NULL) matches, among those of principal (all when
+ * principal is NULL); returns how many. */
+size_t mode_registry_cancel(mode_registry *r, const char *principal, const char *ctx,
+                            const char *uuid);
 /* Cancels every entry (shutdown). */
 void mode_registry_cancel_all(mode_registry *r);
-/* Cancels the stored job job_id if it is queued or running here; returns
- * whether it was. */
-bool mode_registry_cancel_job(mode_registry *r, uint64_t job_id);
-/* The JSON array of entries: uuid, requestTime, elapsedTime, state,
- * statement, clientContextID, jobId. */
-void mode_registry_list(mode_registry *r, qg_buf *out);
+/* Cancels the stored job job_id if it is queued or running here and
+ * principal may see it (any when principal is NULL); returns whether it
+ * was. */
+bool mode_registry_cancel_job(mode_registry *r, const char *principal, uint64_t job_id);
+/* The JSON array of principal's entries (all when NULL): uuid,
+ * requestTime, elapsedTime, state, statement, clientContextID, jobId. */
+void mode_registry_list(mode_registry *r, const char *principal, qg_buf *out);
 size_t mode_registry_count(mode_registry *r);
 
 #endif

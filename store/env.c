@@ -208,8 +208,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
         if (lfd >= 0)
             close(lfd);
         if (e == EWOULDBLOCK)
-            snprintf(msg, sizeof(msg), "job store %.400s is in use by another qgate process",
-                     dir);
+            snprintf(msg, sizeof(msg), "job store %.400s is in use by another qgate process", dir);
         else
             snprintf(msg, sizeof(msg), "cannot lock %.400s: %s", lock, strerror(e));
         free(lock);
@@ -299,6 +298,15 @@ uint64_t
 store_env_map_size(const store_env *e)
 {
     return e->map_size;
+}
+
+void
+store_env_usage(store_env *e, uint64_t *map_bytes, uint64_t *used_bytes)
+{
+    MDB_envinfo info;
+    mdb_env_info(e->env, &info);
+    *map_bytes = info.me_mapsize;
+    *used_bytes = ((uint64_t)info.me_last_pgno + 1) * e->psize;
 }
 
 uint64_t

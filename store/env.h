@@ -57,6 +57,9 @@ int store_env_reader_check(store_env *e);
 /* The map size in effect (at least --store-size; more when the file was
  * already larger). */
 uint64_t store_env_map_size(const store_env *e);
+/* The map's size and how much of it the file uses (its high-water mark:
+ * freed pages inside it are reused, so this only grows). Any thread. */
+void store_env_usage(store_env *e, uint64_t *map_bytes, uint64_t *used_bytes);
 /* The next job number the store will hand out. Any thread before the writer
  * runs; the writer's own afterwards. */
 uint64_t store_env_next_id(const store_env *e);

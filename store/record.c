@@ -222,6 +222,7 @@ store_record_encode_header(const store_job *j, qg_buf *out)
     put_be64(out, j->timeout_ns);
     put_be32(out, j->max_result_reads);
     put_str(out, j->request_id);
+    put_str(out, j->principal[0] ? j->principal : NULL);
     if (j->error.code == QG_OK) {
         put_be32(out, ABSENT);
     } else {
@@ -386,6 +387,10 @@ store_record_decode(const void *p, size_t n, store_job *j, size_t *query_off)
         return -1;
     memcpy(j->request_id, s, sn);
     j->request_id[sn] = '\0';
+    if (!get_bytes(&c, &s, &sn, &absent) || sn >= sizeof(j->principal))
+        return -1;
+    memcpy(j->principal, s, sn);
+    j->principal[sn] = '\0';
     if (!get_bytes(&c, &s, &sn, &absent))
         return -1;
     if (!absent) {

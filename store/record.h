@@ -64,6 +64,9 @@ typedef struct store_job {
     uint32_t max_result_reads;
     uint64_t ttl_ns; /* result lifetime after the job ends (default resolved) */
     char request_id[QG_UUID_LEN + 1];
+    /* Who submitted it (--auth-file): only they may see and cancel it.
+     * "" when authentication was off. */
+    char principal[64];
 
     /* Wall-clock nanoseconds since the epoch; 0: not yet. */
     uint64_t created_ns, started_ns, finished_ns, expires_ns;

@@ -34,7 +34,7 @@ struct store_writer {
     /* writer thread only */
     uint64_t room; /* map bytes left for this transaction (estimate) */
 
-    _Atomic uint64_t commits, ops, creates, create_commits, failed, max_batch;
+    _Atomic uint64_t commits, ops, creates, create_commits, failed, full, max_batch;
 };
 
 /* --- ops -------------------------------------------------------------------- */
@@ -300,9 +300,11 @@ complete(store_writer *w, store_op *batch, bool inline_done)
     store_op *lhead = NULL, *ltail = NULL;
     for (store_op *op = batch, *next; op; op = next) {
         next = op->next;
-        if (op->status != 0)
+        if (op->status != 0) {
             atomic_fetch_add(&w->failed, 1);
-        else if (op->kind == STORE_OP_CREATE)
+            if (op->err.code == QG_E_STORE_FULL)
+                atomic_fetch_add(&w->full, 1);
+        } else if (op->kind == STORE_OP_CREATE)
             atomic_fetch_add(&w->creates, 1);
         if (op->flow) {
             store_flow *f = op->flow;
@@ -497,5 +499,6 @@ store_writer_stats_get(store_writer *w, store_writer_stats *out)
     out->creates = atomic_load(&w->creates);
     out->create_commits = atomic_load(&w->create_commits);
     out->failed = atomic_load(&w->failed);
+    out->full = atomic_load(&w->full);
     out->max_batch = atomic_load(&w->max_batch);
 }

@@ -143,6 +143,7 @@ typedef struct store_writer_stats {
     uint64_t creates;        /* jobs created */
     uint64_t create_commits; /* commits that created jobs: creates / this = jobs per fsync */
     uint64_t failed;         /* ops that failed */
+    uint64_t full;           /* of them, for lack of room (QG_E_STORE_FULL) */
     uint64_t max_batch;      /* most ops in one commit */
 } store_writer_stats;
 /* A snapshot of the counters. Any thread. */

@@ -5,10 +5,24 @@ Each test class gets its own daemon on a free loopback port (--listen
 data directory, removed afterwards. Standard library only.
 
 Environment:
-  QGATE_BIN       the binary under test (set by ctest)
-  QGATE_SANITIZE  "address" or "thread" when the binary is instrumented:
-                  timeouts stretch, and the daemon's log is checked for
-                  sanitizer reports when it stops.
+  QGATE_BIN           the binary under test (set by ctest)
+  QGATE_SANITIZE      "address" or "thread" when the binary is instrumented:
+                      timeouts stretch, and the daemon's log is checked for
+                      sanitizer reports when it stops.
+  QGATE_TEST_BACKEND  "sqlite" (default) or "pg": the database the daemons of
+                      QgateTestCase classes run on
+  QGATE_PG_STATE      with "pg": the state file of the test cluster
+                      (tests/e2e/pgcluster.py, started by a ctest fixture)
+
+Backends. A test file opts into running on both databases with a line
+`# qgate-backends: sqlite pg` (tests/CMakeLists.txt registers it once per
+backend, the PostgreSQL run depending on the cluster fixture). On "pg" each
+QgateTestCase class gets a database of its own, a copy of the demo data,
+dropped afterwards; ON_PG lets a test branch where the engines differ,
+cls.pgadmin runs SQL as the superuser over a connection of its own, and
+cls.backend_uri is the class daemon's --backend (None: its demo database),
+for a test that starts another daemon on the same data (pass it as
+Qgate(..., backend=cls.backend_uri)).
 """
 
 import http.client
@@ -25,10 +39,13 @@ import threading
 import time
 import unittest
 import urllib.parse
+import uuid
 
 BIN = os.environ.get("QGATE_BIN", os.path.join(os.path.dirname(__file__), "../../build/qgate"))
 SANITIZE = os.environ.get("QGATE_SANITIZE", "")
 SLOW = 4.0 if SANITIZE else 1.0
+BACKEND = os.environ.get("QGATE_TEST_BACKEND", "sqlite")
+ON_PG = BACKEND == "pg"
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "WARNING: ThreadSanitizer", "ERROR: ThreadSanitizer")
@@ -65,7 +82,8 @@ class Qgate:
         self.port = None
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, env=self.env)
-        threading.Thread(target=self._read_log, args=(self.proc,), daemon=True).start()
+        self._reader = threading.Thread(target=self._read_log, args=(self.proc,), daemon=True)
+        self._reader.start()
         if not self._ready.wait(timeout * SLOW) or self.port is None:
             self.proc.kill()
             self.proc.wait()
@@ -102,12 +120,20 @@ class Qgate:
             self.proc.kill()
             rc = self.proc.wait()
             raise AssertionError("qgate did not exit after %s:\n%s" % (sig, self.log()))
-        time.sleep(0.05)  # let the log reader drain
+        self._reader.join(5)  # the whole log is in
         return rc
 
     def kill9(self):
         self.proc.kill()
         self.proc.wait()
+
+    def vm_hwm_kib(self):
+        """The daemon's peak resident set (VmHWM), in KiB."""
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmHWM in /proc/%d/status" % self.proc.pid)
 
     def sanitizer_reports(self):
         return [l for l in self.log_lines if any(m in l for m in SANITIZER_MARKS)]
@@ -116,6 +142,9 @@ class Qgate:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.proc and self.proc.stderr:
+            self._reader.join(5)
+            self.proc.stderr.close()
         if self.own_data:
             shutil.rmtree(self.data, ignore_errors=True)
 
@@ -245,18 +274,80 @@ class Response:
         return "<%d %r>" % (self.status, self.body[:300])
 
 
+class PgAdmin:
+    """The test cluster seen from a test: databases for test classes, and
+    SQL run as the superuser through psql, a connection qgate knows nothing
+    of."""
+
+    def __init__(self, state_file=None):
+        state_file = state_file or os.environ.get("QGATE_PG_STATE")
+        if not state_file or not os.path.exists(state_file):
+            raise RuntimeError("no PostgreSQL test cluster: QGATE_PG_STATE=%r (ctest starts "
+                               "it as the pg/start fixture)" % state_file)
+        with open(state_file) as f:
+            self.state = json.load(f)
+        self.port = self.state["port"]
+
+    def uri(self, db, user=None):
+        return "postgresql://%s@127.0.0.1:%d/%s" % (user or self.state["role"], self.port, db)
+
+    def sql(self, text, db="postgres", user=None):
+        """Runs text; returns the rows as tuples of strings (NULL: None)."""
+        cmd = [os.path.join(self.state["bindir"], "psql"), "-X", "-q", "-A", "-t",
+               "-F", "\x1f", "-P", "null=\x1e", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+               "-p", str(self.port), "-U", user or self.state["admin"], "-d", db, "-c", text]
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        if r.returncode != 0:
+            raise AssertionError("psql failed on %r: %s" % (text, r.stderr.decode()))
+        rows = []
+        for line in r.stdout.decode().split("\n"):
+            if line:
+                rows.append(tuple(None if v == "\x1e" else v for v in line.split("\x1f")))
+        return rows
+
+    def create_db(self):
+        name = "qg_" + uuid.uuid4().hex[:16]
+        self.sql("CREATE DATABASE %s TEMPLATE %s OWNER %s" % (name, self.state["template"],
+                                                           self.state["role"]))
+        return name
+
+    def drop_db(self, name):
+        self.sql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+
+
 class QgateTestCase(unittest.TestCase):
     """A test class with one daemon for all its tests (self.q). Subclasses
     set ARGS, ENV or BACKEND; after each test the daemon must still be
-    alive, and when it stops its log must hold no sanitizer report."""
+    alive, and when it stops its log must hold no sanitizer report. Without
+    BACKEND the daemon uses its demo database, or on "pg" a fresh copy of
+    the demo data in the test cluster (cls.pgadmin, cls.pg_db)."""
 
     ARGS = ()
     ENV = None
     BACKEND = None
+    pgadmin = None
+    pg_db = None
+    backend_uri = None
 
     @classmethod
     def setUpClass(cls):
-        cls.q = Qgate(cls.ARGS, cls.ENV, backend=cls.BACKEND).start()
+        backend = cls.BACKEND
+        if backend is None and ON_PG:
+            cls.pgadmin = PgAdmin()
+            cls.pg_db = cls.pgadmin.create_db()
+            backend = cls.pgadmin.uri(cls.pg_db)
+        cls.backend_uri = backend
+        try:
+            cls.q = Qgate(cls.ARGS, cls.ENV, backend=backend).start()
+        except BaseException:
+            cls._drop_db()
+            raise
+
+    @classmethod
+    def _drop_db(cls):
+        if cls.pg_db:
+            cls.pgadmin.drop_db(cls.pg_db)
+            cls.pg_db = None
 
     @classmethod
     def tearDownClass(cls):
@@ -271,6 +362,7 @@ class QgateTestCase(unittest.TestCase):
                 raise AssertionError("sanitizer reports:\n" + q.log()[-8000:])
         finally:
             q.cleanup()
+            cls._drop_db()
 
     def tearDown(self):
         if not self.q.alive():

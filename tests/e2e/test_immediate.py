@@ -1,5 +1,9 @@
 """Immediate mode end to end: docs/api.md's parameter and status tables,
-values, streaming, cancellation, pipelining, against the real daemon."""
+values, streaming, cancellation, pipelining, against the real daemon.
+
+Runs on SQLite and on PostgreSQL (see harness.py); where the engines differ
+(error texts, SQL spellings, types) a test branches on ON_PG."""
+# qgate-backends: sqlite pg
 
 import json
 import re
@@ -9,11 +13,27 @@ import time
 import unittest
 import urllib.parse
 
-from harness import QgateTestCase, SLOW, main, parse_responses
+from harness import ON_PG, QgateTestCase, SLOW, main, parse_responses
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 DURATION = re.compile(r"^(0ns|\d+(\.\d*[1-9])?(s|ms|µs|ns))$")
 FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"
+
+
+def typed(expr, sqltype):
+    """expr with a type: PostgreSQL parameters are untyped literals that
+    take their type from the statement (a bare SELECT $1 is text), SQLite
+    binds the JSON type."""
+    return "CAST(%s AS %s)" % (expr, sqltype) if ON_PG else expr
+
+
+def fails_at_run_time(expr_ok, guard, var="1"):
+    """An expression that fails while running once guard is false. On
+    PostgreSQL the failure is a division of var by zero (with a column for
+    var it cannot be folded at plan time); SQLite divides by zero to NULL,
+    so there it is an integer overflow."""
+    boom = "%s/0" % var if ON_PG else "abs(-9223372036854775808)"
+    return "CASE WHEN %s THEN %s ELSE %s END" % (guard, expr_ok, boom)
 
 
 class Envelope(QgateTestCase):
@@ -62,7 +82,7 @@ class Envelope(QgateTestCase):
 
     def test_dml_has_no_results(self):
         doc = self.assertEnvelopeOk(self.q.query(
-            "CREATE TEMP TABLE IF NOT EXISTS t_dml(a); INSERT INTO t_dml VALUES (1)"))
+            "CREATE TEMP TABLE IF NOT EXISTS t_dml(a INTEGER); INSERT INTO t_dml VALUES (1)"))
         self.assertNotIn("results", doc)
         self.assertNotIn("signature", doc)
 
@@ -73,12 +93,13 @@ class Parameters(QgateTestCase):
         self.assertEnvelopeOk(r, [{"two": 2}])
 
     def test_get_forces_readonly(self):
-        r = self.q.query("CREATE TABLE get_made(a)", method="GET", readonly="false")
+        r = self.q.query("CREATE TABLE get_made(a INTEGER)", method="GET", readonly="false")
         self.assertError(r, 400, "ASX0044")
         self.assertIn("CREATE statement is not supported in read-only mode", r.body.decode())
 
     def test_json_body(self):
-        r = self.q.query_json({"statement": "SELECT ? AS a, $x AS b", "args": [7],
+        r = self.q.query_json({"statement": "SELECT %s AS a, $x AS b" % typed("?", "INTEGER"),
+                               "args": [7],
                                "$x": "seven", "client_context_id": "j"})
         doc = self.assertEnvelopeOk(r, [{"a": 7, "b": "seven"}])
         self.assertEqual(doc["clientContextID"], "j")
@@ -141,7 +162,8 @@ class Parameters(QgateTestCase):
         self.assertEnvelopeOk(r, [{"n": 20}])
 
     def test_named_and_numbered(self):
-        r = self.q.query("SELECT $a AS a, $b AS b, $1 AS one", args="[10]",
+        r = self.q.query("SELECT $a AS a, $b AS b, %s AS one" % typed("$1", "INTEGER"),
+                         args="[10]",
                          **{"$a": '"alpha"', "$b": "[1,2]"})
         self.assertEnvelopeOk(r, [{"a": "alpha", "b": "[1,2]", "one": 10}])
 
@@ -149,7 +171,7 @@ class Parameters(QgateTestCase):
         self.assertError(self.q.query("SELECT $nope"), 400, "ASX1086")
 
     def test_int64_args_exact(self):
-        r = self.q.query("SELECT ? AS a, ? AS b, ? AS c",
+        r = self.q.query("SELECT %s AS a, %s AS b, %s AS c" % ((typed("?", "BIGINT"),) * 3),
                          args="[9007199254740993, -9223372036854775808, 9223372036854775807]")
         self.assertIn(b'"a":9007199254740993', r.body)
         self.assertIn(b'"b":-9223372036854775808', r.body)
@@ -171,14 +193,16 @@ class Statements(QgateTestCase):
 
     def test_unknown_table_400(self):
         doc = self.assertError(self.q.query("SELECT * FROM nosuch"), 400, "ASX1077")
-        self.assertIn("no such table: nosuch", doc["errors"][0]["msg"])
+        self.assertIn('relation "nosuch" does not exist' if ON_PG else "no such table: nosuch",
+                      doc["errors"][0]["msg"])
 
     def test_runtime_error_500(self):
-        self.assertError(self.q.query("SELECT abs(-9223372036854775808)"), 500, "ASX0901")
+        self.assertError(self.q.query("SELECT " + fails_at_run_time("1", "1 = 0")), 500, "ASX0901")
 
     def test_multi_statement_sets(self):
         doc = self.assertEnvelopeOk(self.q.query(
-            "SELECT 1 AS a; CREATE TEMP TABLE IF NOT EXISTS ms(x); SELECT 2 AS b; SELECT 3 AS c"))
+            "SELECT 1 AS a; CREATE TEMP TABLE IF NOT EXISTS ms(x INTEGER); SELECT 2 AS b; "
+            "SELECT 3 AS c"))
         self.assertEqual(doc["results"], [{"a": 1}])
         self.assertEqual(doc["results-0"], [{"b": 2}])
         self.assertEqual(doc["results-1"], [{"c": 3}])
@@ -186,7 +210,7 @@ class Statements(QgateTestCase):
 
     def test_later_statements_see_earlier_ones(self):
         doc = self.assertEnvelopeOk(self.q.query(
-            "CREATE TABLE seq_t(a); INSERT INTO seq_t VALUES (5); SELECT a FROM seq_t; "
+            "CREATE TABLE seq_t(a INTEGER); INSERT INTO seq_t VALUES (5); SELECT a FROM seq_t; "
             "DROP TABLE seq_t"))
         self.assertEqual(doc["results"], [{"a": 5}])
 
@@ -202,15 +226,24 @@ class Statements(QgateTestCase):
         self.assertEqual(doc["results"], [{"a": 1}])
 
     def test_readonly_writes_nothing(self):
-        self.assertEnvelopeOk(self.q.query("CREATE TABLE ro_t(a)"))
-        for stmt, kind in [("INSERT INTO ro_t VALUES (1)", "INSERT"),
-                           ("UPDATE customers SET name = 'x'", "UPDATE"),
-                           ("DELETE FROM customers", "DELETE"),
-                           ("DROP TABLE ro_t", "DROP"),
-                           ("SELECT 1; INSERT INTO ro_t VALUES (2)", "INSERT"),
-                           ("PRAGMA query_only=0", "PRAGMA"),
-                           ("ATTACH DATABASE '/tmp/qgate-attach.db' AS x", "ATTACH"),
-                           ("VACUUM INTO '/tmp/qgate-vacuum.db'", "VACUUM")]:
+        self.assertEnvelopeOk(self.q.query("CREATE TABLE ro_t(a INTEGER)"))
+        cases = [("INSERT INTO ro_t VALUES (1)", "INSERT"),
+                 ("UPDATE customers SET name = 'x'", "UPDATE"),
+                 ("DELETE FROM customers", "DELETE"),
+                 ("DROP TABLE ro_t", "DROP"),
+                 ("SELECT 1; INSERT INTO ro_t VALUES (2)", "INSERT")]
+        if ON_PG:
+            cases += [("COMMIT; INSERT INTO ro_t VALUES (3)", "COMMIT"),
+                      ("SET default_transaction_read_only = off", "SET"),
+                      ("WITH d AS (DELETE FROM customers RETURNING 1) SELECT count(*) FROM d",
+                       "DELETE"),
+                      ("SELECT * INTO ro_copy FROM customers", "SELECT INTO"),
+                      ("SELECT * FROM customers FOR UPDATE", "SELECT FOR UPDATE")]
+        else:
+            cases += [("PRAGMA query_only=0", "PRAGMA"),
+                      ("ATTACH DATABASE '/tmp/qgate-attach.db' AS x", "ATTACH"),
+                      ("VACUUM INTO '/tmp/qgate-vacuum.db'", "VACUUM")]
+        for stmt, kind in cases:
             r = self.q.query(stmt, readonly="true")
             self.assertEqual(r.status, 400, (stmt, r))
             self.assertIn("ASX0044: %s statement is not supported in read-only mode" % kind,
@@ -223,6 +256,7 @@ class Statements(QgateTestCase):
         self.assertEqual(doc["results-0"], [{"c": 0}])
         self.assertEnvelopeOk(self.q.query("SELECT count(*) AS n FROM ro_t", readonly="true"))
 
+    @unittest.skipIf(ON_PG, "ATTACH is SQLite's")
     def test_attach_is_refused_always(self):
         r = self.q.query("ATTACH DATABASE '/tmp/qgate-attach2.db' AS x")
         self.assertEqual(r.status, 400, r)
@@ -248,8 +282,13 @@ class Values(QgateTestCase):
         self.assertIn(b'"big":9007199254740993', r.body)
 
     def test_reals_round_trip(self):
-        r = self.q.query("SELECT 0.1 AS a, 0.1 + 0.2 AS b, 3.0 AS c, 1e300 AS d, -0.0 AS e, "
-                         "2.5e-310 AS f")
+        if ON_PG:  # its literals are numeric: make them doubles
+            r = self.q.query("SELECT 0.1::float8 AS a, 0.1::float8 + 0.2::float8 AS b, "
+                             "3.0::float8 AS c, 1e300::float8 AS d, -0.0::float8 AS e, "
+                             "2.5e-310::float8 AS f")
+        else:
+            r = self.q.query("SELECT 0.1 AS a, 0.1 + 0.2 AS b, 3.0 AS c, 1e300 AS d, -0.0 AS e, "
+                             "2.5e-310 AS f")
         doc = self.assertEnvelopeOk(r)
         row = doc["results"][0]
         self.assertEqual(row["a"], 0.1)
@@ -260,10 +299,12 @@ class Values(QgateTestCase):
         self.assertIn(b'"c":3.0', r.body)
 
     def test_null_text_blob(self):
-        r = self.q.query("SELECT NULL AS n, 'h\u00e9\"\\\n\t' AS t, x'00ff10' AS b")
+        blob = "'\\x00ff10'::bytea" if ON_PG else "x'00ff10'"
+        r = self.q.query("SELECT NULL AS n, 'h\u00e9\"\\\n\t' AS t, %s AS b" % blob)
         doc = self.assertEnvelopeOk(r)
         self.assertEqual(doc["results"], [{"n": None, "t": "h\u00e9\"\\\n\t", "b": "AP8Q"}])
 
+    @unittest.skipIf(ON_PG, "PostgreSQL keeps text valid in the database encoding")
     def test_invalid_utf8_from_database_stays_valid_json(self):
         r = self.q.query("SELECT CAST(x'41ff42c3' AS TEXT) AS t, 'ok' AS u")
         doc = self.assertEnvelopeOk(r)
@@ -271,9 +312,14 @@ class Values(QgateTestCase):
         r.body.decode("utf-8")  # strict
 
     def test_control_characters_escaped(self):
-        r = self.q.query("SELECT char(0, 1, 31, 127) AS c")
+        if ON_PG:  # text cannot hold NUL
+            r = self.q.query("SELECT chr(1) || chr(31) || chr(127) AS c")
+            want = "\x01\x1f\x7f"
+        else:
+            r = self.q.query("SELECT char(0, 1, 31, 127) AS c")
+            want = "\x00\x01\x1f\x7f"
         doc = self.assertEnvelopeOk(r)
-        self.assertEqual(doc["results"][0]["c"], "\x00\x01\x1f\x7f")
+        self.assertEqual(doc["results"][0]["c"], want)
 
 
 class Csv(QgateTestCase):
@@ -390,7 +436,7 @@ class Streaming(QgateTestCase):
 
     def test_runtime_error_after_streaming_shows_in_envelope(self):
         stmt = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 200000) "
-                "SELECT CASE WHEN x < 199999 THEN x ELSE abs(-9223372036854775808) END AS v FROM c")
+                "SELECT %s AS v FROM c" % fails_at_run_time("x", "x < 199999", "x"))
         r = self.q.query(stmt)
         self.assertEqual(r.status, 200)
         doc = r.json()
@@ -406,10 +452,13 @@ class Cancellation(QgateTestCase):
         return self.q.request("GET", "/admin/requests/running").json()
 
     def _wait_running(self, ctx, present=True, timeout=10):
+        """Waits until ctx is running on a worker (or, present=False, gone)."""
         deadline = time.time() + timeout * SLOW
         while time.time() < deadline:
-            ids = [e["clientContextID"] for e in self._running()]
-            if (ctx in ids) == present:
+            states = {e["clientContextID"]: e["state"] for e in self._running()}
+            if present and states.get(ctx) == "running":
+                return True
+            if not present and ctx not in states:
                 return True
             time.sleep(0.05)
         return False
@@ -462,6 +511,46 @@ class Cancellation(QgateTestCase):
         # both workers are free again
         self.assertEnvelopeOk(self.q.query("SELECT 1 AS a"), [{"a": 1}])
         self.assertEnvelopeOk(self.q.query("SELECT 2 AS a"), [{"a": 2}])
+
+
+class BusyWorkers(QgateTestCase):
+    """One worker, kept busy: queued requests still honour their timeout and
+    a cancel at once."""
+    ARGS = ("--workers", "1")
+
+    def test_queued_timeout_and_cancel_answer_without_a_worker(self):
+        hog = {}
+        t = threading.Thread(target=lambda: hog.setdefault(
+            "r", self.q.query(FOREVER, client_context_id="hog")))
+        t.start()
+        deadline = time.time() + 10 * SLOW
+        while time.time() < deadline and not any(
+                e["state"] == "running" for e in self.q.request(
+                    "GET", "/admin/requests/running").json()):
+            time.sleep(0.05)
+        t0 = time.time()
+        r = self.q.query("SELECT 1", timeout="500ms")
+        self.assertLess(time.time() - t0, 3 * SLOW)
+        doc = self.assertError(r, 200, "ASX0030", status="timeout")
+        self.assertEqual(doc["metrics"]["resultCount"], 0)
+
+        waiter = {}
+        t2 = threading.Thread(target=lambda: waiter.setdefault(
+            "r", self.q.query("SELECT 2", client_context_id="queued-one")))
+        t2.start()
+        time.sleep(0.3 * SLOW)
+        states = {e["clientContextID"]: e["state"] for e in self.q.request(
+            "GET", "/admin/requests/running").json()}
+        self.assertEqual(states.get("queued-one"), "queued")
+        r = self.q.request("DELETE", "/admin/requests/running?client_context_id=queued-one")
+        self.assertEqual(r.status, 200)
+        t2.join(5 * SLOW)
+        self.assertError(waiter["r"], 500, "ASX0041")
+
+        self.q.request("DELETE", "/admin/requests/running?client_context_id=hog")
+        t.join(10 * SLOW)
+        self.assertEqual(hog["r"].status, 500)
+        self.assertEnvelopeOk(self.q.query("SELECT 3 AS a"), [{"a": 3}])
 
 
 if __name__ == "__main__":

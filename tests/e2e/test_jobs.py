@@ -2,6 +2,7 @@
 reads, TTL, cancellation, limits, and durability across SIGTERM and kill -9,
 against the real daemon."""
 
+import hashlib
 import json
 import os
 import re
@@ -333,6 +334,15 @@ class Async(JobsMixin, QgateTestCase):
         self.assertEqual(self.result(st["handle"]).status, 404)
         self.assertEqual(self.q.request("GET", path_of(h)).status, 404)
 
+    def test_metrics(self):
+        self.wait_status(self.submit("SELECT 1"))
+        text = self.q.request("GET", "/metrics").body.decode()
+        values = dict(l.split(" ", 1) for l in text.splitlines() if l and l[0] != "#")
+        self.assertGreaterEqual(float(values["qgate_store_commits_total"]), 2)
+        self.assertGreaterEqual(float(values["qgate_store_jobs_created_total"]), 1)
+        self.assertEqual(float(values["qgate_jobs_queued"]), 0)
+        self.assertGreater(float(values["qgate_store_map_bytes"]), 1e9)
+
     def test_job_numbers_grow(self):
         a = job_of(self.submit("SELECT 1"))[0]
         b = job_of(self.submit("SELECT 1"))[0]
@@ -395,6 +405,9 @@ class StoreFull(JobsMixin, QgateTestCase):
         self.assertNotIn("handle", doc)
         self.assertEqual(self.q.request("GET", "/health").status, 200)
         self.assertEqual(self.wait_status(self.submit("SELECT 1 AS one"))["status"], "success")
+        text = self.q.request("GET", "/metrics").body.decode()
+        full = [l for l in text.splitlines() if l.startswith("qgate_store_full_total ")]
+        self.assertGreaterEqual(float(full[0].split()[1]), 3)
 
 
 class PublicUrl(JobsMixin, QgateTestCase):
@@ -406,6 +419,93 @@ class PublicUrl(JobsMixin, QgateTestCase):
         # the proxy in front strips /n2; here we do
         st = self.wait_status(h.replace("/n2/", "/"))
         self.assertTrue(st["handle"].startswith("https://front.example/n2/query/service/result/"))
+
+
+class Forwarded(JobsMixin, QgateTestCase):
+    ARGS = ("--trusted-proxies", "127.0.0.1", "--drain-timeout", "2s")
+
+    def test_handles_follow_a_trusted_proxy(self):
+        h = self.submit("SELECT 1", headers={"X-Forwarded-Proto": "https",
+                                             "X-Forwarded-Host": "front.example:8443, inner"})
+        self.assertRegex(h, r"^https://front\.example:8443/query/service/status/\d+-0$")
+        h = self.submit("SELECT 1", headers={
+            "Forwarded": 'for=192.0.2.1;proto=https;host="db.example"',
+            "X-Forwarded-Host": "ignored.example"})
+        self.assertRegex(h, r"^https://db\.example/query/service/status/\d+-0$")
+        # a forwarded host that is no host name is not used
+        h = self.submit("SELECT 1", headers={"X-Forwarded-Host": "evil/x", "Host": "h:1"})
+        self.assertRegex(h, r"^http://h:1/query/service/status/\d+-0$")
+
+    def test_untrusted_peers_are_not_believed(self):
+        q = Qgate(("--drain-timeout", "2s")).start()
+        try:
+            h = self.submit("SELECT 1", q=q, headers={"X-Forwarded-Proto": "https",
+                                                      "X-Forwarded-Host": "front.example"})
+            self.assertRegex(h, r"^http://127\.0\.0\.1:%d/" % q.port)
+            self.assertEqual(q.stop(), 0)
+        finally:
+            q.cleanup()
+
+
+TOKENS = {"alice": "alice-token", "bob": "bob-token"}
+
+
+def _auth_file():
+    fd, path = tempfile.mkstemp(prefix="qgate-auth-")
+    os.write(fd, "".join("%s %s\n" % (n, hashlib.sha256(t.encode()).hexdigest())
+                         for n, t in TOKENS.items()).encode())
+    os.close(fd)
+    os.chmod(path, 0o600)
+    return path
+
+
+AUTH_FILE = _auth_file()
+
+
+def bearer(name):
+    return {"Authorization": "Bearer " + TOKENS[name]}
+
+
+class Principals(JobsMixin, QgateTestCase):
+    ARGS = ("--auth-file", AUTH_FILE, "--drain-timeout", "2s")
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        os.unlink(AUTH_FILE)
+
+    def test_a_job_is_its_principals_alone(self):
+        r = self.q.query(FOREVER, mode="async", headers=bearer("alice"),
+                         client_context_id="alice-long")
+        long_h = path_of(r.json()["handle"])
+        r = self.q.query("SELECT 'mine' AS v", mode="async", headers=bearer("alice"),
+                         max_dash_result_dash_reads="2")
+        h = path_of(r.json()["handle"])
+        deadline = time.time() + 20 * SLOW
+        while time.time() < deadline:
+            st = self.q.request("GET", h, headers=bearer("alice")).json()
+            if st["status"] != "running":
+                break
+            time.sleep(0.02)
+        self.assertEqual(st["status"], "success")
+        res = path_of(st["handle"])
+        # bob sees nothing of it: not the status, not the result, no cancel
+        self.assertEqual(self.q.request("GET", h, headers=bearer("bob")).status, 404)
+        self.assertEqual(self.q.request("GET", res, headers=bearer("bob")).status, 404)
+        self.assertEqual(self.q.request("DELETE", res, headers=bearer("bob")).status, 404)
+        self.assertEqual(self.q.request("DELETE", long_h, headers=bearer("bob")).status, 404)
+        self.assertEqual(self.q.request("GET", h).status, 401)
+        # alice does
+        r = self.q.request("GET", res, headers=bearer("alice"))
+        self.assertEqual(r.json()["results"], [{"v": "mine"}])
+        self.assertEqual(self.q.request("DELETE", long_h, headers=bearer("alice")).status, 200)
+        deadline = time.time() + 20 * SLOW
+        while time.time() < deadline:
+            st = self.q.request("GET", long_h, headers=bearer("alice")).json()
+            if st["status"] != "running":
+                break
+            time.sleep(0.02)
+        self.assertEqual(st["status"], "failed")
 
 
 class Durability(JobsMixin, unittest.TestCase):

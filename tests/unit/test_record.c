@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 
 #include "core/buf.h"
 #include "store/record.h"
@@ -47,6 +48,7 @@ full_job(store_job *j, const qg_query *q)
     store_job_init(j);
     store_job_from_query(j, q, "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9", 86400000000000ull);
     j->id = UINT64_MAX;
+    snprintf(j->principal, sizeof(j->principal), "%s", "alice");
     j->state = STORE_TIMEOUT;
     j->rerunnable = true;
     j->readonly = true;
@@ -95,6 +97,7 @@ assert_jobs_equal(const store_job *a, const store_job *b)
     assert_int_equal(a->max_result_reads, b->max_result_reads);
     assert_true(a->ttl_ns == b->ttl_ns);
     assert_string_equal(a->request_id, b->request_id);
+    assert_string_equal(a->principal, b->principal);
     assert_true(a->created_ns == b->created_ns);
     assert_true(a->started_ns == b->started_ns);
     assert_true(a->finished_ns == b->finished_ns);

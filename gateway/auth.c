@@ -1,0 +1,152 @@
+/* auth: bearer-token principals (see auth.h). */
+#include "gateway/auth.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/mem.h"
+
+void
+gw_sha256(const void *s, size_t n, unsigned char out[32])
+{
+    unsigned int len = 32;
+    EVP_Digest(s, n, out, &len, EVP_sha256(), NULL);
+}
+
+static int
+hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tolower(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static bool
+parse_digest(const char *hex, unsigned char out[32])
+{
+    if (strlen(hex) != 64)
+        return false;
+    for (int i = 0; i < 32; i++) {
+        int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return true;
+}
+
+static bool
+valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= sizeof(((gw_principal *)0)->name))
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.' && *s != '@')
+            return false;
+    return true;
+}
+
+int
+gw_auth_load(const char *path, gw_auth *out, char *err, size_t errlen)
+{
+    out->v = NULL;
+    out->n = 0;
+    struct stat st;
+    FILE *f = fopen(path, "r");
+    if (!f || fstat(fileno(f), &st) != 0) {
+        snprintf(err, errlen, "--auth-file %s: %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        snprintf(err, errlen,
+                 "--auth-file %s: group or others may access it (mode %03o); chmod 600 it",
+                 path, (unsigned)(st.st_mode & 0777));
+        fclose(f);
+        return -1;
+    }
+    char line[512];
+    int lineno = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *words[4] = {0};
+        int nw = 0;
+        for (char *tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n"))
+            words[nw < 4 ? nw++ : 3] = tok;
+        if (nw == 0)
+            continue;
+        gw_principal p = {0};
+        bool ok = (nw == 2 || (nw == 3 && strcmp(words[2], "readonly") == 0)) &&
+                  valid_name(words[0]) && parse_digest(words[1], p.digest);
+        if (ok) {
+            snprintf(p.name, sizeof(p.name), "%s", words[0]);
+            p.readonly = nw == 3;
+            for (size_t i = 0; i < out->n && ok; i++)
+                ok = strcmp(out->v[i].name, p.name) != 0 &&
+                     memcmp(out->v[i].digest, p.digest, 32) != 0;
+        }
+        if (!ok) {
+            snprintf(err, errlen,
+                     "--auth-file %s:%d: expected `NAME SHA256_HEX [readonly]` with a unique "
+                     "name and digest",
+                     path, lineno);
+            fclose(f);
+            gw_auth_free(out);
+            return -1;
+        }
+        out->v = qg_realloc(out->v, (out->n + 1) * sizeof(gw_principal));
+        out->v[out->n++] = p;
+    }
+    fclose(f);
+    return 0;
+}
+
+void
+gw_auth_free(gw_auth *a)
+{
+    free(a->v);
+    a->v = NULL;
+    a->n = 0;
+}
+
+const gw_principal *
+gw_auth_check(const gw_auth *a, const char *authorization)
+{
+    if (!a || !authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
+        return NULL;
+    const char *token = authorization + 7;
+    while (*token == ' ')
+        token++;
+    size_t n = strlen(token);
+    while (n && token[n - 1] == ' ')
+        n--;
+    if (n == 0)
+        return NULL;
+    unsigned char d[32];
+    gw_sha256(token, n, d);
+    /* Compare with every principal, always all 32 bytes: the time taken
+     * says nothing about which digest came close. */
+    const gw_principal *found = NULL;
+    for (size_t i = 0; i < a->n; i++) {
+        unsigned char diff = 0;
+        for (int k = 0; k < 32; k++)
+            diff |= (unsigned char)(a->v[i].digest[k] ^ d[k]);
+        volatile unsigned char v = diff;
+        if (v == 0)
+            found = &a->v[i];
+    }
+    return found;
+}

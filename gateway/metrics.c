@@ -1,0 +1,88 @@
+/*
+ * metrics: GET /metrics, the Prometheus text exposition of qgate's state:
+ * request counters and latency (core/stats), connections, the executor
+ * queue and worker use, requests in flight.
+ */
+#include <stdio.h>
+
+#include "core/clock.h"
+#include "core/stats.h"
+#include "exec/pool.h"
+#include "gateway/reply.h"
+#include "gateway/routes.h"
+#include "modes/job.h"
+#include "modes/registry.h"
+#include "store/env.h"
+#include "store/gc.h"
+#include "store/writer.h"
+
+static void
+gauge(qg_buf *b, const char *name, const char *help, double v)
+{
+    qg_stats_head(b, name, "gauge", help);
+    qg_stats_sample(b, name, "", v);
+}
+
+static void
+counter(qg_buf *b, const char *name, const char *help, uint64_t v)
+{
+    qg_stats_head(b, name, "counter", help);
+    qg_stats_sample_u64(b, name, "", v);
+}
+
+/* Stored jobs and the job store. */
+static void
+jobs(qg_buf *b, qg_app *app)
+{
+    gauge(b, "qgate_jobs_queued", "Async jobs accepted and not started yet.",
+          (double)mode_jobs_queued(app->jobs));
+    gauge(b, "qgate_jobs_running", "Deferred and async jobs on a worker now.",
+          (double)mode_jobs_running(app->jobs));
+    store_writer_stats ws;
+    store_writer_stats_get(app->writer, &ws);
+    counter(b, "qgate_store_commits_total", "Job store transactions committed (each an fsync).",
+            ws.commits);
+    counter(b, "qgate_store_ops_total", "Writes committed to the job store.", ws.ops);
+    counter(b, "qgate_store_jobs_created_total", "Jobs stored.", ws.creates);
+    counter(b, "qgate_store_ops_failed_total", "Job store writes that failed.", ws.failed);
+    counter(b, "qgate_store_full_total",
+            "Job store writes refused for lack of room (--store-size).", ws.full);
+    counter(b, "qgate_store_swept_total", "Expired jobs deleted by the sweep.",
+            store_gc_swept(app->gc));
+    uint64_t map, used;
+    store_env_usage(app->store, &map, &used);
+    gauge(b, "qgate_store_map_bytes", "The job store's map size (--store-size).", (double)map);
+    gauge(b, "qgate_store_file_bytes", "How much of the map the store file has used so far.",
+          (double)used);
+}
+
+void
+gw_metrics(gw_req *req, qg_app *app)
+{
+    qg_buf b = QG_BUF_INIT;
+    qg_stats_head(&b, "qgate_build_info", "gauge", "qgate's version.");
+    qg_stats_sample(&b, "qgate_build_info", "version=\"" QGATE_VERSION "\"", 1);
+    gauge(&b, "qgate_start_time_seconds", "When this qgate started, in seconds since the epoch.",
+          (double)(app->start_wall_ns / 1000000000u));
+    gauge(&b, "qgate_draining", "1 after SIGTERM while running requests finish.",
+          app->draining ? 1 : 0);
+    qg_stats_render_requests(&b);
+    gauge(&b, "qgate_connections", "Open client connections.",
+          (double)gw_server_connections(app->server));
+    gauge(&b, "qgate_requests_in_flight", "Requests being handled now.",
+          (double)gw_server_busy(app->server));
+    gauge(&b, "qgate_running_requests", "Queries queued or running (what /admin lists).",
+          (double)mode_registry_count(app->running));
+    gauge(&b, "qgate_queue_depth", "Tasks waiting for an executor thread.",
+          (double)exec_pool_queued(app->pool));
+    gauge(&b, "qgate_workers", "Executor threads.", exec_pool_workers(app->pool));
+    gauge(&b, "qgate_workers_busy", "Executor threads running a task now.",
+          exec_pool_busy_workers(app->pool));
+    qg_stats_head(&b, "qgate_worker_busy_seconds_total", "counter",
+                  "Time executor threads spent running tasks (utilisation = rate / workers).");
+    qg_stats_sample(&b, "qgate_worker_busy_seconds_total", "",
+                    (double)exec_pool_busy_ns(app->pool) / 1e9);
+    jobs(&b, app);
+    gw_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len, NULL, 0);
+    qg_buf_free(&b);
+}

@@ -1,0 +1,142 @@
+/* Unit tests for core/config: defaults, file, environment, flags, errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "core/config.h"
+
+static int
+load(qg_config *c, char **argv, char **envp, qg_error *err)
+{
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    return qg_config_load(c, argc, argv, envp, err);
+}
+
+static void
+test_defaults(void **state)
+{
+    qg_config c;
+    qg_error err;
+    char *argv[] = {"qgate", NULL};
+    char *envp[] = {NULL};
+    assert_int_equal(load(&c, argv, envp, &err), 0);
+    assert_string_equal(c.listen, "127.0.0.1:19002");
+    assert_string_equal(c.host, "127.0.0.1");
+    assert_int_equal(c.port, 19002);
+    assert_string_equal(c.data_dir, "./qgate-data");
+    assert_string_equal(c.backend, "");
+    assert_int_equal(c.workers, 4);
+    assert_int_equal(c.max_body, 16u << 20);
+    assert_true(c.result_ttl_ns == 24ull * 3600 * 1000000000ull);
+    qg_config_free(&c);
+}
+
+static void
+test_precedence_file_env_flags(void **state)
+{
+    char path[] = "/tmp/qgate-config-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char text[] = "# comment\nworkers = 7\nmax-body = 2MiB\n"
+                        "data = \"/srv/from-file\"\n\nlisten = [::1]:0\n";
+    assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+    close(fd);
+
+    char cfgflag[64];
+    snprintf(cfgflag, sizeof(cfgflag), "--config=%s", path);
+    char *argv[] = {"qgate", cfgflag, "--workers", "3", NULL};
+    char *envp[] = {"QGATE_WORKERS=5", "QGATE_MAX_BODY=1MiB", "HOME=/x", NULL};
+    qg_config c;
+    qg_error err;
+    assert_int_equal(load(&c, argv, envp, &err), 0);
+    assert_int_equal(c.workers, 3);        /* flag over env over file */
+    assert_int_equal(c.max_body, 1u << 20); /* env over file */
+    assert_string_equal(c.data_dir, "/srv/from-file");
+    assert_string_equal(c.host, "::1");
+    assert_int_equal(c.port, 0);
+    qg_config_free(&c);
+
+    /* the environment may name the file */
+    char envcfg[80];
+    snprintf(envcfg, sizeof(envcfg), "QGATE_CONFIG=%s", path);
+    char *argv2[] = {"qgate", NULL};
+    char *envp2[] = {envcfg, NULL};
+    assert_int_equal(load(&c, argv2, envp2, &err), 0);
+    assert_int_equal(c.workers, 7);
+    qg_config_free(&c);
+    unlink(path);
+}
+
+static void
+test_errors_name_the_culprit(void **state)
+{
+    qg_config c;
+    qg_error err;
+    char *envp[] = {NULL};
+    char *a1[] = {"qgate", "--nope", NULL};
+    assert_int_equal(load(&c, a1, envp, &err), -1);
+    assert_non_null(strstr(err.msg, "--nope"));
+    qg_config_free(&c);
+    char *a2[] = {"qgate", "--workers", "lots", NULL};
+    assert_int_equal(load(&c, a2, envp, &err), -1);
+    assert_non_null(strstr(err.msg, "workers"));
+    qg_config_free(&c);
+    char *a3[] = {"qgate", "--listen", "nocolon", NULL};
+    assert_int_equal(load(&c, a3, envp, &err), -1);
+    qg_config_free(&c);
+    char *a4[] = {"qgate", "--timeout-ish=1", NULL};
+    assert_int_equal(load(&c, a4, envp, &err), -1);
+    qg_config_free(&c);
+    char *a5[] = {"qgate", "--result-ttl", "1 day", NULL};
+    assert_int_equal(load(&c, a5, envp, &err), -1);
+    qg_config_free(&c);
+    char *a6[] = {"qgate", "--workers", NULL};
+    assert_int_equal(load(&c, a6, envp, &err), -1);
+    assert_non_null(strstr(err.msg, "needs a value"));
+    qg_config_free(&c);
+    char *e7[] = {"QGATE_WORKERS=0", NULL};
+    char *a7[] = {"qgate", NULL};
+    assert_int_equal(load(&c, a7, e7, &err), -1);
+    qg_config_free(&c);
+}
+
+static void
+test_sizes(void **state)
+{
+    uint64_t v;
+    assert_int_equal(qg_parse_size("4096", &v), 0);
+    assert_int_equal(v, 4096);
+    assert_int_equal(qg_parse_size("64MiB", &v), 0);
+    assert_int_equal(v, 64u << 20);
+    assert_int_equal(qg_parse_size("2g", &v), 0);
+    assert_true(v == 2ull << 30);
+    assert_int_equal(qg_parse_size("10KB", &v), 0);
+    assert_int_equal(v, 10240);
+    assert_int_equal(qg_parse_size("7B", &v), 0);
+    assert_int_equal(v, 7);
+    assert_int_equal(qg_parse_size("", &v), -1);
+    assert_int_equal(qg_parse_size("MiB", &v), -1);
+    assert_int_equal(qg_parse_size("-1", &v), -1);
+    assert_int_equal(qg_parse_size("1X", &v), -1);
+    assert_int_equal(qg_parse_size("99999999999T", &v), -1);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_precedence_file_env_flags),
+        cmocka_unit_test(test_errors_name_the_culprit),
+        cmocka_unit_test(test_sizes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,278 @@
+/* Unit tests for exec/rows (JSON rows, CSV lines, set framing, limits),
+ * exec/sqltext and core/envelope. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/envelope.h"
+#include "core/query.h"
+#include "exec/rows.h"
+#include "exec/sqltext.h"
+
+/* A sink that collects everything into one buffer and counts flushes. */
+typedef struct {
+    rows_sink sink;
+    qg_buf all;
+    int flushes;
+} collect;
+
+static int
+c_flush(rows_sink *s, rows_writer *w, qg_error *err)
+{
+    collect *c = (collect *)s;
+    qg_buf_add(&c->all, w->out.data, w->out.len);
+    qg_buf_reset(&w->out);
+    c->flushes++;
+    return 0;
+}
+
+static int
+c_begin(rows_sink *s, rows_writer *w, qg_error *err)
+{
+    qg_buf_addc(&w->out, '[');
+    return 0;
+}
+
+static int
+c_end(rows_sink *s, rows_writer *w, qg_error *err)
+{
+    qg_buf_addc(&w->out, ']');
+    return 0;
+}
+
+static void
+setup(collect *c, rows_writer *w, qg_query *q, size_t chunk, bool in_json)
+{
+    memset(c, 0, sizeof(*c));
+    c->sink.flush = c_flush;
+    c->sink.set_begin = c_begin;
+    c->sink.set_end = c_end;
+    rows_init(w, &c->sink, q, chunk, in_json);
+}
+
+static const char *cols[] = {"id", "name", "score"};
+static const size_t lens[] = {2, 4, 5};
+
+static void
+two_rows(rows_writer *w)
+{
+    qg_error err;
+    assert_int_equal(rows_set_begin(w, 3, cols, lens, &err), 0);
+    rows_row_begin(w);
+    rows_int(w, INT64_MIN);
+    rows_text(w, "a\"b", 3);
+    rows_real(w, 0.5);
+    assert_int_equal(rows_row_end(w, &err), 0);
+    rows_row_begin(w);
+    rows_int(w, 2);
+    rows_null(w);
+    rows_bool(w, true);
+    assert_int_equal(rows_row_end(w, &err), 0);
+    assert_int_equal(rows_set_end(w, &err), 0);
+    assert_int_equal(rows_flush(w, &err), 0);
+}
+
+static void
+test_json_rows(void **state)
+{
+    qg_query q;
+    qg_query_init(&q);
+    collect c;
+    rows_writer w;
+    setup(&c, &w, &q, 1 << 16, true);
+    two_rows(&w);
+    assert_string_equal(c.all.data, "[{\"id\":-9223372036854775808,\"name\":\"a\\\"b\",\"score\":0.5},"
+                                    "{\"id\":2,\"name\":null,\"score\":true}]");
+    assert_int_equal(w.total_rows, 2);
+    assert_int_equal(w.set_index, 1);
+    assert_int_equal(w.total_bytes, c.all.len - 2); /* rows only, not brackets */
+    rows_free(&w);
+    qg_buf_free(&c.all);
+}
+
+static void
+test_pretty_rows(void **state)
+{
+    qg_query q;
+    qg_query_init(&q);
+    q.pretty = true;
+    collect c;
+    rows_writer w;
+    setup(&c, &w, &q, 1 << 16, true);
+    two_rows(&w);
+    assert_non_null(strstr(c.all.data, "{\n  \"id\": -9223372036854775808,\n  \"name\": "));
+    assert_non_null(strstr(c.all.data, "\n},\n{"));
+    rows_free(&w);
+    qg_buf_free(&c.all);
+}
+
+static void
+test_csv_in_json_and_raw(void **state)
+{
+    qg_query q;
+    qg_query_init(&q);
+    q.format = QG_FORMAT_CSV;
+    q.csv_header = true;
+    collect c;
+    rows_writer w;
+    setup(&c, &w, &q, 1 << 16, true);
+    two_rows(&w);
+    assert_string_equal(c.all.data, "[\"id,name,score\\r\\n\",\"-9223372036854775808,\\\"a\\\"\\\"b"
+                                    "\\\",0.5\\r\\n\",\"2,,true\\r\\n\"]");
+    rows_free(&w);
+    qg_buf_free(&c.all);
+
+    q.csv_header = false;
+    setup(&c, &w, &q, 1 << 16, false);
+    two_rows(&w);
+    assert_string_equal(c.all.data, "[-9223372036854775808,\"a\"\"b\",0.5\r\n2,,true\r\n]");
+    rows_free(&w);
+    qg_buf_free(&c.all);
+}
+
+static void
+test_csv_quoting(void **state)
+{
+    qg_query q;
+    qg_query_init(&q);
+    q.format = QG_FORMAT_CSV;
+    collect c;
+    rows_writer w;
+    setup(&c, &w, &q, 1 << 16, false);
+    qg_error err;
+    const char *one[] = {"v"};
+    size_t onelen[] = {1};
+    assert_int_equal(rows_set_begin(&w, 1, one, onelen, &err), 0);
+    const char *vals[] = {"", " lead", "a,b", "line\nbreak", "plain", "\xff"};
+    for (size_t i = 0; i < 6; i++) {
+        rows_row_begin(&w);
+        rows_text(&w, vals[i], strlen(vals[i]));
+        assert_int_equal(rows_row_end(&w, &err), 0);
+    }
+    rows_set_end(&w, &err);
+    rows_flush(&w, &err);
+    assert_string_equal(c.all.data, "[\"\"\r\n\" lead\"\r\n\"a,b\"\r\n\"line\nbreak\"\r\nplain\r\n"
+                                    "\xEF\xBF\xBD\r\n]");
+    rows_free(&w);
+    qg_buf_free(&c.all);
+}
+
+static void
+test_values(void **state)
+{
+    qg_query q;
+    qg_query_init(&q);
+    collect c;
+    rows_writer w;
+    setup(&c, &w, &q, 1 << 16, true);
+    qg_error err;
+    const char *n[] = {"b", "x", "j", "bad", "u"};
+    size_t nl[] = {1, 1, 1, 3, 1};
+    assert_int_equal(rows_set_begin(&w, 5, n, nl, &err), 0);
+    rows_row_begin(&w);
+    rows_blob(&w, "\x00\xff\x10", 3);
+    rows_number_text(&w, "12345678901234567890.000000001", 30);
+    rows_json(&w, "[1,{\"a\":null}]", 14);
+    rows_number_text(&w, "NaN", 3);
+    rows_text(&w, "A\xffZ", 3);
+    rows_row_end(&w, &err);
+    rows_set_end(&w, &err);
+    rows_flush(&w, &err);
+    assert_string_equal(c.all.data,
+                        "[{\"b\":\"AP8Q\",\"x\":12345678901234567890.000000001,\"j\":[1,{\"a\":null}],"
+                        "\"bad\":\"NaN\",\"u\":\"A\xEF\xBF\xBDZ\"}]");
+    rows_free(&w);
+    qg_buf_free(&c.all);
+}
+
+static void
+test_chunks_and_limit(void **state)
+{
+    qg_query q;
+    qg_query_init(&q);
+    collect c;
+    rows_writer w;
+    setup(&c, &w, &q, 100, true);
+    w.max_bytes = 5000;
+    qg_error err;
+    const char *one[] = {"v"};
+    size_t onelen[] = {1};
+    assert_int_equal(rows_set_begin(&w, 1, one, onelen, &err), 0);
+    int rc = 0, i;
+    for (i = 0; i < 10000 && rc == 0; i++) {
+        rows_row_begin(&w);
+        rows_int(&w, i);
+        rc = rows_row_end(&w, &err);
+    }
+    assert_int_equal(rc, -1);
+    assert_int_equal(err.code, QG_E_RESULT_TOO_LARGE);
+    assert_true(c.flushes > 10);
+    assert_true(w.out.len < 200); /* flushed as it went */
+    rows_free(&w);
+    qg_buf_free(&c.all);
+}
+
+static void
+test_set_names(void **state)
+{
+    char n[32];
+    rows_set_name(0, n);
+    assert_string_equal(n, "results");
+    rows_set_name(1, n);
+    assert_string_equal(n, "results-0");
+    rows_set_name(12, n);
+    assert_string_equal(n, "results-11");
+}
+
+static void
+test_sqltext(void **state)
+{
+    char k[32];
+    sqltext_kind("  -- hi\n /* c */ insert into t", 30, k);
+    assert_string_equal(k, "INSERT");
+    sqltext_kind("", 0, k);
+    assert_string_equal(k, "UNKNOWN");
+    assert_true(sqltext_blank(" ; -- x\n /* y */ ;", 18));
+    assert_false(sqltext_blank(" ; select 1", 11));
+    assert_true(sqltext_blank("/* unterminated", 15));
+    assert_int_equal(sqltext_skip_blank("--\nx", 4), 3);
+}
+
+static void
+test_envelope(void **state)
+{
+    qg_buf b = QG_BUF_INIT;
+    qg_metrics m = {.elapsed_ns = 20263371, .execution_ns = 1500000000, .result_count = 3,
+                    .result_size = 10, .processed_objects = 3};
+    qg_env_metrics(&b, &m);
+    assert_string_equal(b.data, "\"metrics\":{\"elapsedTime\":\"20.263371ms\",\"executionTime\":"
+                                "\"1.5s\",\"compileTime\":\"0ns\",\"queueWaitTime\":\"0ns\","
+                                "\"resultCount\":3,\"resultSize\":10,\"processedObjects\":3}");
+    qg_buf_reset(&b);
+    qg_error e;
+    qg_error_set(&e, QG_E_NO_STATEMENT);
+    qg_env_error_doc(&b, &e, NULL);
+    assert_string_equal(b.data, "{\"errors\":[{\"code\":1,\"msg\":\"ASX0040: No statement provided\"}],"
+                                "\"status\":\"fatal\",\"metrics\":{\"elapsedTime\":\"0ns\","
+                                "\"executionTime\":\"0ns\",\"compileTime\":\"0ns\",\"queueWaitTime\":"
+                                "\"0ns\",\"resultCount\":0,\"resultSize\":0,\"processedObjects\":0,"
+                                "\"errorCount\":1}}\n");
+    qg_buf_free(&b);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_rows),     cmocka_unit_test(test_pretty_rows),
+        cmocka_unit_test(test_csv_in_json_and_raw), cmocka_unit_test(test_csv_quoting),
+        cmocka_unit_test(test_values),        cmocka_unit_test(test_chunks_and_limit),
+        cmocka_unit_test(test_set_names),     cmocka_unit_test(test_sqltext),
+        cmocka_unit_test(test_envelope),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
