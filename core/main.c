@@ -85,7 +85,8 @@ drain_tick(evutil_socket_t fd, short what, void *arg)
 {
     drain *d = arg;
     qg_app *app = d->app;
-    size_t busy = gw_server_busy(app->server) + mode_jobs_running(app->jobs);
+    size_t busy = gw_server_busy(app->server) + gw_server_flushing(app->server) +
+                  mode_jobs_running(app->jobs);
     if (busy == 0) {
         event_base_loopbreak(app->base);
         return;

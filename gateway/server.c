@@ -911,6 +911,16 @@ gw_server_busy(const gw_server *s)
 }
 
 size_t
+gw_server_flushing(const gw_server *s)
+{
+    size_t n = 0;
+    for (const gw_conn *c = s->conns; c; c = c->next)
+        if (c->phase == P_CLOSING && evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+            n++;
+    return n;
+}
+
+size_t
 gw_server_connections(const gw_server *s)
 {
     return s->nconns;

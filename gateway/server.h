@@ -115,6 +115,10 @@ void gw_server_stop_accepting(gw_server *s);
 /* Requests that have a handler and have not finished. */
 size_t gw_server_busy(const gw_server *s);
 size_t gw_server_connections(const gw_server *s);
+/* Connections whose last response is still being written before they
+ * close: a drain waits for them too, or the answer it let finish would be
+ * cut off with the connection. */
+size_t gw_server_flushing(const gw_server *s);
 /* Closes every connection (handlers get on_gone) and frees the server. */
 void gw_server_free(gw_server *s);
 

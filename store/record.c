@@ -389,8 +389,9 @@ store_record_decode(const void *p, size_t n, store_job *j, size_t *query_off)
     j->request_id[sn] = '\0';
     if (!get_bytes(&c, &s, &sn, &absent) || sn >= sizeof(j->principal))
         return -1;
-    memcpy(j->principal, s, sn);
-    j->principal[sn] = '\0';
+    if (!absent)
+        memcpy(j->principal, s, sn);
+    j->principal[absent ? 0 : sn] = '\0';
     if (!get_bytes(&c, &s, &sn, &absent))
         return -1;
     if (!absent) {
