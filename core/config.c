@@ -30,7 +30,7 @@ static const struct opt opts[] = {
     {"backend", T_STR, O(backend), "", "URI",
      "sqlite:PATH or postgresql://... (default: the demo database in --data)"},
     {"workers", T_INT, O(workers), "4", "N", "executor threads (one database connection each)"},
-    {"public-url", T_STR, O(public_url), "", "URL", "base URL for handles (e.g. https://db.example/n1)"},
+    {"public-url", T_STR, O(public_url), "", "URL", "base URL of handles (https://db.example), or a path prefix (/n1) after the forwarded host"},
     {"config", T_STR, O(config_file), "", "FILE", "read settings from FILE (key = value lines)"},
     {"log-level", T_STR, O(log_level), "info", "LEVEL", "debug, info, warn or error"},
     {"result-ttl", T_DURATION, O(result_ttl_ns), "24h", "DURATION", "default lifetime of stored results"},

@@ -8,8 +8,9 @@
  * of the jobs the store holds, the HTTP server. Then the libevent loop runs
  * until a signal ends it.
  *
- * SIGTERM/SIGINT drain: stop accepting, answer new requests on open
- * connections with 503 (/health turns 503 too), leave async jobs that have
+ * SIGTERM/SIGINT drain: new work is refused with 503 + Retry-After and
+ * /health answers 503 (the listener stays open, so a balancer sees it),
+ * idle keep-alive connections close, async jobs that have
  * not started queued in the store (they run after the restart), let running
  * requests and jobs finish for up to --drain-timeout, then cancel what is
  * left (a cancelled rerunnable job goes back to queued), and exit 0. A
@@ -123,7 +124,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     qg_info("%s: draining (up to %llums)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
             (unsigned long long)(app->cfg->drain_timeout_ns / 1000000));
     app->draining = true;
-    gw_server_stop_accepting(app->server);
+    gw_server_drain(app->server);
     mode_jobs_park(app->jobs);
     d->deadline_ns = qg_now_ns() + app->cfg->drain_timeout_ns;
     struct timeval tv = {0, 0};

@@ -24,11 +24,11 @@ int
 gw_base_url(gw_req *req, const qg_app *app, qg_buf *out, qg_error *err)
 {
     const char *pub = app->cfg->public_url;
-    if (pub && *pub) {
-        size_t n = strlen(pub);
-        while (n > 0 && pub[n - 1] == '/')
-            n--;
-        qg_buf_add(out, pub, n);
+    size_t pubn = pub ? strlen(pub) : 0;
+    while (pubn > 0 && pub[pubn - 1] == '/')
+        pubn--;
+    if (pubn && pub[0] != '/') {
+        qg_buf_add(out, pub, pubn);
         return 0;
     }
     const char *proto = "http", *host = gw_req_header(req, "Host");
@@ -60,6 +60,7 @@ gw_base_url(gw_req *req, const qg_app *app, qg_buf *out, qg_error *err)
         bool v6 = strchr(h, ':') != NULL;
         qg_buf_printf(out, "http://%s%s%s:%d", v6 ? "[" : "", h, v6 ? "]" : "",
                       gw_server_port(app->server));
+        qg_buf_add(out, pub, pubn); /* the path prefix, if any */
         return 0;
     }
     if (!gw_valid_host(host, hn))
@@ -68,5 +69,6 @@ gw_base_url(gw_req *req, const qg_app *app, qg_buf *out, qg_error *err)
         qg_buf_addc(out, (char)tolower((unsigned char)proto[i]));
     qg_buf_addlit(out, "://");
     qg_buf_add(out, host, hn);
+    qg_buf_add(out, pub, pubn); /* the path prefix, if any */
     return 0;
 }

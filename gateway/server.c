@@ -927,13 +927,11 @@ gw_server_connections(const gw_server *s)
 }
 
 void
-gw_server_stop_accepting(gw_server *s)
+gw_server_drain(gw_server *s)
 {
     if (!s->accepting)
         return;
     s->accepting = false;
-    evhtp_unbind_socket(s->htp);
-    event_del(s->relisten_ev);
     /* Idle connections go now; busy ones close after their response, and
      * ones that are receiving a request get it answered first. */
     for (gw_conn *c = s->conns, *next; c; c = next) {

@@ -109,9 +109,11 @@ struct gw_req {
 gw_server *gw_server_new(struct event_base *base, const gw_server_opts *opts, qg_error *err);
 /* The port actually bound. */
 int gw_server_port(const gw_server *s);
-/* Stops accepting connections; open ones go on. Requests arriving on them
- * get Connection: close. Idle connections are closed. */
-void gw_server_stop_accepting(gw_server *s);
+/* Draining: idle keep-alive connections are closed, and every response
+ * from now on closes its connection. The listener stays open, so health
+ * checks and new clients still get answers (503 for new work, decided by
+ * the handlers) until the server is freed. */
+void gw_server_drain(gw_server *s);
 /* Requests that have a handler and have not finished. */
 size_t gw_server_busy(const gw_server *s);
 size_t gw_server_connections(const gw_server *s);

@@ -436,6 +436,18 @@ class Forwarded(JobsMixin, QgateTestCase):
         h = self.submit("SELECT 1", headers={"X-Forwarded-Host": "evil/x", "Host": "h:1"})
         self.assertRegex(h, r"^http://h:1/query/service/status/\d+-0$")
 
+    def test_path_only_public_url_is_a_prefix(self):
+        q = Qgate(("--trusted-proxies", "127.0.0.1", "--public-url", "/n2/",
+                   "--drain-timeout", "2s")).start()
+        try:
+            h = self.submit("SELECT 1", q=q, headers={"X-Forwarded-Host": "front.example"})
+            self.assertRegex(h, r"^http://front\.example/n2/query/service/status/\d+-0$")
+            h = self.submit("SELECT 1", q=q, headers={"Host": "direct:9"})
+            self.assertRegex(h, r"^http://direct:9/n2/query/service/status/\d+-0$")
+            self.assertEqual(q.stop(), 0)
+        finally:
+            q.cleanup()
+
     def test_untrusted_peers_are_not_believed(self):
         q = Qgate(("--drain-timeout", "2s")).start()
         try:

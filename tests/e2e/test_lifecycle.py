@@ -103,20 +103,41 @@ class Lifecycle(unittest.TestCase):
         self.assertTrue(wait_running(q))
         t0 = time.time()
         q.proc.send_signal(signal.SIGTERM)
-        # refuses new connections while draining
-        refused = False
-        while not refused and time.time() - t0 < 5 * SLOW:
-            try:
-                socket.create_connection(("127.0.0.1", q.port), timeout=2).close()
-                time.sleep(0.05)
-            except OSError:
-                refused = True
-        self.assertTrue(refused)
+        # while draining, new work gets 503 + Retry-After, health says so
+        deadline = time.time() + 5 * SLOW
+        while time.time() < deadline and q.request("GET", "/health").status != 503:
+            time.sleep(0.02)
+        r = q.query("SELECT 1")
+        self.assertEqual(r.status, 503)
+        self.assertEqual(r.headers.get("retry-after"), "1")
+        self.assertEqual(r.headers.get("connection"), "close")
+        self.assertTrue(r.json()["errors"][0]["msg"].startswith("ASX0902"))
         t.join(30 * SLOW)
         self.assertEqual(out["r"].status, 500)
         self.assertTrue(out["r"].json()["errors"][0]["msg"].startswith("ASX0041"))
         self.assertEqual(q.stop(), 0)
         self.assertLess(time.time() - t0, 10 * SLOW)
+
+    def test_draining_answers_503_on_open_connections(self):
+        q = self.daemon("--drain-timeout", "20s")
+        out = {}
+        t = threading.Thread(target=lambda: out.setdefault("r", q.query(SECONDISH)))
+        t.start()
+        self.assertTrue(wait_running(q))
+        keep = q.conn()
+        keep.request("GET", "/health")
+        self.assertEqual(keep.getresponse().read(), b'{"status":"ok"}\n')
+        q.proc.send_signal(signal.SIGTERM)
+        deadline = time.time() + 5 * SLOW
+        while time.time() < deadline and "draining" not in q.log():
+            time.sleep(0.02)
+        # the idle keep-alive connection was closed; a new one is answered
+        r = q.request("GET", "/health")
+        self.assertEqual((r.status, r.body), (503, b'{"status":"draining"}\n'))
+        keep.close()
+        t.join(60 * SLOW)
+        self.assertEqual(out["r"].status, 200)  # the running one finished
+        self.assertEqual(q.stop(), 0)
 
     def test_sigint_idle_exits_zero(self):
         q = self.daemon()

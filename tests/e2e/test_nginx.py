@@ -2,6 +2,11 @@
 
 import http.client
 import json
+import re
+import signal
+import tempfile
+import shutil
+import time
 import unittest
 import urllib.parse
 
@@ -17,6 +22,23 @@ def via(port, method, path, body=None, headers=None, timeout=120):
         return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
     finally:
         c.close()
+
+
+def path_of(url):
+    return urllib.parse.urlparse(url).path
+
+
+def wait_done(port, status_path, host=None, timeout=30):
+    headers = {"Host": host} if host else {}
+    deadline = time.time() + timeout * SLOW
+    while time.time() < deadline:
+        st, _, b = via(port, "GET", status_path, headers=headers)
+        assert st == 200, (st, b)
+        doc = json.loads(b)
+        if doc["status"] != "running":
+            return doc
+        time.sleep(0.02)
+    raise AssertionError("job %s still running" % status_path)
 
 
 def form(stmt, **params):
@@ -73,12 +95,110 @@ class OneNode(unittest.TestCase):
         self.assertTrue(lines)
         self.assertIn("client=203.0.113.9", lines[-1])
 
+    def test_every_mode_and_forwarded_host_in_handles(self):
+        # deferred
+        body, h = form("SELECT 'd' AS m", mode="deferred")
+        h["Host"] = "front.example"
+        st, _, b = via(self.nginx.port, "POST", "/query/service", body, h)
+        doc = json.loads(b)
+        self.assertEqual((st, doc["status"]), (200, "success"))
+        self.assertRegex(doc["handle"], r"^http://front\.example/query/service/result/\d+-0$")
+        st, _, b = via(self.nginx.port, "GET", path_of(doc["handle"]))
+        self.assertEqual(json.loads(b)["results"], [{"m": "d"}])
+        # async, with a port in the host the client used
+        body, h = form("SELECT 'a' AS m", mode="async")
+        h["Host"] = "front.example:8080"
+        st, _, b = via(self.nginx.port, "POST", "/query/service", body, h)
+        doc = json.loads(b)
+        self.assertEqual((st, doc["status"]), (200, "running"))
+        self.assertRegex(doc["handle"],
+                         r"^http://front\.example:8080/query/service/status/\d+-0$")
+        done = wait_done(self.nginx.port, path_of(doc["handle"]), host="front.example:8080")
+        self.assertEqual(done["status"], "success")
+        self.assertTrue(done["handle"].startswith("http://front.example:8080/query/service/result/"))
+        st, _, b = via(self.nginx.port, "GET", path_of(done["handle"]))
+        self.assertEqual(json.loads(b)["results"], [{"m": "a"}])
+
     def test_pipelined_keepalive_upstream(self):
         # many requests over nginx's kept-alive upstream connections
         for i in range(50):
             body, h = form("SELECT %d AS n" % i)
             st, _, b = via(self.nginx.port, "POST", "/query/service", body, h)
             self.assertEqual(json.loads(b)["results"], [{"n": i}])
+
+
+class TwoNodes(unittest.TestCase):
+    """Two qgate nodes behind the shipped cluster config: submissions are
+    balanced, every handle routes back to its own node through the front
+    door, a stopped node fails only its own handles, and comes back."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.data2 = tempfile.mkdtemp(prefix="qgate-n2-")
+        cls.n1 = Qgate(("--public-url", "/n1", "--trusted-proxies", "127.0.0.1/32")).start()
+        cls.n2 = Qgate(("--public-url", "/n2", "--trusted-proxies", "127.0.0.1/32"),
+                       data=cls.data2).start()
+        cls.nginx = Nginx("qgate-cluster.conf",
+                          {19002: cls.n1.port, 19003: cls.n2.port}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.nginx.stop()
+        for q in (cls.n1, cls.n2):
+            if q.alive():
+                q.stop()
+            q.cleanup()
+        shutil.rmtree(cls.data2, ignore_errors=True)
+
+    def submit(self, i):
+        body, h = form("SELECT %d AS k, 'v%d' AS v" % (i, i), mode="async")
+        st, _, b = via(self.nginx.port, "POST", "/query/service", body, h)
+        self.assertEqual(st, 200, b)
+        return json.loads(b)["handle"]
+
+    def test_balance_route_fail_and_recover(self):
+        front = "http://127.0.0.1:%d" % self.nginx.port
+        handles = {self.submit(i): i for i in range(40)}
+        nodes = {re.match(re.escape(front) + r"/(n\d)/query/service/status/\d+-0$", h).group(1)
+                 for h in handles}
+        self.assertEqual(nodes, {"n1", "n2"})
+        for h, i in handles.items():
+            done = wait_done(self.nginx.port, path_of(h))
+            self.assertEqual(done["status"], "success")
+            self.assertTrue(done["handle"].startswith(front + "/" + path_of(h).split("/")[1]))
+            st, _, b = via(self.nginx.port, "GET", path_of(done["handle"]))
+            self.assertEqual(json.loads(b)["results"], [{"k": i, "v": "v%d" % i}])
+
+        # fresh jobs on both nodes, results not yet read
+        later = {self.submit(i): i for i in range(100, 120)}
+        for h in later:
+            wait_done(self.nginx.port, path_of(h))
+        mine = {h: i for h, i in later.items() if "/n2/" in h}
+        theirs = {h: i for h, i in later.items() if "/n1/" in h}
+        self.assertTrue(mine and theirs)
+
+        # node 2 goes away: its handles fail (5xx), node 1 and the front door go on
+        port2 = self.n2.port
+        self.assertEqual(self.n2.stop(), 0)
+        for h in mine:
+            st, _, _ = via(self.nginx.port, "GET", path_of(h))
+            self.assertGreaterEqual(st, 500)
+        for h in theirs:
+            self.assertEqual(wait_done(self.nginx.port, path_of(h))["status"], "success")
+        for i in range(10):
+            h = self.submit(200 + i)
+            self.assertIn("/n1/", h)
+            self.assertEqual(wait_done(self.nginx.port, path_of(h))["status"], "success")
+
+        # node 2 back on its port and data: its handles work again
+        self.n2 = Qgate(("--public-url", "/n2", "--trusted-proxies", "127.0.0.1/32",
+                         "--listen", "127.0.0.1:%d" % port2), data=self.data2).start()
+        type(self).n2 = self.n2
+        for h, i in mine.items():
+            done = wait_done(self.nginx.port, path_of(h))
+            self.assertEqual(done["status"], "success")
+            st, _, b = via(self.nginx.port, "GET", path_of(done["handle"]))
+            self.assertEqual(json.loads(b)["results"], [{"k": i, "v": "v%d" % i}])
 
 
 if __name__ == "__main__":
