@@ -67,6 +67,11 @@ typedef struct exec_backend {
      * transaction, no session state left behind). Called by exec_run on
      * every path, on the worker thread. May be NULL. */
     void (*end)(be_conn *c);
+    /* Optional: asks the engine to compile a bound statement without
+     * running it, for checks made before a job is accepted (an async
+     * submission's syntax). NULL when prepare already compiles (SQLite).
+     * Errors as prepare's. */
+    int (*compile)(be_conn *c, be_stmt *st, exec_ctx *ctx, qg_error *err);
     /* Any thread: the task running on c was cancelled; wake the worker if
      * it is blocked in the engine. Spurious calls must be harmless. May be
      * NULL when the backend polls the flag itself. */

@@ -969,6 +969,24 @@ pg_run(be_conn *c, be_stmt *s, exec_ctx *ctx, rows_writer *w, qg_error *err)
     }
 }
 
+/* Parse without execute (an unnamed statement): the server checks the
+ * syntax and resolves every name, and runs nothing. */
+static int
+pg_compile(be_conn *c, be_stmt *s, exec_ctx *ctx, qg_error *err)
+{
+    if (ready(c, ctx, err) != 0)
+        return -1;
+    c->touched = true;
+    if (!PQsendPrepare(c->pg, "", s->p.sql, (int)s->p.n, s->types) || flush_out(c, ctx) != 0) {
+        char why[600];
+        fold(why, sizeof(why), PQerrorMessage(c->pg));
+        drop(c);
+        return qg_error_set(err, QG_E_BACKEND, why);
+    }
+    collect k = {0};
+    return conclude(c, ctx, &k, collect_results(c, ctx, &k, err), err);
+}
+
 static void
 pg_finalize(be_stmt *s)
 {
@@ -1008,6 +1026,7 @@ const exec_backend be_postgres = {
     .open = pg_open,
     .close = pg_close,
     .prepare = pg_prepare,
+    .compile = pg_compile,
     .returns_rows = pg_returns_rows,
     .is_readonly = pg_is_readonly,
     .kind = pg_kind,

@@ -147,7 +147,12 @@ check_all(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *
         }
         if (rc == 0)
             rc = be->bind(st, q, err);
+        if (rc == 0 && be->compile)
+            rc = be->compile(wk->conn, st, ctx, err);
         be->finalize(st);
+        /* as for prepare: a missing object may be an earlier writer's */
+        if (rc != 0 && !all_ro && (err->code == QG_E_UNKNOWN_OBJECT || err->code == QG_E_COMPILE))
+            return 0;
         if (rc != 0)
             return -1;
         all_ro = all_ro && ro;

@@ -1,6 +1,7 @@
 """Deferred and async modes end to end: handles, status, stored results,
 reads, TTL, cancellation, limits, and durability across SIGTERM and kill -9,
 against the real daemon."""
+# qgate-backends: sqlite pg
 
 import hashlib
 import json
@@ -15,7 +16,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import Qgate, QgateTestCase, SLOW, main
+from harness import ON_PG, Qgate, QgateTestCase, SLOW, main
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"
@@ -121,7 +122,7 @@ class Deferred(JobsMixin, QgateTestCase):
         self.assertNotIn("handle", doc)
 
     def test_multi_statement_sets(self):
-        r = self.q.query("SELECT 1 AS a; CREATE TEMP TABLE IF NOT EXISTS dm(x); "
+        r = self.q.query("SELECT 1 AS a; CREATE TEMP TABLE IF NOT EXISTS dm(x INTEGER); "
                          "SELECT 2 AS b UNION ALL SELECT 3", mode="deferred")
         doc = self.assertEnvelopeOk(r)
         n, m = job_of(doc["handle"])
@@ -135,7 +136,7 @@ class Deferred(JobsMixin, QgateTestCase):
         self.assertEqual(self.q.request("GET", "/query/service/status/%d-2" % n).status, 404)
 
     def test_statement_without_rows_has_an_empty_set(self):
-        doc = self.assertEnvelopeOk(self.q.query("CREATE TEMP TABLE IF NOT EXISTS dn(x)",
+        doc = self.assertEnvelopeOk(self.q.query("CREATE TEMP TABLE IF NOT EXISTS dn(x INTEGER)",
                                                  mode="deferred"))
         self.assertNotIn("signature", doc)
         self.assertEqual(self.result(doc["handle"]).json()["results"], [])
@@ -256,8 +257,11 @@ class Async(JobsMixin, QgateTestCase):
     ARGS = ("--drain-timeout", "2s")
 
     def test_happy_path(self):
-        r = self.q.query("SELECT ? AS a, $n AS b", mode="async", client_context_id="a-1",
-                         args="[9007199254740993]", **{"$n": '"x\\u0000y"'})
+        # PostgreSQL text cannot hold NUL; SQLite's keeps it
+        text = "x y" if ON_PG else "x\x00y"
+        r = self.q.query("SELECT ? AS a, $n AS b" if not ON_PG else "SELECT ?::bigint AS a, $n AS b",
+                         mode="async", client_context_id="a-1", args="[9007199254740993]",
+                         **{"$n": json.dumps(text)})
         self.assertEqual(r.status, 200, r)
         doc = r.json()
         self.assertEqual(list(doc), ["requestID", "clientContextID", "handle", "plans",
@@ -271,7 +275,7 @@ class Async(JobsMixin, QgateTestCase):
         r = self.result(st["handle"])
         self.assertEqual(r.status, 200)
         self.assertIn(b'"a":9007199254740993', r.body)
-        self.assertEqual(r.json()["results"], [{"a": 9007199254740993, "b": "x\x00y"}])
+        self.assertEqual(r.json()["results"], [{"a": 9007199254740993, "b": text}])
         self.assertEqual(self.result(st["handle"]).status, 404)
 
     def test_errors_found_before_accepting(self):
@@ -291,7 +295,7 @@ class Async(JobsMixin, QgateTestCase):
         self.assertEnvelopeOk(r, [{"n": 20}])
 
     def test_later_statement_may_need_an_earlier_one(self):
-        h = self.submit("CREATE TABLE IF NOT EXISTS aj(x); INSERT INTO aj VALUES (41); "
+        h = self.submit("CREATE TABLE IF NOT EXISTS aj(x INTEGER); INSERT INTO aj VALUES (41); "
                         "SELECT max(x) + 1 AS n FROM aj")
         st = self.wait_status(h)
         self.assertEqual(st["status"], "success", st)
@@ -643,7 +647,7 @@ class Durability(JobsMixin, unittest.TestCase):
 
     def test_kill9_while_running_fails_writers_and_reruns_readers(self):
         q = self.start("--workers", "2")
-        writer = self.submit("CREATE TABLE IF NOT EXISTS k9w(x); " + FOREVER, q=q,
+        writer = self.submit("CREATE TABLE IF NOT EXISTS k9w(x INTEGER); " + FOREVER, q=q,
                              client_context_id="writer")
         reader = self.submit(FOREVER, q=q, timeout="1500ms", client_context_id="reader")
         for ctx in ("writer", "reader"):
