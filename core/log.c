@@ -1,6 +1,7 @@
 /* log: whole-line writes to stderr (see log.h). */
 #include "core/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,51 @@
 #include "core/clock.h"
 
 static int min_level = QG_LOG_INFO;
+
+/* Buffered lines; mu guards them (workers log too, rarely). */
+#define LOG_BUF 16384
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static char pending[LOG_BUF];
+static size_t npending;
+static int buffered;
+
+static void
+write_all(const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(2, p, n);
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* mu held */
+static void
+flush_locked(void)
+{
+    write_all(pending, npending);
+    npending = 0;
+}
+
+void
+qg_log_flush(void)
+{
+    pthread_mutex_lock(&mu);
+    flush_locked();
+    pthread_mutex_unlock(&mu);
+}
+
+void
+qg_log_buffered(int on)
+{
+    pthread_mutex_lock(&mu);
+    buffered = on;
+    if (!on)
+        flush_locked();
+    pthread_mutex_unlock(&mu);
+}
 static const char *const names[] = {"debug", "info ", "warn ", "error"};
 
 void
@@ -57,6 +103,16 @@ qg_log(int level, const char *fmt, ...)
     if (n > sizeof(line) - 2)
         n = sizeof(line) - 2;
     line[n++] = '\n';
-    ssize_t w = write(2, line, n);
-    (void)w;
+    pthread_mutex_lock(&mu);
+    if (buffered && level < QG_LOG_WARN) {
+        if (npending + n > LOG_BUF)
+            flush_locked();
+        memcpy(pending + npending, line, n);
+        npending += n;
+    } else {
+        /* keep the order: what was buffered goes first */
+        flush_locked();
+        write_all(line, n);
+    }
+    pthread_mutex_unlock(&mu);
 }

@@ -10,6 +10,15 @@
 
 enum { QG_LOG_DEBUG, QG_LOG_INFO, QG_LOG_WARN, QG_LOG_ERROR };
 
+/* Buffered mode, for a loaded daemon: debug and info lines collect in a
+ * buffer written out when it fills up or qg_log_flush runs (the loop calls
+ * it every few tens of milliseconds), so the access log costs one write(2)
+ * per batch instead of one per request. Warnings and errors, and every line
+ * while buffering is off, are written at once. Off by default; turning it
+ * off flushes. Any thread. */
+void qg_log_buffered(int on);
+void qg_log_flush(void);
+
 /* Sets the lowest level written (default QG_LOG_INFO). Call before threads. */
 void qg_log_set_level(int level);
 /* Parses "debug", "info", "warn", "error"; -1 if none of those. */

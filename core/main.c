@@ -107,6 +107,13 @@ drain_tick(evutil_socket_t fd, short what, void *arg)
     event_add(d->tick, &tv);
 }
 
+/* Writes out the buffered log lines (qg_log_buffered) every 50 ms. */
+static void
+log_tick(evutil_socket_t fd, short what, void *arg)
+{
+    qg_log_flush();
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -178,7 +185,16 @@ serve(qg_app *app)
             strchr(cfg->host, ':') ? "[" : "", cfg->host, strchr(cfg->host, ':') ? "]" : "",
             gw_server_port(app->server));
 
+    /* from here on the access log is written in batches */
+    struct event *flush = event_new(base, -1, EV_PERSIST, log_tick, NULL);
+    struct timeval every = {0, 50000};
+    event_add(flush, &every);
+    qg_log_buffered(1);
+
     event_base_dispatch(base);
+
+    qg_log_buffered(0);
+    event_free(flush);
 
     qg_info("stopping");
     event_free(sigterm);

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/wake.h"
 
 struct exec_pool {
     struct event_base *base;
@@ -25,7 +26,7 @@ struct exec_pool {
 
     pthread_mutex_t nmu; /* guards the notify list */
     exec_task *nhead, *ntail;
-    struct event *nev;
+    qg_wake *wake;
 
     int nworkers;
     exec_worker *workers;
@@ -128,12 +129,12 @@ exec_task_notify(exec_task *t)
     }
     pthread_mutex_unlock(&p->nmu);
     if (wake)
-        event_active(p->nev, EV_READ, 1);
+        qg_wake_signal(p->wake);
 }
 
 /* Loop thread: run ops->notify for every posted task. */
 static void
-notify_cb(evutil_socket_t fd, short what, void *arg)
+notify_cb(void *arg)
 {
     exec_pool *p = arg;
     pthread_mutex_lock(&p->nmu);
@@ -198,7 +199,7 @@ exec_pool_new(struct event_base *base, const exec_backend *be, const char *uri, 
     pthread_cond_init(&p->qcv, NULL);
     pthread_mutex_init(&p->nmu, NULL);
     atomic_init(&p->nrunning, 0);
-    p->nev = event_new(base, -1, 0, notify_cb, p);
+    p->wake = qg_wake_new(base, notify_cb, p);
     p->workers = qg_calloc((size_t)nworkers, sizeof(exec_worker));
     for (int i = 0; i < nworkers; i++) {
         exec_worker *w = &p->workers[i];
@@ -210,7 +211,7 @@ exec_pool_new(struct event_base *base, const exec_backend *be, const char *uri, 
         if (be->open(uri, &w->conn, err) != 0) {
             for (int j = 0; j < i; j++)
                 be->close(p->workers[j].conn);
-            event_free(p->nev);
+            qg_wake_free(p->wake);
             free(p->workers);
             free(p);
             return NULL;
@@ -315,10 +316,10 @@ exec_pool_free(exec_pool *p)
         pthread_join(p->workers[i].thread, NULL);
     /* Notifications posted by the last tasks: deliver them so their owners
      * release what they hold. */
-    notify_cb(-1, 0, p);
+    notify_cb(p);
     for (int i = 0; i < p->nworkers; i++)
         p->be->close(p->workers[i].conn);
-    event_free(p->nev);
+    qg_wake_free(p->wake);
     pthread_mutex_destroy(&p->qmu);
     pthread_cond_destroy(&p->qcv);
     pthread_mutex_destroy(&p->nmu);

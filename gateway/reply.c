@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -62,46 +63,51 @@ is_head(const gw_req *req)
     return req->method == GW_M_HEAD;
 }
 
-/* Writes the status line and headers. length < 0: streamed body. */
+/* Renders the status line and headers into h. length < 0: streamed body. */
 static void
-write_head(gw_req *req, int status, const char *ctype, long long length, const gw_header *extra,
-           size_t nextra)
+render_head(gw_req *req, qg_buf *h, int status, const char *ctype, long long length,
+            const gw_header *extra, size_t nextra)
 {
-    struct evbuffer *out = gw_req_output(req);
     req->status = status;
     req->headers_sent = true;
-    if (!out)
-        return;
-    qg_buf h = QG_BUF_INIT;
-    qg_buf_reserve(&h, 256);
-    qg_buf_printf(&h, "HTTP/1.%d %d %s\r\nDate: %s\r\nServer: qgate/" QGATE_VERSION "\r\n",
+    qg_buf_reserve(h, 256);
+    qg_buf_printf(h, "HTTP/1.%d %d %s\r\nDate: %s\r\nServer: qgate/" QGATE_VERSION "\r\n",
                   req->http_minor, status, gw_status_text(status), http_date());
     if (ctype)
-        qg_buf_printf(&h, "Content-Type: %s\r\n", ctype);
+        qg_buf_printf(h, "Content-Type: %s\r\n", ctype);
     if (length >= 0) {
-        qg_buf_printf(&h, "Content-Length: %lld\r\n", length);
+        qg_buf_printf(h, "Content-Length: %lld\r\n", length);
     } else if (req->http_minor >= 1) {
-        qg_buf_addlit(&h, "Transfer-Encoding: chunked\r\n");
+        qg_buf_addlit(h, "Transfer-Encoding: chunked\r\n");
         req->chunked = true;
     } else {
         req->eof_body = true; /* HTTP/1.0: the close ends the body */
         req->keep_alive = false;
     }
     if (!req->keep_alive)
-        qg_buf_addlit(&h, "Connection: close\r\n");
+        qg_buf_addlit(h, "Connection: close\r\n");
     else if (req->http_minor == 0)
-        qg_buf_addlit(&h, "Connection: keep-alive\r\n");
+        qg_buf_addlit(h, "Connection: keep-alive\r\n");
     const char *origin = gw_req_header(req, "Origin");
     if (origin) {
-        qg_buf_addlit(&h, "Access-Control-Allow-Origin: ");
+        qg_buf_addlit(h, "Access-Control-Allow-Origin: ");
         /* intake allowed no CR/LF in header values */
-        qg_buf_adds(&h, origin);
-        qg_buf_addlit(&h, "\r\nVary: Origin\r\n");
+        qg_buf_adds(h, origin);
+        qg_buf_addlit(h, "\r\nVary: Origin\r\n");
     }
     for (size_t i = 0; i < nextra; i++)
-        qg_buf_printf(&h, "%s: %s\r\n", extra[i].name, extra[i].value);
-    qg_buf_addlit(&h, "\r\n");
-    evbuffer_add(out, h.data, h.len);
+        qg_buf_printf(h, "%s: %s\r\n", extra[i].name, extra[i].value);
+    qg_buf_addlit(h, "\r\n");
+}
+
+/* Writes the head of a streamed response. */
+static void
+write_head(gw_req *req, int status, const char *ctype, const gw_header *extra, size_t nextra)
+{
+    qg_buf h = QG_BUF_INIT;
+    render_head(req, &h, status, ctype, -1, extra, nextra);
+    struct iovec iov = {h.data, h.len};
+    gw_req_writev(req, &iov, 1);
     qg_buf_free(&h);
 }
 
@@ -116,12 +122,14 @@ void
 gw_reply(gw_req *req, int status, const char *ctype, const void *body, size_t len,
          const gw_header *extra, size_t nextra)
 {
-    write_head(req, status, ctype, (long long)len, extra, nextra);
-    struct evbuffer *out = gw_req_output(req);
-    if (out && len && !is_head(req)) {
-        evbuffer_add(out, body, len);
+    qg_buf h = QG_BUF_INIT;
+    render_head(req, &h, status, ctype, (long long)len, extra, nextra);
+    struct iovec iov[2] = {{h.data, h.len}, {(void *)body, len}};
+    int n = len && !is_head(req) ? 2 : 1;
+    gw_req_writev(req, iov, n);
+    if (n == 2)
         req->bytes_out += len;
-    }
+    qg_buf_free(&h);
     finish(req);
 }
 
@@ -176,7 +184,7 @@ gw_reply_continue(gw_req *req)
 void
 gw_reply_start(gw_req *req, int status, const char *ctype, const gw_header *extra, size_t nextra)
 {
-    write_head(req, status, ctype, -1, extra, nextra);
+    write_head(req, status, ctype, extra, nextra);
 }
 
 static void

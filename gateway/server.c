@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -81,6 +82,7 @@ struct gw_conn {
     void *ev_done;            /* evhtp request answered during the feed */
     int steps;                /* STEP_* pending on step_ev */
     bool trusted;             /* the peer is a trusted proxy */
+    uint64_t served;          /* requests answered on this connection */
     struct event *step_ev;
     struct event *timer;
     char peer[64];
@@ -232,6 +234,30 @@ gw_req_output(gw_req *req)
     return bufferevent_get_output(req->conn->bev);
 }
 
+void
+gw_req_writev(gw_req *req, const struct iovec *iov, int n)
+{
+    struct evbuffer *out = gw_req_output(req);
+    if (!out)
+        return;
+    size_t sent = 0;
+    if (evbuffer_get_length(out) == 0) {
+        /* an error (EAGAIN, a reset) leaves everything to the bufferevent,
+         * which reports a dead peer through event_cb as usual */
+        ssize_t w = writev(bufferevent_getfd(req->conn->bev), iov, n);
+        if (w > 0)
+            sent = (size_t)w;
+    }
+    for (int i = 0; i < n; i++) {
+        if (sent >= iov[i].iov_len) {
+            sent -= iov[i].iov_len;
+            continue;
+        }
+        evbuffer_add(out, (const char *)iov[i].iov_base + sent, iov[i].iov_len - sent);
+        sent = 0;
+    }
+}
+
 size_t
 gw_req_output_pending(gw_req *req)
 {
@@ -297,6 +323,7 @@ gw_req_done(gw_req *req)
     }
     bool keep = req->keep_alive && !req->eof_body && s->accepting;
     c->req = NULL;
+    c->served++;
     req_free(req);
     if (!keep) {
         conn_close(c);
@@ -932,11 +959,16 @@ gw_server_drain(gw_server *s)
     if (!s->accepting)
         return;
     s->accepting = false;
-    /* Idle connections go now; busy ones close after their response, and
-     * ones that are receiving a request get it answered first. */
+    /* Idle connections go now; busy ones close after their response (which
+     * says so), and ones that are receiving a request get it answered
+     * first. */
     for (gw_conn *c = s->conns, *next; c; c = next) {
         next = c->next;
-        if (c->phase == P_IDLE && evbuffer_get_length(c->hold) == 0)
+        if (c->req)
+            c->req->keep_alive = false;
+        /* a connection accepted a moment ago is not idle: its first request
+         * is on the way, and gets an answer (and then the close) */
+        if (c->phase == P_IDLE && c->served > 0 && evbuffer_get_length(c->hold) == 0)
             conn_close(c);
     }
 }

@@ -132,6 +132,11 @@ const char *gw_req_header(gw_req *req, const char *name);
 
 /* The connection's output buffer, or NULL when the client is gone. */
 struct evbuffer *gw_req_output(gw_req *req);
+/* Sends the iovecs: straight to the socket while nothing else is queued
+ * (most answers leave in this one writev, with no event added for them),
+ * the rest through the output buffer. */
+struct iovec;
+void gw_req_writev(gw_req *req, const struct iovec *iov, int n);
 /* Bytes queued in the output buffer, not yet sent. */
 size_t gw_req_output_pending(gw_req *req);
 /* Ask for one on_drain call once pending output falls below the low

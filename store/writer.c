@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/wake.h"
 #include "store/gc.h"
 #include "store/internal.h"
 
@@ -29,7 +30,7 @@ struct store_writer {
 
     pthread_mutex_t cmu; /* guards the loop's completion list */
     store_op *chead, *ctail;
-    struct event *cev;
+    qg_wake *cev; /* NULL: no loop (unit tests); completions run on the writer */
 
     /* writer thread only */
     uint64_t room; /* map bytes left for this transaction (estimate) */
@@ -345,7 +346,7 @@ complete(store_writer *w, store_op *batch, bool inline_done)
     w->ctail = ltail;
     pthread_mutex_unlock(&w->cmu);
     if (wake)
-        event_active(w->cev, EV_READ, 1);
+        qg_wake_signal(w->cev);
 }
 
 /* Moves ops from the queue to the batch (head/tail) while it is under
@@ -423,7 +424,7 @@ writer_main(void *arg)
 
 /* Loop thread: the done of every completed op. */
 static void
-completions_cb(evutil_socket_t fd, short what, void *arg)
+completions_cb(void *arg)
 {
     store_writer *w = arg;
     pthread_mutex_lock(&w->cmu);
@@ -450,7 +451,7 @@ store_writer_new(store_env *env, struct event_base *base)
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&w->cmu, NULL);
     if (base)
-        w->cev = event_new(base, -1, 0, completions_cb, w);
+        w->cev = qg_wake_new(base, completions_cb, w);
     /* The writer never takes signals: the loop thread handles them. */
     sigset_t all, old;
     sigfillset(&all);
@@ -474,7 +475,7 @@ store_writer_free(store_writer *w)
      * (a result released after its stream ended): run them here. */
     for (;;) {
         if (w->cev)
-            completions_cb(-1, 0, w);
+            completions_cb(w);
         pthread_mutex_lock(&w->mu);
         store_op *batch = take_batch(w, false);
         pthread_mutex_unlock(&w->mu);
@@ -483,8 +484,7 @@ store_writer_free(store_writer *w)
         run_batch(w, batch);
         complete(w, batch, w->cev == NULL);
     }
-    if (w->cev)
-        event_free(w->cev);
+    qg_wake_free(w->cev);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->cmu);

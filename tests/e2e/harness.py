@@ -105,6 +105,18 @@ class Qgate:
         with self._log_lock:
             return "\n".join(self.log_lines)
 
+    def wait_log(self, text, timeout=5):
+        """Waits until a log line contains text (the access log is written
+        in batches every 50 ms); returns the line."""
+        deadline = time.time() + timeout * SLOW
+        while time.time() < deadline:
+            with self._log_lock:
+                for line in self.log_lines:
+                    if text in line:
+                        return line
+            time.sleep(0.02)
+        raise AssertionError("no log line with %r:\n%s" % (text, self.log()[-3000:]))
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
