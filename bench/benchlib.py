@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 
@@ -187,6 +188,58 @@ def _accepts(port):
             return True
     except OSError:
         return False
+
+
+class RssSampler:
+    """Samples a process's RssAnon and RssFile (/proc/PID/status) every
+    50 ms in a thread, keeping the largest of each: what a peak is made of
+    (VmHWM has no split; file pages are, for instance, an mmap'd store)."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.max_anon = self.max_file = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.wait(0.05):
+            try:
+                with open("/proc/%d/status" % self.pid) as f:
+                    for line in f:
+                        if line.startswith("RssAnon:"):
+                            self.max_anon = max(self.max_anon, int(line.split()[1]))
+                        elif line.startswith("RssFile:"):
+                            self.max_file = max(self.max_file, int(line.split()[1]))
+            except OSError:
+                return
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(5)
+        return {"max_anon_kib": self.max_anon, "max_file_kib": self.max_file}
+
+
+def cpu_ticks(pid):
+    """User + system CPU time of a process so far, in clock ticks."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def wait_idle(pid, timeout=60.0, step=0.25):
+    """Waits (at most timeout seconds) until the process uses under 5% of a
+    CPU, e.g. until a backlog of jobs has run. Returns the seconds waited."""
+    hz = os.sysconf("SC_CLK_TCK")
+    start = time.monotonic()
+    last = cpu_ticks(pid)
+    while time.monotonic() - start < timeout:
+        time.sleep(step)
+        now = cpu_ticks(pid)
+        if (now - last) / hz < 0.05 * step:
+            break
+        last = now
+    return time.monotonic() - start
 
 
 def qgate(tag, args=(), backend=None, data=None):
