@@ -220,6 +220,20 @@ class RssSampler:
         return {"max_anon_kib": self.max_anon, "max_file_kib": self.max_file}
 
 
+def ctx_switches(pid):
+    """Context switches (voluntary and not) of all of a process's threads."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        total += int(line.split()[1])
+        except OSError:  # the thread ended
+            pass
+    return total
+
+
 def cpu_ticks(pid):
     """User + system CPU time of a process so far, in clock ticks."""
     with open("/proc/%d/stat" % pid) as f:

@@ -16,7 +16,8 @@ set style line 1 lc rgb "#1f62b4" pt 7 ps 1.4
 set style line 2 lc rgb "#d9541a" pt 5 ps 1.4
 set style line 3 lc rgb "#d9541a" dt 2
 set grid
-set key below horizontal box
+set key inside top center horizontal box opaque
+set offsets 0, 0, graph 0.22, 0
 set format y "%.0f"
 
 set logscale x 2

@@ -16,8 +16,15 @@ RPS_TARGET = 0.6
 P99_TARGET = 2.0
 
 
-def load(url):
-    return lambda: b.wrk(url, CONNS, method="POST", body=BODY, ctype=b.FORM)
+def load(d):
+    """One measured run against daemon d, with the context switches it
+    cost the server per request."""
+    def run():
+        before = b.ctx_switches(d.pid)
+        r = b.wrk(d.url("/query/service"), CONNS, method="POST", body=BODY, ctype=b.FORM)
+        r["ctx_per_request"] = (b.ctx_switches(d.pid) - before) / max(1, r["requests"])
+        return r
+    return run
 
 
 def bench(s):
@@ -29,19 +36,17 @@ def bench(s):
     r = b.responder("select1", "query", len(data))
     s.raw["body_bytes"] = len(data)
 
-    sides = [("qgate", load(q.url("/query/service"))),
-             ("responder", load(r.url("/query/service"))),
-             ("qgate-log-warn", load(quiet.url("/query/service")))]
-    for name, _ in sides:  # warm-up: connections, caches, the workers' statements
-        url = {"qgate": q, "responder": r, "qgate-log-warn": quiet}[name].url("/query/service")
-        b.wrk(url, CONNS, 1, method="POST", body=BODY, ctype=b.FORM)
+    sides = [("qgate", load(q)), ("responder", load(r)), ("qgate-log-warn", load(quiet))]
+    for d in (q, r, quiet):  # warm-up: connections, caches, the workers' statements
+        b.wrk(d.url("/query/service"), CONNS, 1, method="POST", body=BODY, ctype=b.FORM)
     res = b.interleave(sides)
     for name, runs in res.items():
         for one in runs:
             b.check_wrk(one, name)
     s.raw["results"] = res
 
-    med = {n: {"rps": b.median([x["rps"] for x in v]), "p99": b.median([x["p99_ms"] for x in v])}
+    med = {n: {"rps": b.median([x["rps"] for x in v]), "p99": b.median([x["p99_ms"] for x in v]),
+               "ctx": b.median([x["ctx_per_request"] for x in v])}
            for n, v in res.items()}
     s.raw["medians"] = med
     rps_ratio = med["qgate"]["rps"] / med["responder"]["rps"]
@@ -57,6 +62,9 @@ def bench(s):
           b.fmt_rate(med["responder"]["rps"]), b.fmt_ratio(quiet_ratio), "(info)",
           "access log costs %.0f%% of requests/s"
           % ((1 - med["qgate"]["rps"] / med["qgate-log-warn"]["rps"]) * 100))
+    s.row("server context switches per request", "%.2f" % med["qgate"]["ctx"],
+          "%.2f" % med["responder"]["ctx"], "", "(info)",
+          "the hand-off to a worker thread and back")
     s.note("answer body %d bytes on both sides; wrk -t%d -c%d, %d runs of %d s, "
            "alternating order; medians" % (len(data), min(CONNS, b.NCPU), CONNS, b.RUNS,
                                            b.SECONDS))
