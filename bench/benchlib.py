@@ -366,23 +366,30 @@ def check_envelope(what, rc, total, tail, rows):
                          % (what, total, tail[-300:]))
 
 
-def hyperfine(commands, runs=None, warmup=1, timeout=600):
-    """Times commands (name -> argv) with hyperfine; output goes to /dev/null.
-    Returns name -> {"median_s", "times"}."""
+def hyperfine(commands, runs=None, timeout=600):
+    """Times commands (name -> argv) with hyperfine, output to /dev/null:
+    one warm-up round, then runs rounds of one run of each command, the
+    order alternating between rounds (as interleave() does) so that drift
+    hits every command alike. Returns name -> {"median_s", "times"}."""
     runs = runs or RUNS
     d = tempdir("hyperfine")
     out = os.path.join(d, "times.json")
     names = list(commands)
-    cmd = ["hyperfine", "-N", "--style", "basic", "--warmup", str(warmup), "--runs", str(runs),
-           "--export-json", out]
-    for n in names:
-        cmd += ["-n", n, " ".join(shlex.quote(a) for a in commands[n])]
-    p = run(cmd, timeout=timeout, capture_output=True, text=True)
-    if p.returncode != 0:
-        raise BenchError("hyperfine failed:\n%s%s" % (p.stdout, p.stderr))
-    with open(out) as f:
-        res = json.load(f)["results"]
-    return {n: {"median_s": r["median"], "times": r["times"]} for n, r in zip(names, res)}
+    times = {n: [] for n in names}
+    for i in range(runs + 1):
+        order = names if i % 2 == 0 else list(reversed(names))
+        cmd = ["hyperfine", "-N", "--style", "none", "--runs", "1", "--export-json", out]
+        for n in order:
+            cmd += ["-n", n, " ".join(shlex.quote(a) for a in commands[n])]
+        p = run(cmd, timeout=timeout, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise BenchError("hyperfine failed:\n%s%s" % (p.stdout, p.stderr))
+        with open(out) as f:
+            res = json.load(f)["results"]
+        if i > 0:  # round 0 is the warm-up
+            for n, r in zip(order, res):
+                times[n].extend(r["times"])
+    return {n: {"median_s": median(t), "times": t} for n, t in times.items()}
 
 
 # --- repetition and statistics ------------------------------------------------------

@@ -4,8 +4,9 @@
 A 1,000,000-row, 3-column result from SQLite (a recursive CTE producing x,
 x*2 and 'row'||x), read over HTTP to the end by curl (output to /dev/null),
 against the `sqlite3 -json` command running the same query and writing the
-same rows to /dev/null. Timed by hyperfine (1 warm-up, BENCH_RUNS runs,
-medians). Target: qgate's time <= sqlite3's (speed ratio >= 1.0x).
+same rows to /dev/null. Timed by hyperfine: a warm-up round, then
+BENCH_RUNS rounds of one run each, alternating the order; medians.
+Target: qgate's time <= sqlite3's (speed ratio >= 1.0x).
 
 The same for a deferred result read back from the job store
 (`mode=deferred`, then `GET` of its result handle): "not available" while
@@ -74,7 +75,8 @@ def bench(s):
     s.raw["times"] = t
     qt, rt = t["qgate"]["median_s"], t["sqlite3"]["median_s"]
     ratio = rt / qt
-    s.row("1M rows, immediate: time", b.fmt_s(qt) + " (%.0f MB/s)" % (s.raw["qgate_bytes"] / qt / 1e6),
+    mbps = s.raw["qgate_bytes"] / qt / 1e6
+    s.row("1M rows, immediate: time", b.fmt_s(qt) + " (%.0f MB/s)" % mbps,
           b.fmt_s(rt) + " (sqlite3 -json)", b.fmt_ratio(ratio), ">= %.1fx" % TARGET,
           b.at_least(ratio, TARGET))
     if deferred_path:
@@ -85,7 +87,8 @@ def bench(s):
         s.not_available("1M rows, deferred read-back: time", why,
                         ref_v=b.fmt_s(rt) + " (sqlite3 -json)", target=">= %.1fx" % TARGET)
     s.note("ratio = sqlite3's time / qgate's time (> 1: qgate is faster); qgate's answer "
-           "%d bytes, sqlite3's %d bytes; hyperfine, 1 warm-up + %d runs, medians"
+           "%d bytes, sqlite3's %d bytes; hyperfine, 1 warm-up + %d rounds in alternating "
+           "order, medians"
            % (s.raw["qgate_bytes"], s.raw["sqlite3_bytes"], b.RUNS))
 
 

@@ -72,7 +72,8 @@ def one_stored(stmt_file, sql):
 def split_text(runs):
     """What the peak was made of, from the samples of the largest run."""
     x = max(runs, key=lambda r: r["peak_kib"])
-    return "; sampled: anon %s, file %s" % (b.fmt_mib(x["max_anon_kib"]), b.fmt_mib(x["max_file_kib"]))
+    return "; sampled: anon %s, file %s" % (b.fmt_mib(x["max_anon_kib"]),
+                                            b.fmt_mib(x["max_file_kib"]))
 
 
 def bench(s):

@@ -158,7 +158,8 @@ def bench(s):
             b.check_wrk(one, "qgate on PostgreSQL")
         rps = b.median([x["rps"] for x in res["qgate"]])
         p99 = b.median([x["p99_ms"] for x in res["qgate"]])
-        s.row("`SELECT 1` requests/s, 64 conns", b.fmt_rate(rps), b.fmt_rate(ref_rps) + " (pgbench)",
+        s.row("`SELECT 1` requests/s, 64 conns", b.fmt_rate(rps),
+              b.fmt_rate(ref_rps) + " (pgbench)",
               b.fmt_ratio(rps / ref_rps), "(none set)", "")
         s.row("`SELECT 1` p99 latency, 64 conns", b.fmt_ms(p99), b.fmt_ms(ref_p99) + " (pgbench)",
               b.fmt_ratio(p99 / ref_p99), "(none set)", "")

@@ -130,8 +130,8 @@ def bench(s):
     got = {}
     record(q.pid, b.SECONDS + 1, data,
            lambda: got.update(r=b.wrk(url, 64, method="POST", body=body, ctype=b.FORM)))
-    analyse(s, "select1", "`SELECT 1`, 64 connections (%s under perf)" % b.fmt_rate(got["r"]["rps"]),
-            data, q.pid)
+    analyse(s, "select1",
+            "`SELECT 1`, 64 connections (%s under perf)" % b.fmt_rate(got["r"]["rps"]), data, q.pid)
 
     stmt = os.path.join(work, "rows.sql")
     with open(stmt, "w") as f:
