@@ -8,13 +8,20 @@ Reports, per load: samples per thread (the loop thread vs. the workers), the
 functions with the most samples of their own (self), and qgate's own
 functions with the most samples including their callees (inclusive). The
 full reports are kept in raw/profile_*.txt. Samples are of qgate only: the
-client (wrk, curl) is not in them. No target: this explains the others.
+client (wrk, curl) is not in them.
 
-Skipped (not failed) when perf cannot sample on this machine.
+Then callgrind (valgrind) counts the user-space instructions per `SELECT 1`
+of qgate and of bench/responder (4 connections, after a warm-up): exact
+numbers that do not drift with the machine's load, and qgate's functions
+with the most instructions per request, including their callees.
+
+No target: this explains the others. A part is skipped (not failed) when
+perf cannot sample on this machine or valgrind is missing.
 """
 
 import os
 import re
+import shutil
 import subprocess
 import time
 
@@ -115,13 +122,98 @@ def analyse(s, name, title, data, pid):
                              b.table(["inclusive", "function"], rows)))
 
 
+CG_SKIP = {"main", "(below main)", "__libc_start_main@@GLIBC_2.34", "event_base_dispatch",
+           "event_base_loop", "clone", "start_thread", "worker_main"}
+CG_LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.+?)\s+\[(.+)\]\s*$")
+
+
+def callgrind(tag, argv, seconds, body):
+    """Runs argv under callgrind, loads it with wrk (4 connections) for
+    seconds after a warm-up, counting only that part. Returns (requests,
+    instructions, [(inclusive instructions, function, object)])."""
+    work = b.tempdir("callgrind-" + tag)
+    out = os.path.join(work, "callgrind.out")
+    d = b.Daemon(tag, ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + argv,
+                 os.path.join(work, "log"), timeout=120)
+    url = d.url("/query/service")
+    b.wrk(url, 4, 2, method="POST", body=body, ctype=b.FORM, threads=1)
+
+    def control(flag):
+        p = b.run(["callgrind_control", flag, str(d.pid)], timeout=60, capture_output=True,
+                  text=True)
+        if p.returncode != 0:
+            raise b.BenchError("callgrind_control %s failed: %s" % (flag, p.stderr))
+    control("-z")
+    r = b.wrk(url, 4, seconds, method="POST", body=body, ctype=b.FORM, threads=1)
+    control("-d")
+    d.stop(60)
+    dump = out + ".1"
+    p = b.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", dump], timeout=120,
+              capture_output=True, text=True)
+    if p.returncode != 0:
+        raise b.BenchError("callgrind_annotate failed: %s" % p.stderr[-300:])
+    with open(os.path.join(b.RAW, "callgrind_%s.txt" % tag), "w") as f:
+        f.write(p.stdout)
+    total, funcs = None, []
+    for line in p.stdout.splitlines():
+        m = CG_LINE.match(line)
+        if m:
+            ir = int(m.group(1).replace(",", ""))
+            where = m.group(2)
+            fn = where.split(":", 1)[1] if ":" in where else where
+            funcs.append((ir, fn, os.path.basename(m.group(3))))
+        elif "PROGRAM TOTALS" in line:
+            total = int(line.split()[0].replace(",", ""))
+    if not total or r["requests"] == 0:
+        raise b.BenchError("no callgrind totals in %s" % dump)
+    return r["requests"], total, funcs
+
+
+def instructions(s, work):
+    """Instructions per SELECT 1, qgate and the responder, under callgrind:
+    exact counts (user space only), unlike the sampled times above."""
+    body = b.form({"statement": "SELECT 1"})
+    seconds = max(3, b.SECONDS)
+    qn, qi, qf = callgrind("qgate", [b.QGATE, "--listen", "127.0.0.1:0", "--data",
+                                     os.path.join(work, "cg-data")], seconds, body)
+    # 299 bytes: the size of qgate's SELECT 1 answer (297 to 300, with its times)
+    rn, ri, _ = callgrind("responder", [b.RESPONDER, "query", "299"], seconds, body)
+    qper, rper = qi / qn, ri / rn
+    s.raw["instructions"] = {"qgate_requests": qn, "qgate_ir": qi, "responder_requests": rn,
+                             "responder_ir": ri}
+    s.row("user-space instructions per `SELECT 1` (callgrind)", "{:,.0f}".format(qper),
+          "{:,.0f} (responder)".format(rper), b.fmt_ratio(qper / rper), "(info)",
+          "exact counts; kernel time not included")
+    rows = []
+    for ir, fn, obj in qf:
+        if fn in CG_SKIP or fn.startswith("0x") or "???" in fn:
+            continue
+        rows.append(["{:,.0f}".format(ir / qn), "%.0f%%" % (100.0 * ir / qi), "`%s`" % fn, obj])
+        if len(rows) == 20:
+            break
+    s.extra.append("\n".join(
+        ["**Instructions per `SELECT 1`** (callgrind, 4 connections, %d s; qgate %s, responder "
+         "%s per request). qgate's largest inclusive costs per request:"
+         % (seconds, "{:,.0f}".format(qper), "{:,.0f}".format(rper)), ""] +
+        b.table(["instructions", "share", "function", "object"], rows)))
+
+
 def bench(s):
     work = b.tempdir("profile")
+    os.makedirs(b.RAW, exist_ok=True)
     why = perf_usable(work)
     if why:
-        s.note("skipped: perf cannot sample here (%s)" % why)
-        return
-    os.makedirs(b.RAW, exist_ok=True)
+        s.note("perf profile skipped: perf cannot sample here (%s)" % why)
+    else:
+        sampled(s, work)
+    if shutil.which("valgrind") and shutil.which("callgrind_control"):
+        instructions(s, work)
+    else:
+        s.note("instruction counts skipped: valgrind is not installed")
+
+
+def sampled(s, work):
+    """The perf part: both loads on one daemon."""
     q = b.qgate("profile")
     body = b.form({"statement": "SELECT 1"})
     url = q.url("/query/service")
@@ -154,9 +246,11 @@ def bench(s):
     analyse(s, "rows", "1,000,000-row results, one at a time (%d read)" % got["n"], data, q.pid)
     s.note("perf record -e cpu-clock -F %d --call-graph dwarf on the daemon only; percentages "
            "are of qgate's samples; full reports in raw/profile_*.txt" % FREQ)
+    q.stop()
 
 
 if __name__ == "__main__":
     b.main(b.Section("profile", 8, "Profile",
                      "Where qgate's CPU time goes (perf) under the `SELECT 1` load of "
-                     "benchmark 1 and while serving 1,000,000-row results."), bench)
+                     "benchmark 1 and while serving 1,000,000-row results; instructions per "
+                     "`SELECT 1` (callgrind), qgate and the responder."), bench)
