@@ -45,8 +45,9 @@ LMDB_COMMIT = os.path.join(BUILD, "bench", "lmdb_commit")
 WRK_SCRIPT = os.path.join(HERE, "report.lua")
 NCPU = len(os.sched_getaffinity(0))
 
-# The large-result query: the same text goes to qgate and to sqlite3.
 def rows_query(n):
+    """The large-result query (n rows of x, x*2, 'row'||x): the same text
+    goes to qgate and to sqlite3."""
     return ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < %d) "
             "SELECT x, x * 2 AS y, 'row' || x AS z FROM c" % n)
 
@@ -109,9 +110,13 @@ def free_port():
 
 
 def run(cmd, timeout, **kw):
-    """subprocess.run with a time bound; the child is killed when it is over."""
+    """subprocess.run with a time bound; the child is killed when it is over
+    and the benchmark fails."""
     kw.setdefault("stdin", subprocess.DEVNULL)
-    return subprocess.run(cmd, timeout=timeout, **kw)
+    try:
+        return subprocess.run(cmd, timeout=timeout, **kw)
+    except subprocess.TimeoutExpired:
+        raise BenchError("%s did not finish within %d s" % (cmd[0], timeout)) from None
 
 
 # --- daemons ---------------------------------------------------------------------
@@ -263,7 +268,8 @@ def qgate(tag, args=(), backend=None, data=None):
         raise BenchError("no %s: run bench/run.sh (it builds)" % QGATE)
     d = data or tempdir(tag)
     args = list(args)
-    quiet = any(a in ("warn", "error") for a in args)
+    quiet = any(a == "--log-level" and nxt in ("warn", "error")
+                for a, nxt in zip(args, args[1:]))
     port = free_port() if quiet else 0
     cmd = [QGATE, "--listen", "127.0.0.1:%d" % port, "--data", d] + args
     if backend:
@@ -504,6 +510,8 @@ def main(section, body):
     rc = 0
     try:
         body(section)
+    except NotAvailable as e:
+        section.note("not available: %s" % e)
     except BenchError as e:
         section.failed = str(e)
         section.note("FAILED: " + str(e).splitlines()[0])
