@@ -80,19 +80,60 @@ qg_log_enabled(int level)
     return level >= min_level;
 }
 
+/* Writes "2026-11-23T10:15:02.123Z info  " into out (32 bytes). The
+ * date-and-time part changes once a second and is formatted only then. */
+static size_t
+prefix(int level, char *out)
+{
+    static _Thread_local time_t cached_at = -1;
+    static _Thread_local char cached[24];
+    uint64_t now = qg_wall_ns();
+    time_t secs = (time_t)(now / 1000000000u);
+    if (secs != cached_at) {
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_at = secs;
+    }
+    unsigned ms = (unsigned)(now / 1000000u % 1000u);
+    memcpy(out, cached, 19);
+    out[19] = '.';
+    out[20] = (char)('0' + ms / 100);
+    out[21] = (char)('0' + ms / 10 % 10);
+    out[22] = (char)('0' + ms % 10);
+    out[23] = 'Z';
+    out[24] = ' ';
+    memcpy(out + 25, names[level & 3], 5);
+    out[30] = ' ';
+    return 31;
+}
+
+/* Queues or writes one finished line (with its '\n'). */
+static void
+emit(int level, const char *line, size_t n);
+
+void
+qg_log_line(int level, const char *text, size_t len)
+{
+    if (level < min_level)
+        return;
+    char line[4096];
+    size_t n = prefix(level, line);
+    if (len > sizeof(line) - n - 1)
+        len = sizeof(line) - n - 1;
+    memcpy(line + n, text, len);
+    n += len;
+    line[n++] = '\n';
+    emit(level, line, n);
+}
+
 void
 qg_log(int level, const char *fmt, ...)
 {
     if (level < min_level)
         return;
     char line[4096];
-    uint64_t now = qg_wall_ns();
-    time_t secs = (time_t)(now / 1000000000u);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-    n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03uZ %s ",
-                          (unsigned)(now / 1000000u % 1000u), names[level & 3]);
+    size_t n = prefix(level, line);
     va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
@@ -103,6 +144,12 @@ qg_log(int level, const char *fmt, ...)
     if (n > sizeof(line) - 2)
         n = sizeof(line) - 2;
     line[n++] = '\n';
+    emit(level, line, n);
+}
+
+static void
+emit(int level, const char *line, size_t n)
+{
     pthread_mutex_lock(&mu);
     if (buffered && level < QG_LOG_WARN) {
         if (npending + n > LOG_BUF)

@@ -8,6 +8,8 @@
 #ifndef QG_LOG_H
 #define QG_LOG_H
 
+#include <stddef.h>
+
 enum { QG_LOG_DEBUG, QG_LOG_INFO, QG_LOG_WARN, QG_LOG_ERROR };
 
 /* Buffered mode, for a loaded daemon: debug and info lines collect in a
@@ -26,6 +28,9 @@ int qg_log_parse_level(const char *s);
 int qg_log_enabled(int level);
 
 void qg_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A line already formatted (no '\n'): the access log's, built without
+ * printf on the hot path. */
+void qg_log_line(int level, const char *text, size_t len);
 
 #define qg_debug(...) qg_log(QG_LOG_DEBUG, __VA_ARGS__)
 #define qg_info(...)  qg_log(QG_LOG_INFO, __VA_ARGS__)

@@ -213,6 +213,7 @@ run(const qg_config *cfg)
         qg_err("cannot create data directory %s: %s", cfg->data_dir, strerror(errno));
         return 1;
     }
+    exec_backends_init();
     char *uri = resolve_backend(cfg);
     if (!uri)
         return 1;

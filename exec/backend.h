@@ -81,6 +81,10 @@ typedef struct exec_backend {
 extern const exec_backend be_sqlite;
 extern const exec_backend be_postgres;
 
+/* Process-wide engine settings, before any connection is opened (main
+ * thread, at start). */
+void exec_backends_init(void);
+
 /* The backend for a --backend value, or NULL when none handles it:
  * "sqlite:PATH"; a libpq URI ("postgresql://...", "postgres://...") or
  * keyword string ("host=... dbname=..."). */

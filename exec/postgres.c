@@ -41,7 +41,12 @@
  * an open transaction, close cursors, RESET ALL, drop temp tables, prepared
  * statements, listeners and advisory locks, then the session settings this
  * file depends on). It is sent when a request ends and its answer is read
- * when the next one starts, so it costs no latency.
+ * when the next one starts, so it costs no latency; but it costs the server
+ * more than a small query, so it is sent only after a request that may have
+ * left state behind: a statement whose words are not read-only, or one that
+ * names a function that changes the session (set_config, session advisory
+ * locks, dblink, setseed). After a request of plain queries only an open
+ * transaction is rolled back.
  *
  * Threads: a be_conn belongs to its worker; only interrupt() is called from
  * elsewhere, and it touches nothing but the eventfd.
@@ -108,6 +113,7 @@ struct be_conn {
     bool setup;      /* the request's statement_timeout is set */
     bool ro_open;    /* our READ ONLY transaction may be open */
     bool reset_sent; /* the reset's answer is still to be read */
+    bool dirty;      /* this request may have changed the session */
 
     qg_buf scratch;
 };
@@ -461,6 +467,7 @@ ready(be_conn *c, exec_ctx *ctx, qg_error *err)
             snprintf(sql, sizeof(sql), "SET statement_timeout = %llu",
                      (unsigned long long)((dl - now) / 1000000 + SERVER_TIMEOUT_SLACK_MS));
             c->touched = true;
+            c->dirty = true; /* the next request must not inherit it */
             if (run_simple(c, ctx, sql, err) != 0)
                 return -1;
         }
@@ -943,9 +950,26 @@ send_statement(be_conn *c, be_stmt *s, exec_ctx *ctx, rows_writer *w, qg_error *
     return rc == 0 ? SENT_OK : SENT_FAILED;
 }
 
+/* Whether a statement may leave session state behind that the next
+ * request must not see (see the top of this file). Over-reporting only
+ * costs a reset. */
+static bool
+changes_session(const be_stmt *s)
+{
+    static const char *const calls[] = {"set_config", "advisory_lock", "dblink", "setseed"};
+    if (!s->k.readonly)
+        return true;
+    for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+        if (strcasestr(s->p.sql, calls[i]))
+            return true;
+    return false;
+}
+
 static int
 pg_run(be_conn *c, be_stmt *s, exec_ctx *ctx, rows_writer *w, qg_error *err)
 {
+    if (changes_session(s))
+        c->dirty = true;
     for (int attempt = 0;; attempt++) {
         unsigned before = c->connects;
         if (ready(c, ctx, err) != 0)
@@ -1001,12 +1025,18 @@ pg_finalize(be_stmt *s)
 static void
 pg_end(be_conn *c)
 {
-    if (c->pg && (c->touched || c->ro_open)) {
-        if (!PQsendQuery(c->pg, SESSION_RESET) || PQflush(c->pg) < 0)
+    const char *reset = NULL;
+    if (c->pg && c->dirty)
+        reset = SESSION_RESET;
+    else if (c->pg && (c->ro_open || PQtransactionStatus(c->pg) != PQTRANS_IDLE))
+        reset = "ROLLBACK";
+    if (reset) {
+        if (!PQsendQuery(c->pg, reset) || PQflush(c->pg) < 0)
             drop(c);
         else
             c->reset_sent = true;
     }
+    c->dirty = false;
     c->touched = false;
     c->sent = false;
     c->setup = false;

@@ -35,7 +35,9 @@ rows_init(rows_writer *w, rows_sink *sink, const qg_query *q, size_t chunk_size,
     w->csv_header = q->csv_header;
     w->pretty = q->pretty;
     w->csv_in_json = csv_in_json;
-    qg_buf_reserve(&w->out, chunk_size + 4096);
+    /* small first: most results are small; a big one grows the buffer
+     * once, and its sink keeps chunk-sized buffers after the first flush */
+    qg_buf_reserve(&w->out, 4096);
 }
 
 static void

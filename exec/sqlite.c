@@ -29,15 +29,37 @@
 #include "exec/pool.h"
 #include "exec/sqltext.h"
 
+/* Compiled statements kept for reuse, keyed by the text they were compiled
+ * from (the rest of the request's text at that point, so a multi-statement
+ * text caches each of its statements) and by read-only mode: the authorizer
+ * judges a statement when it is compiled, so one compiled for a read-write
+ * request must never serve a read-only one. Compiling SELECT 1 costs more
+ * than running it. */
+#define CACHE_SLOTS 32
+#define CACHE_MAX_TEXT 4096
+
+typedef struct cache_slot {
+    char *text; /* NULL: empty */
+    size_t len;
+    size_t used; /* bytes of text the statement took */
+    bool readonly;
+    bool busy; /* handed out to a request now */
+    uint64_t stamp;
+    sqlite3_stmt *st;
+} cache_slot;
+
 struct be_conn {
     sqlite3 *db;
     exec_ctx *ctx; /* the run in progress, for the authorizer and progress handler */
     bool query_only;
+    cache_slot cache[CACHE_SLOTS];
+    uint64_t clock;
 };
 
 struct be_stmt {
     be_conn *c;
     sqlite3_stmt *st;
+    cache_slot *slot; /* where it goes back to, or NULL */
 };
 
 /* The progress handler runs every this many VM instructions. */
@@ -115,6 +137,10 @@ sq_close(be_conn *c)
 {
     if (!c)
         return;
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        sqlite3_finalize(c->cache[i].st);
+        free(c->cache[i].text);
+    }
     sqlite3_close_v2(c->db);
     free(c);
 }
@@ -164,13 +190,43 @@ sq_prepare(be_conn *c, exec_ctx *ctx, const char *sql, size_t len, size_t *used,
     c->ctx = ctx;
     set_query_only(c, ctx->readonly);
     uint64_t t0 = qg_now_ns();
+    bool cacheable = len <= CACHE_MAX_TEXT;
+    cache_slot *hit = NULL, *victim = NULL;
+    for (int i = 0; cacheable && i < CACHE_SLOTS; i++) {
+        cache_slot *e = &c->cache[i];
+        if (e->text && !e->busy && e->len == len && e->readonly == ctx->readonly &&
+            memcmp(e->text, sql, len) == 0) {
+            hit = e;
+            break;
+        }
+        if (!e->busy && (!victim || !e->text || (victim->text && e->stamp < victim->stamp)))
+            victim = e;
+    }
     sqlite3_stmt *st = NULL;
-    const char *tail = NULL;
-    int rc = sqlite3_prepare_v2(c->db, sql, (int)len, &st, &tail);
+    if (hit) {
+        st = hit->st;
+        *used = hit->used;
+    } else {
+        const char *tail = NULL;
+        int rc = sqlite3_prepare_v3(c->db, sql, (int)len,
+                                    cacheable ? SQLITE_PREPARE_PERSISTENT : 0, &st, &tail);
+        if (rc != SQLITE_OK) {
+            ctx->compile_ns += qg_now_ns() - t0;
+            return prepare_error(c, rc, sql, len, err);
+        }
+        *used = tail ? (size_t)(tail - sql) : len;
+        if (st && cacheable && victim) {
+            sqlite3_finalize(victim->st);
+            free(victim->text);
+            victim->text = qg_memdup0(sql, len);
+            victim->len = len;
+            victim->used = *used;
+            victim->readonly = ctx->readonly;
+            victim->st = st;
+            hit = victim;
+        }
+    }
     ctx->compile_ns += qg_now_ns() - t0;
-    if (rc != SQLITE_OK)
-        return prepare_error(c, rc, sql, len, err);
-    *used = tail ? (size_t)(tail - sql) : len;
     if (!st) {
         *out = NULL;
         return 0;
@@ -178,6 +234,11 @@ sq_prepare(be_conn *c, exec_ctx *ctx, const char *sql, size_t len, size_t *used,
     be_stmt *s = qg_malloc(sizeof(*s));
     s->c = c;
     s->st = st;
+    s->slot = hit;
+    if (hit) {
+        hit->busy = true;
+        hit->stamp = ++c->clock;
+    }
     *out = s;
     return 0;
 }
@@ -365,7 +426,14 @@ sq_finalize(be_stmt *s)
 {
     if (!s)
         return;
-    sqlite3_finalize(s->st);
+    if (s->slot) {
+        /* back into the cache, ready to run again */
+        sqlite3_reset(s->st);
+        sqlite3_clear_bindings(s->st);
+        s->slot->busy = false;
+    } else {
+        sqlite3_finalize(s->st);
+    }
     free(s);
 }
 

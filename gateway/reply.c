@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 
 #include "core/envelope.h"
+#include "core/json.h"
 
 const char *
 gw_status_text(int status)
@@ -70,13 +71,27 @@ render_head(gw_req *req, qg_buf *h, int status, const char *ctype, long long len
 {
     req->status = status;
     req->headers_sent = true;
+    /* built by appends, not printf: every answer has one */
+    char num[24];
     qg_buf_reserve(h, 256);
-    qg_buf_printf(h, "HTTP/1.%d %d %s\r\nDate: %s\r\nServer: qgate/" QGATE_VERSION "\r\n",
-                  req->http_minor, status, gw_status_text(status), http_date());
-    if (ctype)
-        qg_buf_printf(h, "Content-Type: %s\r\n", ctype);
+    qg_buf_addlit(h, "HTTP/1.");
+    qg_buf_addc(h, (char)('0' + req->http_minor));
+    qg_buf_addc(h, ' ');
+    qg_buf_add(h, num, qg_fmt_uint64((uint64_t)status, num));
+    qg_buf_addc(h, ' ');
+    qg_buf_adds(h, gw_status_text(status));
+    qg_buf_addlit(h, "\r\nDate: ");
+    qg_buf_adds(h, http_date());
+    qg_buf_addlit(h, "\r\nServer: qgate/" QGATE_VERSION "\r\n");
+    if (ctype) {
+        qg_buf_addlit(h, "Content-Type: ");
+        qg_buf_adds(h, ctype);
+        qg_buf_addlit(h, "\r\n");
+    }
     if (length >= 0) {
-        qg_buf_printf(h, "Content-Length: %lld\r\n", length);
+        qg_buf_addlit(h, "Content-Length: ");
+        qg_buf_add(h, num, qg_fmt_uint64((uint64_t)length, num));
+        qg_buf_addlit(h, "\r\n");
     } else if (req->http_minor >= 1) {
         qg_buf_addlit(h, "Transfer-Encoding: chunked\r\n");
         req->chunked = true;
@@ -95,8 +110,12 @@ render_head(gw_req *req, qg_buf *h, int status, const char *ctype, long long len
         qg_buf_adds(h, origin);
         qg_buf_addlit(h, "\r\nVary: Origin\r\n");
     }
-    for (size_t i = 0; i < nextra; i++)
-        qg_buf_printf(h, "%s: %s\r\n", extra[i].name, extra[i].value);
+    for (size_t i = 0; i < nextra; i++) {
+        qg_buf_adds(h, extra[i].name);
+        qg_buf_addlit(h, ": ");
+        qg_buf_adds(h, extra[i].value);
+        qg_buf_addlit(h, "\r\n");
+    }
     qg_buf_addlit(h, "\r\n");
 }
 

@@ -100,8 +100,10 @@ struct gw_req {
 
     /* private */
     void *ev_request;
-    char *head_text; /* the head as received, for header lookups */
+    char *head_text; /* the head as received; header values NUL-terminated in place */
     gw_head head;
+    struct gw_field *fields; /* the head's header fields, indexed once */
+    size_t nfields;
 };
 
 /* Creates the server on base and starts listening. Returns NULL with err

@@ -311,6 +311,19 @@ class Session(QgateTestCase):
                          500, "ASX0901")
         self.assertEnvelopeOk(self.q.query("SELECT count(*) AS n FROM tx_t"), [{"n": 1}])
 
+    def test_session_functions_in_a_query_do_not_leak(self):
+        self.assertEnvelopeOk(self.q.query(
+            "SELECT set_config('application_name', 'leaky-too', false) AS v"))
+        doc = self.assertEnvelopeOk(self.q.query("SHOW application_name"))
+        self.assertEqual(doc["results"], [{"application_name": "qgate"}])
+        self.assertEnvelopeOk(self.q.query("SELECT pg_advisory_lock(43)"))
+        rows = self.pgadmin.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        self.assertEqual(rows, [("0",)])
+        # a timeout's statement_timeout is the request's alone
+        self.assertEnvelopeOk(self.q.query("SELECT 1 AS a", timeout="5s"))
+        doc = self.assertEnvelopeOk(self.q.query("SHOW statement_timeout"))
+        self.assertEqual(doc["results"], [{"statement_timeout": "0"}])
+
     def test_temp_tables_and_locks_are_per_request(self):
         self.assertEnvelopeOk(self.q.query("CREATE TEMP TABLE tmp_x(a int); "
                                            "SELECT pg_advisory_lock(42)"))
