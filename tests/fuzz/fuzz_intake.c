@@ -11,7 +11,8 @@
  *   - a prefix that is OK gives the full input the same head;
  *   - a prefix that fails makes the full input fail with the same error;
  *   - when the full input needs more, so does the prefix; when it is OK, a
- *     prefix shorter than the head needs more and a longer one is OK.
+ *     prefix shorter than the head needs more and a longer one is OK;
+ *   - bytes past max_head make no difference.
  * An accepted head lies inside the data and within the limits; its method,
  * target and fields are where it says; gw_intake_find finds what the head
  * declared.
@@ -153,6 +154,21 @@ check_head_split(const uint8_t *data, size_t len, size_t k, const gw_intake_limi
     }
     if (rf == GW_INTAKE_ERROR)
         FUZZ_CHECK(rp == GW_INTAKE_NEED_MORE || rp == GW_INTAKE_ERROR);
+
+    /* Bytes past max_head are never looked at: changing them all changes
+     * nothing. */
+    if (len > lim->max_head) {
+        uint8_t *other = (uint8_t *)fuzz_dup(data, len);
+        for (size_t i = lim->max_head; i < len; i++)
+            other[i] ^= 0x5A;
+        gw_head ho;
+        qg_error eo;
+        int ro = head_of(other, len, lim, &ho, &eo);
+        FUZZ_CHECK(ro == rf);
+        FUZZ_CHECK(ro != GW_INTAKE_OK || same_head(&ho, &hf));
+        FUZZ_CHECK(ro != GW_INTAKE_ERROR || same_error(&eo, &ef));
+        free(other);
+    }
     *full_head = hf;
     *full_r = rf;
 }
