@@ -3,6 +3,8 @@
  *
  * The input is a duration parameter's value ("1.5h", "2h45m", "300ms").
  * Checked:
+ *   - the parser agrees with a reference written here (validity, and the
+ *     exact number of nanoseconds);
  *   - format(parse(x)) is short, NUL-terminated, valid UTF-8 and parses
  *     back to the same number of nanoseconds;
  *   - groups add up: split x at a point the input picks, where one group
@@ -74,11 +76,92 @@ check_additive(const uint8_t *data, size_t size, uint64_t whole, int r_whole)
     }
 }
 
+/* ---- a reference parser ----
+ * Written from the grammar in duration.h, with another algorithm for
+ * fractions: floor(unit * 0.ddd) by long multiplication of the digits by
+ * the unit from the last digit up, the carry being the answer. */
+
+static uint64_t
+unit_ns(const uint8_t *u, size_t n)
+{
+    static const struct {
+        const char *name;
+        uint64_t ns;
+    } units[] = {{"ns", 1},
+                 {"us", 1000},
+                 {"\xC2\xB5s", 1000},
+                 {"\xCE\xBCs", 1000},
+                 {"ms", 1000000},
+                 {"s", 1000000000},
+                 {"m", 60000000000u},
+                 {"h", 3600000000000u}};
+    for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++)
+        if (strlen(units[k].name) == n && memcmp(units[k].name, u, n) == 0)
+            return units[k].ns;
+    return 0;
+}
+
+static int
+reference_parse(const uint8_t *s, size_t n, uint64_t *out)
+{
+    if (n == 1 && s[0] == '0') {
+        *out = 0;
+        return 0;
+    }
+    if (n == 0)
+        return -1;
+    uint64_t total = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t a = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        size_t int_end = i, f = i, f_end = i;
+        if (i < n && s[i] == '.') {
+            f = ++i;
+            while (i < n && s[i] >= '0' && s[i] <= '9')
+                i++;
+            f_end = i;
+        }
+        if (int_end == a && f_end == f)
+            return -1;
+        size_t u = i;
+        while (i < n && !is_num_byte(s[i]))
+            i++;
+        uint64_t unit = unit_ns(s + u, i - u);
+        if (unit == 0)
+            return -1;
+        uint64_t v = 0;
+        for (size_t k = a; k < int_end; k++) {
+            uint64_t d = (uint64_t)(s[k] - '0');
+            if (v > (UINT64_MAX - d) / 10)
+                return -1;
+            v = v * 10 + d;
+        }
+        if (v > UINT64_MAX / unit)
+            return -1;
+        v *= unit;
+        /* unit < 2^42, so digit * unit + carry never overflows. */
+        uint64_t carry = 0;
+        for (size_t k = f_end; k > f; k--)
+            carry = ((uint64_t)(s[k - 1] - '0') * unit + carry) / 10;
+        if (v > UINT64_MAX - carry || v + carry > UINT64_MAX - total)
+            return -1;
+        total += v + carry;
+    }
+    *out = total;
+    return 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint64_t ns = 0;
     int r = parse_copy(data, size, &ns);
+    uint64_t want = 0;
+    int rr = reference_parse(data, size, &want);
+    FUZZ_CHECK(r == rr);
+    FUZZ_CHECK(r != 0 || ns == want);
     if (r == 0)
         check_round_trip(ns);
     check_additive(data, size, ns, r);

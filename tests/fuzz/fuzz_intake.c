@@ -81,6 +81,11 @@ check_head(const uint8_t *data, size_t len, const gw_intake_limits *lim, const g
     FUZZ_CHECK(h->head_len > 0 && h->head_len <= len && h->head_len <= lim->max_head);
     FUZZ_CHECK(data[h->head_len - 1] == '\n');
     FUZZ_CHECK(h->nheaders <= lim->max_headers);
+    /* One line per field between the request line and the blank one. */
+    size_t lines = 0;
+    for (size_t i = h->method_off; i < h->head_len; i++)
+        lines += data[i] == '\n';
+    FUZZ_CHECK(lines == h->nheaders + 2);
     FUZZ_CHECK(h->http_minor == 0 || h->http_minor == 1);
     FUZZ_CHECK(!(h->chunked && h->has_length));
     FUZZ_CHECK(!h->chunked || h->http_minor == 1);
@@ -146,8 +151,27 @@ check_head_split(const uint8_t *data, size_t len, size_t k, const gw_intake_limi
         FUZZ_CHECK(rf == GW_INTAKE_OK && same_head(&hp, &hf));
     if (rp == GW_INTAKE_ERROR)
         FUZZ_CHECK(rf == GW_INTAKE_ERROR && same_error(&ep, &ef));
-    if (rf == GW_INTAKE_NEED_MORE)
+    if (rf == GW_INTAKE_NEED_MORE) {
         FUZZ_CHECK(rp == GW_INTAKE_NEED_MORE);
+        /* No head may grow past max_head, no request line past its limit
+         * even before it is complete. */
+        FUZZ_CHECK(len < lim->max_head);
+        size_t a = 0;
+        for (;;) {
+            if (a < len && data[a] == '\n')
+                a++;
+            else if (a + 1 < len && data[a] == '\r' && data[a + 1] == '\n')
+                a += 2;
+            else
+                break;
+        }
+        if (!memchr(data + a, '\n', len - a)) {
+            size_t partial = len - a;
+            if (partial > 0 && data[len - 1] == '\r')
+                partial--;
+            FUZZ_CHECK(partial <= lim->max_request_line);
+        }
+    }
     if (rf == GW_INTAKE_OK) {
         check_head(data, len, lim, &hf);
         FUZZ_CHECK(rp == (k < hf.head_len ? GW_INTAKE_NEED_MORE : GW_INTAKE_OK));

@@ -13,10 +13,14 @@
  *   - writing the tree back out (strings through core/json's
  *     qg_json_string, numbers as their raw digits) and parsing that gives
  *     the same tree.
+ *   - cJSON, a second opinion, accepts the text too and sees the same
+ *     types and counts (cJSON is laxer, so not the other way round).
  * Monotonic limits: the input is also parsed under tight limits the input
  * picks; a text accepted under them is accepted, identically, under the
  * loose ones.
  */
+#include <cjson/cJSON.h>
+
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/json.h"
@@ -207,6 +211,62 @@ same_value(const qg_jval *a, const qg_jval *b)
     }
 }
 
+/* Whether a number's digits are too many for cJSON, which reads at most
+ * 63 bytes of a number and then trips over the rest. */
+static bool
+long_number(const qg_jval *v)
+{
+    if (v->type == QG_J_NUMBER)
+        return v->raw_len > 60;
+    for (size_t i = 0; i < v->count; i++)
+        if (long_number(v->type == QG_J_ARRAY ? &v->items[i] : &v->members[i].val))
+            return true;
+    return false;
+}
+
+/* The same types and counts in cJSON's tree; keys and strings too unless
+ * they hold a NUL, which cJSON cuts at. */
+static bool
+cjson_agrees(const qg_jval *v, const cJSON *c)
+{
+    switch (v->type) {
+    case QG_J_NULL:
+        return cJSON_IsNull(c);
+    case QG_J_TRUE:
+        return cJSON_IsTrue(c);
+    case QG_J_FALSE:
+        return cJSON_IsFalse(c);
+    case QG_J_NUMBER:
+        return cJSON_IsNumber(c);
+    case QG_J_STRING:
+        return cJSON_IsString(c) && (memchr(v->str, 0, v->str_len) ||
+                                     (strlen(c->valuestring) == v->str_len &&
+                                      memcmp(c->valuestring, v->str, v->str_len) == 0));
+    case QG_J_ARRAY:
+    case QG_J_OBJECT: {
+        if (v->type == QG_J_ARRAY ? !cJSON_IsArray(c) : !cJSON_IsObject(c))
+            return false;
+        if ((size_t)cJSON_GetArraySize(c) != v->count)
+            return false;
+        const cJSON *item = c->child;
+        for (size_t i = 0; i < v->count; i++, item = item->next) {
+            const qg_jval *x = v->type == QG_J_ARRAY ? &v->items[i] : &v->members[i].val;
+            if (v->type == QG_J_OBJECT) {
+                const qg_jmember *m = &v->members[i];
+                if (!memchr(m->key, 0, m->key_len) &&
+                    (strlen(item->string) != m->key_len ||
+                     memcmp(item->string, m->key, m->key_len) != 0))
+                    return false;
+            }
+            if (!cjson_agrees(x, item))
+                return false;
+        }
+        return true;
+    }
+    }
+    return false;
+}
+
 static int
 parse(const char *text, size_t len, qg_arena *a, int depth, size_t values, qg_jval *out)
 {
@@ -253,6 +313,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(same_value(&doc, &again));
         free(copy);
         qg_buf_free(&out);
+
+        if (!long_number(&doc)) {
+            cJSON *c = cJSON_ParseWithLength(text, size);
+            FUZZ_CHECK(c != NULL);
+            FUZZ_CHECK(cjson_agrees(&doc, c));
+            cJSON_Delete(c);
+        }
     }
 
     /* Tight limits: anything they accept, the loose ones accept too. */
