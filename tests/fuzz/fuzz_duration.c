@@ -87,14 +87,8 @@ unit_ns(const uint8_t *u, size_t n)
     static const struct {
         const char *name;
         uint64_t ns;
-    } units[] = {{"ns", 1},
-                 {"us", 1000},
-                 {"\xC2\xB5s", 1000},
-                 {"\xCE\xBCs", 1000},
-                 {"ms", 1000000},
-                 {"s", 1000000000},
-                 {"m", 60000000000u},
-                 {"h", 3600000000000u}};
+    } units[] = {{"ns", 1},       {"us", 1000},      {"\xC2\xB5s", 1000}, {"\xCE\xBCs", 1000},
+                 {"ms", 1000000}, {"s", 1000000000}, {"m", 60000000000u}, {"h", 3600000000000u}};
     for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++)
         if (strlen(units[k].name) == n && memcmp(units[k].name, u, n) == 0)
             return units[k].ns;

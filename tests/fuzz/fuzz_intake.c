@@ -117,8 +117,9 @@ check_head(const uint8_t *data, size_t len, const gw_intake_limits *lim, const g
     char *copy = fuzz_dup(data, len);
     const char *v;
     size_t vn;
-    static const char *const names[] = {"Content-Length", "transfer-encoding", "HOST",
-                                        "content-type", "Accept", "Expect", "Connection"};
+    static const char *const names[] = {
+        "Content-Length", "transfer-encoding", "HOST", "content-type", "Accept",
+        "Expect",         "Connection"};
     for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
         if (!gw_intake_find(copy, h, names[k], &v, &vn))
             continue;

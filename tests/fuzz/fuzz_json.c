@@ -239,9 +239,9 @@ cjson_agrees(const qg_jval *v, const cJSON *c)
     case QG_J_NUMBER:
         return cJSON_IsNumber(c);
     case QG_J_STRING:
-        return cJSON_IsString(c) && (memchr(v->str, 0, v->str_len) ||
-                                     (strlen(c->valuestring) == v->str_len &&
-                                      memcmp(c->valuestring, v->str, v->str_len) == 0));
+        return cJSON_IsString(c) &&
+               (memchr(v->str, 0, v->str_len) || (strlen(c->valuestring) == v->str_len &&
+                                                  memcmp(c->valuestring, v->str, v->str_len) == 0));
     case QG_J_ARRAY:
     case QG_J_OBJECT: {
         if (v->type == QG_J_ARRAY ? !cJSON_IsArray(c) : !cJSON_IsObject(c))
@@ -283,7 +283,7 @@ parse(const char *text, size_t len, qg_arena *a, int depth, size_t values, qg_jv
 }
 
 /* The limits params.c gives the reader. */
-#define MAX_DEPTH 64
+#define MAX_DEPTH  64
 #define MAX_VALUES 100000
 
 int
