@@ -231,8 +231,13 @@ check_request_line(const char *data, size_t s, size_t end, bool whole, gw_head *
     size_t t = ++p;
     while (p < end && data[p] != ' ') {
         unsigned char c = (unsigned char)data[p];
-        if (c < 0x21 || c > 0x7E)
+        if (c < 0x21 || c > 0x7E) {
+            /* Left to right: a target whose start already rules out every
+             * form fails as such, as it did before this byte arrived. */
+            if (p > t && target_form(data + t, p - t, false) == R_ERR)
+                break;
             return bad(err, "invalid byte in the request target");
+        }
         p++;
     }
     bool ended = p < end || whole; /* the target cannot grow any more */
