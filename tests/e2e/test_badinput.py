@@ -162,7 +162,59 @@ for _name, _raw, _status, _code in CASES:
 
 
 class Hostile(QgateTestCase):
-    ARGS = ("--header-timeout", "5s", "--body-timeout", "5s")
+    ARGS = ("--header-timeout", "5s", "--body-timeout", "5s", "--max-result-bytes", "1MiB",
+            "--max-connections", "400")
+
+    def test_result_over_the_limit_fails_clearly(self):
+        big = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 200000) "
+               "SELECT x, 'some padding text' AS pad FROM c")
+        r = self.q.query(big)
+        self.assertEqual(r.status, 200)  # streaming had begun: the envelope says it
+        doc = r.json()
+        self.assertEqual(doc["status"], "fatal")
+        self.assertEqual(doc["errors"][0]["msg"],
+                         "ASX0911: Result exceeds the limit of 1048576 bytes")
+        small = self.q.query("SELECT 1 AS a")
+        self.assertEqual(small.json()["results"], [{"a": 1}])
+        # a stored job fails the same way, and its status says why
+        r = self.q.query(big, mode="async")
+        path = urllib.parse.urlparse(r.json()["handle"]).path
+        deadline = time.time() + 30 * SLOW
+        while time.time() < deadline:
+            st = self.q.request("GET", path).json()
+            if st["status"] != "running":
+                break
+            time.sleep(0.05)
+        self.assertEqual(st["status"], "failed")
+        self.assertTrue(st["errors"][0]["msg"].startswith("ASX0911"))
+
+    def test_connection_limit_answers_503(self):
+        held = []
+        try:
+            for _ in range(400):
+                held.append(socket.create_connection(("127.0.0.1", self.q.port), timeout=10))
+            time.sleep(0.2)
+            out = self.q.raw(get(b"/health"), timeout=10, read_all=False)
+            st, headers, body = parse_responses(out)[0]
+            self.assertEqual(st, 503)
+            self.assertEqual(headers.get("retry-after"), "1")
+            self.assertTrue(json.loads(body)["errors"][0]["msg"].startswith("ASX0918"))
+        finally:
+            for s in held:
+                s.close()
+        deadline = time.time() + 10 * SLOW
+        while time.time() < deadline:
+            try:
+                self.still_serving()
+                break
+            except AssertionError:
+                time.sleep(0.1)
+        self.still_serving()
+
+    def still_serving(self):
+        r = self.q.query("SELECT 42 AS answer")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json()["results"], [{"answer": 42}])
 
     def test_cases_are_fifty_or_more(self):
         self.assertGreaterEqual(len(CASES), 50)
