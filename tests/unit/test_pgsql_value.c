@@ -30,7 +30,7 @@ cap_flush(rows_sink *s, rows_writer *w, qg_error *err)
 static char *
 render(unsigned oid, const char *value, qg_format format)
 {
-    capture c = {{cap_flush, NULL, NULL}, QG_BUF_INIT};
+    capture c = {{cap_flush, NULL, NULL, NULL}, QG_BUF_INIT};
     qg_query q;
     qg_query_init(&q);
     q.format = format;
