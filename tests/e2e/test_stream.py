@@ -421,6 +421,36 @@ class Messages(StreamTestCase):
         self.assertEqual(got["error"]["code"], "ASX1077")
         self.assertEqual(got["end"]["status"], "fatal")
 
+    def raw_requests(self, *reqs):
+        s = socket.create_connection(("127.0.0.1", self.q.port), timeout=30 * SLOW)
+        out = b""
+        for stmt, version, extra in reqs:
+            body = urllib.parse.urlencode({"statement": stmt, "mode": "stream"}).encode()
+            out += (b"POST /query/service HTTP/%s\r\nHost: x\r\n%sContent-Type: "
+                    b"application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n"
+                    % (version, extra, len(body)) + body)
+        s.sendall(out)
+        data = read_to_close(s)
+        s.close()
+        return data
+
+    def test_http10_stream_ends_with_the_connection(self):
+        data = self.raw_requests(("SELECT 1 AS a", b"1.0", b""))
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertIn(b"HTTP/1.0 200", head)
+        self.assertNotIn(b"chunked", head.lower())
+        got = check_grammar(self, ndjson(body))
+        self.assertEqual(got["records"], [(0, {"a": 1})])
+
+    def test_pipelined_streams_in_order(self):
+        resps = parse_responses(self.raw_requests(
+            ("SELECT 1 AS a", b"1.1", b""), ("SELECT 2 AS b", b"1.1", b""),
+            ("SELEC 3", b"1.1", b"Connection: close\r\n")))
+        self.assertEqual([r[0] for r in resps], [200, 200, 400])
+        self.assertEqual(check_grammar(self, ndjson(resps[0][2]))["records"], [(0, {"a": 1})])
+        self.assertEqual(check_grammar(self, ndjson(resps[1][2]))["records"], [(0, {"b": 2})])
+        self.assertTrue(json.loads(resps[2][2])["errors"][0]["msg"].startswith("ASX1001"))
+
     def test_listed_while_running_and_logged_as_stream(self):
         r = self.stream(SLOW_ROWS, client_context_id="listed", heartbeat="100ms")
         e = self.wait_running("listed")
