@@ -17,7 +17,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import ON_PG, SLOW, QgateTestCase, main, parse_responses
+from harness import ON_PG, SANITIZE, SLOW, QgateTestCase, main, parse_responses
 from nginx import Nginx
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -668,7 +668,9 @@ class BusyWorkers(StreamTestCase):
 
 
 class SlowClient(StreamTestCase):
-    """A client that reads slowly slows the worker; memory stays flat."""
+    """A client that reads slowly slows the worker; memory stays flat. (The
+    bound is not checked in sanitizer builds: ASan keeps freed memory in its
+    quarantine, and immediate mode's 2M rows peak at 240 MiB there too.)"""
 
     def test_slow_reader_memory_stays_flat(self):
         s = raw_stream_request(self.q.port, {"statement": rows_sql(2000000),
@@ -693,8 +695,9 @@ class SlowClient(StreamTestCase):
         end = [l for l in tail.split(b"\n") if l.startswith(b'{"type":"END"')]
         self.assertEqual(len(end), 1, tail[-500:])
         self.assertEqual(json.loads(end[0])["data"]["metrics"]["resultCount"], 2000000)
-        self.assertLess(hwm, 64 * 1024, "peak RSS %d KiB" % hwm)
         print("\n  2M-row stream under a slow reader: peak RSS %d KiB" % hwm)
+        if not SANITIZE:
+            self.assertLess(hwm, 64 * 1024, "peak RSS %d KiB" % hwm)
 
 
 class ViaNginx(StreamTestCase):
