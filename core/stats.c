@@ -6,8 +6,7 @@
 
 
 #define NMODES 5
-static const char *const mode_names[NMODES] = {"immediate", "deferred", "async", "stream",
-                                               "none"};
+static const char *const mode_names[NMODES] = {"immediate", "deferred", "async", "stream", "none"};
 
 /* Status codes are counted per class of code actually used; 32 distinct
  * codes is far more than qgate answers with. */

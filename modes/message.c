@@ -115,8 +115,7 @@ mode_msg_metadata(qg_buf *b, mode_msg_framing f, uint32_t set, const char *reque
 }
 
 void
-mode_msg_stats(qg_buf *b, mode_msg_framing f, uint64_t rows, uint64_t bytes,
-               uint64_t elapsed_ns)
+mode_msg_stats(qg_buf *b, mode_msg_framing f, uint64_t rows, uint64_t bytes, uint64_t elapsed_ns)
 {
     open_msg(b, f, "STATS");
     qg_buf_addlit(b, ",\"data\":{\"resultCount\":");
@@ -153,8 +152,8 @@ mode_msg_error(qg_buf *b, mode_msg_framing f, const qg_error *err)
 }
 
 void
-mode_msg_end(qg_buf *b, mode_msg_framing f, const char *request_id,
-             const char *client_context_id, qg_code outcome, const qg_metrics *m)
+mode_msg_end(qg_buf *b, mode_msg_framing f, const char *request_id, const char *client_context_id,
+             qg_code outcome, const qg_metrics *m)
 {
     open_msg(b, f, "END");
     qg_buf_addlit(b, ",\"data\":{");

@@ -66,7 +66,7 @@
 #define QUEUE_MAX (256 * 1024)
 /* Pending bytes the loop takes at once; less waits up to LINGER_NS. */
 #define FLUSH_BYTES (64 * 1024)
-#define LINGER_NS (2 * 1000000u)
+#define LINGER_NS   (2 * 1000000u)
 /* The row writer's own buffer holds one row at a time here. */
 #define ROW_BUF 4096
 
@@ -86,19 +86,19 @@ typedef struct strm {
     struct event *beat_ev;  /* one-shot, re-armed */
     struct event *stats_ev; /* persistent */
     struct event *linger_ev;
-    uint64_t beat_ns;       /* 0: no heartbeats */
-    uint64_t last_out_ns;   /* when bytes last went to the connection */
-    uint64_t sent_rows;     /* RECORDs written so far, and their row bytes */
+    uint64_t beat_ns;     /* 0: no heartbeats */
+    uint64_t last_out_ns; /* when bytes last went to the connection */
+    uint64_t sent_rows;   /* RECORDs written so far, and their row bytes */
     uint64_t sent_bytes;
     qg_buf spare; /* swapped with pending at each take */
 
     /* under t.mu */
-    qg_buf pending;       /* whole messages the loop has not taken */
-    uint64_t pend_rows;   /* RECORDs appended so far (taken or not), and */
-    uint64_t pend_bytes;  /* their row bytes */
-    bool begun;           /* the stream began: failures are ERROR + END */
-    bool done;            /* the last bytes are in pending */
-    int whole_status;     /* not 0: pending is a whole error document */
+    qg_buf pending;      /* whole messages the loop has not taken */
+    uint64_t pend_rows;  /* RECORDs appended so far (taken or not), and */
+    uint64_t pend_bytes; /* their row bytes */
+    bool begun;          /* the stream began: failures are ERROR + END */
+    bool done;           /* the last bytes are in pending */
+    int whole_status;    /* not 0: pending is a whole error document */
 
     /* worker only */
     rows_writer w;
@@ -476,9 +476,8 @@ static void
 answer_unstarted(strm *m, const qg_error *err)
 {
     uint64_t now = qg_now_ns();
-    qg_metrics mt = {.elapsed_ns = now - m->recv_ns,
-                     .queue_wait_ns = now - m->t.submit_ns,
-                     .error_count = 1};
+    qg_metrics mt = {
+        .elapsed_ns = now - m->recv_ns, .queue_wait_ns = now - m->t.submit_ns, .error_count = 1};
     qg_buf b = QG_BUF_INIT;
     gw_req *r = m->req;
     if (!m->started) {

@@ -83,7 +83,8 @@ static const struct {
     const char *ndjson;
 } cases[] = {
     {"METADATA", r_metadata,
-     "{\"type\":\"METADATA\",\"set\":2,\"data\":{\"requestID\":\"rid-1\",\"clientContextID\":\"ctx\","
+     "{\"type\":\"METADATA\",\"set\":2,\"data\":{\"requestID\":\"rid-1\",\"clientContextID\":"
+     "\"ctx\","
      "\"columns\":[{\"name\":\"id\",\"type\":\"INTEGER\"},{\"name\":\"n\",\"type\":null}]}}\n"},
     {"METADATA", r_metadata_no_ctx,
      "{\"type\":\"METADATA\",\"set\":0,\"data\":{\"requestID\":\"rid-1\",\"columns\":[]}}\n"},
@@ -91,7 +92,8 @@ static const struct {
     {"STATS", r_stats,
      "{\"type\":\"STATS\",\"data\":{\"resultCount\":1234,\"resultSize\":56789,"
      "\"elapsedTime\":\"1.5s\"}}\n"},
-    {"HEARTBEAT", r_heartbeat, "{\"type\":\"HEARTBEAT\",\"data\":{\"elapsedTime\":\"5.000123ms\"}}\n"},
+    {"HEARTBEAT", r_heartbeat,
+     "{\"type\":\"HEARTBEAT\",\"data\":{\"elapsedTime\":\"5.000123ms\"}}\n"},
     {"ERROR", r_error,
      "{\"type\":\"ERROR\",\"data\":{\"code\":\"ASX0901\",\"msg\":\"ASX0901: Query failed: "
      "division by \\\"zero\\\"\"}}\n"},
@@ -185,8 +187,8 @@ static void
 test_hostile_text_stays_one_line(void **state)
 {
     static char nasty_name[] = "a\nb\r\"c\\\x01\xff\xfe";
-    rows_col c[] = {{.name = nasty_name, .name_len = sizeof(nasty_name) - 1,
-                     .type = "VARCHAR(\"x\")\n"}};
+    rows_col c[] = {
+        {.name = nasty_name, .name_len = sizeof(nasty_name) - 1, .type = "VARCHAR(\"x\")\n"}};
     qg_error e;
     qg_error_set(&e, QG_E_SYNTAX, "near \"\n\r\t\x02\": syntax error \xc3");
     for (int f = 0; f < 2; f++) {

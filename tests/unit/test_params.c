@@ -1273,8 +1273,7 @@ test_stream_intervals(void **state)
             }
             raw[j] = '\0';
             snprintf(qs, sizeof(qs), "statement=x&mode=stream&%s=%s", p, raw);
-            snprintf(msg, sizeof(msg), "ASX0047: Invalid value for parameter '%s': %s", p,
-                     badv[i]);
+            snprintf(msg, sizeof(msg), "ASX0047: Invalid value for parameter '%s': %s", p, badv[i]);
             get_bad(qs, QG_E_PARAM, msg);
         }
         /* validated in every mode, like the plan parameters */
