@@ -114,8 +114,9 @@ of_sink(rows_sink *s)
 /* --- worker side --------------------------------------------------------- */
 
 /* Called with t.mu held after appending to pending: marks the stream
- * begun and says whether the loop must be woken (pending was empty) and
- * whether the worker must wait for it (too much pending). */
+ * begun and says whether the loop must be woken (pending was empty, so the
+ * loop starts its linger; or it just passed FLUSH_BYTES, so the loop takes
+ * it now) and whether the worker must wait for it (too much pending). */
 static void
 appended(strm *m, size_t before, bool *wake, bool *full)
 {
