@@ -53,6 +53,8 @@ static const struct opt opts[] = {
      "longest pause while a client sends a body"},
     {"send-timeout", T_DURATION, O(send_timeout_ns), "60s", "DURATION",
      "longest pause while a client reads a response"},
+    {"stream-heartbeat", T_DURATION, O(stream_heartbeat_ns), "5s", "DURATION",
+     "mode=stream: send a HEARTBEAT after this long without output (0: never)"},
     {"trusted-proxies", T_STR, O(trusted_proxies), "", "CIDR[,CIDR...]",
      "peers whose X-Forwarded-* headers are believed"},
     {"auth-file", T_STR, O(auth_file), "", "FILE", "bearer-token principals (off when empty)"},

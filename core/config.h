@@ -43,6 +43,7 @@ typedef struct qg_config {
     uint64_t header_timeout_ns;
     uint64_t body_timeout_ns;
     uint64_t send_timeout_ns;
+    uint64_t stream_heartbeat_ns; /* mode=stream: default HEARTBEAT interval; 0: none */
 
     char *trusted_proxies;
     char *auth_file;

@@ -60,6 +60,16 @@ typedef struct qg_query {
     qg_format format;
     bool csv_header; /* CSV: header line first */
 
+    /* mode=stream (modes/stream.c): runs now like immediate, and mode stays
+     * QG_MODE_IMMEDIATE (stored jobs never stream, and the job store's
+     * record encodes qg_mode), but the answer is a stream of typed
+     * messages instead of the envelope. */
+    bool stream;
+    bool stream_sse;       /* as Server-Sent Events (Accept: text/event-stream), else NDJSON */
+    uint64_t stats_ns;     /* stream: a STATS message every stats_ns; 0: none */
+    uint64_t heartbeat_ns; /* stream: HEARTBEAT after this long without output; 0: none */
+    bool heartbeat_given;  /* false: heartbeat_ns is unset, the server's default applies */
+
     uint64_t timeout_ns;       /* 0: no limit */
     uint32_t max_result_reads; /* >= 1, default 1 */
     uint64_t result_ttl_ns;    /* 0: the server's default */

@@ -5,8 +5,8 @@
 #include <string.h>
 
 
-#define NMODES 4
-static const char *const mode_names[NMODES] = {"immediate", "deferred", "async", "none"};
+#define NMODES 5
+static const char *const mode_names[NMODES] = {"immediate", "deferred", "async", "stream", "none"};
 
 /* Status codes are counted per class of code actually used; 32 distinct
  * codes is far more than qgate answers with. */

@@ -14,8 +14,8 @@
 
 #include "core/buf.h"
 
-/* Records one finished request. mode is "immediate", "deferred", "async"
- * or NULL (not a /query/service request). Loop thread. */
+/* Records one finished request. mode is "immediate", "deferred", "async",
+ * "stream" or NULL (not a /query/service request). Loop thread. */
 void qg_stats_request(const char *mode, int http_status, uint64_t duration_ns);
 
 /* Writes the request counters and the latency histogram. Loop thread. */

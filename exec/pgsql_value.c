@@ -87,6 +87,46 @@ pgsql_vtype_of(unsigned oid)
     return (pgsql_vtype){PGSQL_V_TEXT, PGSQL_V_TEXT};
 }
 
+/* Built-in types by OID (pg_type.dat; OIDs below 10000 never change). */
+static const struct {
+    unsigned oid;
+    const char *name;
+} type_names[] = {
+    {16, "bool"},          {17, "bytea"},        {18, "char"},        {19, "name"},
+    {20, "int8"},          {21, "int2"},         {23, "int4"},        {24, "regproc"},
+    {25, "text"},          {26, "oid"},          {27, "tid"},         {28, "xid"},
+    {29, "cid"},           {114, "json"},        {142, "xml"},        {600, "point"},
+    {601, "lseg"},         {602, "path"},        {603, "box"},        {604, "polygon"},
+    {628, "line"},         {650, "cidr"},        {700, "float4"},     {701, "float8"},
+    {705, "unknown"},      {718, "circle"},      {774, "macaddr8"},   {790, "money"},
+    {829, "macaddr"},      {869, "inet"},        {1042, "bpchar"},    {1043, "varchar"},
+    {1082, "date"},        {1083, "time"},       {1114, "timestamp"}, {1184, "timestamptz"},
+    {1186, "interval"},    {1266, "timetz"},     {1560, "bit"},       {1562, "varbit"},
+    {1700, "numeric"},     {1790, "refcursor"},  {2205, "regclass"},  {2206, "regtype"},
+    {2249, "record"},      {2275, "cstring"},    {2278, "void"},      {2950, "uuid"},
+    {3220, "pg_lsn"},      {3614, "tsvector"},   {3615, "tsquery"},   {3802, "jsonb"},
+    {3904, "int4range"},   {3906, "numrange"},   {3908, "tsrange"},   {3910, "tstzrange"},
+    {3912, "daterange"},   {3926, "int8range"},  {4072, "jsonpath"},  {5069, "xid8"},
+    {1000, "bool[]"},      {1001, "bytea[]"},    {1002, "char[]"},    {1003, "name[]"},
+    {1005, "int2[]"},      {1007, "int4[]"},     {1009, "text[]"},    {1014, "bpchar[]"},
+    {1015, "varchar[]"},   {1016, "int8[]"},     {1017, "point[]"},   {1021, "float4[]"},
+    {1022, "float8[]"},    {1028, "oid[]"},      {1040, "macaddr[]"}, {1041, "inet[]"},
+    {1115, "timestamp[]"}, {1182, "date[]"},     {1183, "time[]"},    {1185, "timestamptz[]"},
+    {1187, "interval[]"},  {1231, "numeric[]"},  {1270, "timetz[]"},  {1561, "bit[]"},
+    {1563, "varbit[]"},    {143, "xml[]"},       {199, "json[]"},     {651, "cidr[]"},
+    {791, "money[]"},      {2211, "regtype[]"},  {2287, "record[]"},  {2951, "uuid[]"},
+    {3807, "jsonb[]"},     {4073, "jsonpath[]"},
+};
+
+const char *
+pgsql_type_name(unsigned oid)
+{
+    for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+        if (type_names[i].oid == oid)
+            return type_names[i].name;
+    return NULL;
+}
+
 /* --- date and time --------------------------------------------------------- */
 
 static size_t

@@ -53,6 +53,13 @@ typedef struct pgsql_vtype {
 /* The rendering of a column of type oid. */
 pgsql_vtype pgsql_vtype_of(unsigned oid);
 
+/* The name of built-in type oid as the catalog has it (pg_type.typname:
+ * "int4", "text", "timestamptz"), arrays as the element's name and "[]"
+ * ("int4[]"); NULL for any other type (user-defined types, enums, domains
+ * do not reach here: the server describes a domain by its base type).
+ * The names are static. */
+const char *pgsql_type_name(unsigned oid);
+
 /* Writes the non-NULL value p[0..n) of type t into w as the next column.
  * scratch is the caller's working buffer (its contents are replaced). */
 void pgsql_value_write(rows_writer *w, pgsql_vtype t, const char *p, size_t n, qg_buf *scratch);

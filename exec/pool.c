@@ -140,11 +140,17 @@ notify_cb(void *arg)
     pthread_mutex_lock(&p->nmu);
     exec_task *t = p->nhead;
     p->nhead = p->ntail = NULL;
-    for (exec_task *x = t; x; x = x->n_next)
-        x->n_posted = false;
     pthread_mutex_unlock(&p->nmu);
     while (t) {
+        /* A task stays posted until its link is read: a worker posting it
+         * again would rewrite n_next and cut this list short, and the tasks
+         * after it would miss this round. A post skipped meanwhile loses
+         * nothing: notify runs after it and reads the task's state under
+         * the task's own lock. */
+        pthread_mutex_lock(&p->nmu);
         exec_task *next = t->n_next;
+        t->n_posted = false;
+        pthread_mutex_unlock(&p->nmu);
         t->ops->notify(t);
         exec_task_unref(t);
         t = next;

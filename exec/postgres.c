@@ -553,17 +553,20 @@ set_begin(collect *k, const PGresult *r, qg_error *err)
 {
     int n = PQnfields(r);
     const char **names = qg_malloc(sizeof(char *) * (size_t)(n ? n : 1));
+    const char **tnames = qg_malloc(sizeof(char *) * (size_t)(n ? n : 1));
     size_t *lens = qg_malloc(sizeof(size_t) * (size_t)(n ? n : 1));
     k->types = qg_realloc(k->types, sizeof(pgsql_vtype) * (size_t)(n ? n : 1));
     for (int i = 0; i < n; i++) {
         names[i] = PQfname(r, i);
         lens[i] = strlen(names[i]);
         k->types[i] = pgsql_vtype_of(PQftype(r, i));
+        tnames[i] = pgsql_type_name(PQftype(r, i));
     }
     k->ncols = n;
     k->in_set = true;
-    int rc = rows_set_begin(k->w, (size_t)n, names, lens, err);
+    int rc = rows_set_begin_typed(k->w, (size_t)n, names, lens, tnames, err);
     free(names);
+    free(tnames);
     free(lens);
     return rc;
 }

@@ -46,6 +46,7 @@ free_cols(rows_writer *w)
     for (size_t i = 0; i < w->ncols; i++) {
         free(w->cols[i].name);
         free(w->cols[i].key);
+        free(w->cols[i].type);
     }
     free(w->cols);
     w->cols = NULL;
@@ -58,6 +59,14 @@ rows_free(rows_writer *w)
     free_cols(w);
     qg_buf_free(&w->out);
     qg_buf_free(&w->line);
+}
+
+/* Whether JSON rows are laid out one field per line: a sink that frames
+ * each row itself gets them on one line whatever the request asked. */
+static bool
+pretty_rows(const rows_writer *w)
+{
+    return w->pretty && !w->sink->row;
 }
 
 /* --- CSV --------------------------------------------------------------- */
@@ -133,19 +142,29 @@ int
 rows_set_begin(rows_writer *w, size_t n, const char *const *names, const size_t *lens,
                qg_error *err)
 {
+    return rows_set_begin_typed(w, n, names, lens, NULL, err);
+}
+
+int
+rows_set_begin_typed(rows_writer *w, size_t n, const char *const *names, const size_t *lens,
+                     const char *const *types, qg_error *err)
+{
     free_cols(w);
     w->cols = qg_calloc(n ? n : 1, sizeof(rows_col));
     w->ncols = n;
+    bool pretty = pretty_rows(w);
     qg_buf key = QG_BUF_INIT;
     for (size_t i = 0; i < n; i++) {
         rows_col *c = &w->cols[i];
         c->name = qg_memdup0(names[i], lens[i]);
         c->name_len = lens[i];
+        if (types && types[i])
+            c->type = qg_strdup(types[i]);
         qg_buf_reset(&key);
-        if (w->pretty)
+        if (pretty)
             qg_buf_addlit(&key, "\n  ");
         qg_json_string(&key, names[i], lens[i]);
-        if (w->pretty)
+        if (pretty)
             qg_buf_addlit(&key, ": ");
         else
             qg_buf_addc(&key, ':');
@@ -196,9 +215,9 @@ rows_row_begin(rows_writer *w)
     if (w->format == QG_FORMAT_CSV)
         return;
     w->row_mark = w->out.len;
-    if (w->set_rows > 0)
+    if (w->set_rows > 0 && !w->sink->row)
         qg_buf_addc(&w->out, ',');
-    if (w->pretty && w->set_rows > 0)
+    if (pretty_rows(w) && w->set_rows > 0)
         qg_buf_addc(&w->out, '\n');
     qg_buf_addc(&w->out, '{');
 }
@@ -315,7 +334,7 @@ rows_row_end(rows_writer *w, qg_error *err)
     if (w->format == QG_FORMAT_CSV) {
         csv_emit_line(w);
     } else {
-        if (w->pretty)
+        if (pretty_rows(w))
             qg_buf_addlit(&w->out, "\n}");
         else
             qg_buf_addc(&w->out, '}');
@@ -327,6 +346,13 @@ rows_row_end(rows_writer *w, qg_error *err)
         char lim[24];
         snprintf(lim, sizeof(lim), "%llu", (unsigned long long)w->max_bytes);
         return qg_error_set(err, QG_E_RESULT_TOO_LARGE, lim);
+    }
+    if (w->sink->row && w->format != QG_FORMAT_CSV) {
+        size_t mark = w->row_mark;
+        int rc = w->sink->row(w->sink, w, w->out.data + mark, w->out.len - mark, err);
+        w->out.len = mark;
+        w->out.data[mark] = '\0';
+        return rc;
     }
     if (w->out.len >= w->chunk_size)
         return rows_flush(w, err);

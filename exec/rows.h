@@ -33,6 +33,13 @@ typedef struct rows_sink {
      * NULL (no framing). Return 0 or -1 with err. */
     int (*set_begin)(struct rows_sink *s, rows_writer *w, qg_error *err);
     int (*set_end)(struct rows_sink *s, rows_writer *w, qg_error *err);
+    /* Optional, JSON rows only: each row as it ends, text[0..len) being the
+     * row object alone (no separator before it, never pretty), for a sink
+     * that frames every row on its own (modes/stream). The writer drops the
+     * row from w->out afterwards, so rows never accumulate there and flush
+     * is not called for them. May block (backpressure). Returns 0, or -1
+     * with err set to stop the job. */
+    int (*row)(struct rows_sink *s, rows_writer *w, const char *text, size_t len, qg_error *err);
 } rows_sink;
 
 typedef struct rows_col {
@@ -40,6 +47,7 @@ typedef struct rows_col {
     size_t name_len;
     char *key; /* "\"name\":" (or the pretty form), rendered once per set */
     size_t key_len;
+    char *type; /* the column's type as the backend names it; NULL: unknown */
 } rows_col;
 
 struct rows_writer {
@@ -74,6 +82,11 @@ void rows_free(rows_writer *w);
 /* Starts a result set with these column names (n of them). */
 int rows_set_begin(rows_writer *w, size_t n, const char *const *names, const size_t *lens,
                    qg_error *err);
+/* The same with the columns' types (NUL-terminated names as the backend
+ * knows them: "INTEGER", "int4", ...). types, and any element of it, may be
+ * NULL when the backend does not know. The writer copies what it keeps. */
+int rows_set_begin_typed(rows_writer *w, size_t n, const char *const *names, const size_t *lens,
+                         const char *const *types, qg_error *err);
 void rows_row_begin(rows_writer *w);
 void rows_null(rows_writer *w);
 void rows_bool(rows_writer *w, bool v);

@@ -365,15 +365,20 @@ sq_run(be_conn *c, be_stmt *s, exec_ctx *ctx, rows_writer *w, qg_error *err)
     int ncols = sqlite3_column_count(st);
     if (ncols > 0) {
         const char **names = qg_malloc(sizeof(char *) * (size_t)ncols);
+        const char **types = qg_malloc(sizeof(char *) * (size_t)ncols);
         size_t *lens = qg_malloc(sizeof(size_t) * (size_t)ncols);
         for (int i = 0; i < ncols; i++) {
             names[i] = sqlite3_column_name(st, i);
             if (!names[i])
                 names[i] = "?";
             lens[i] = strlen(names[i]);
+            /* the declared type of a table column; NULL for expressions
+             * (SQLite types values, not columns) */
+            types[i] = sqlite3_column_decltype(st, i);
         }
-        int rc = rows_set_begin(w, (size_t)ncols, names, lens, err);
+        int rc = rows_set_begin_typed(w, (size_t)ncols, names, lens, types, err);
         free(names);
+        free(types);
         free(lens);
         if (rc != 0)
             return -1;

@@ -48,6 +48,8 @@ enum pid {
     P_SIGNATURE,
     P_MULTI_STATEMENT,
     P_FORMAT,
+    P_STATS,
+    P_HEARTBEAT,
     P_PLAN_FORMAT,
     P_LOGICAL_PLAN,
     P_OPTIMIZED_LOGICAL_PLAN,
@@ -72,6 +74,8 @@ static const char *const pnames[P__COUNT] = {
     [P_SIGNATURE] = "signature",
     [P_MULTI_STATEMENT] = "multi-statement",
     [P_FORMAT] = "format",
+    [P_STATS] = "stats",
+    [P_HEARTBEAT] = "heartbeat",
     [P_PLAN_FORMAT] = "plan-format",
     [P_LOGICAL_PLAN] = "logical-plan",
     [P_OPTIMIZED_LOGICAL_PLAN] = "optimized-logical-plan",
@@ -567,6 +571,32 @@ get_duration(pctx *c, int pid, uint64_t *ns)
     return 1;
 }
 
+/* The shortest STATS or HEARTBEAT interval: below it a stream would be
+ * mostly bookkeeping messages. */
+#define STREAM_MIN_INTERVAL_NS (10 * 1000000ull)
+
+/* stats and heartbeat: plain digits are milliseconds ("500"), anything else
+ * a duration ("500ms", "2s"); 0 turns the message off, other values must be
+ * at least STREAM_MIN_INTERVAL_NS. 1 present, 0 absent, -1 error. */
+static int
+get_interval(pctx *c, int pid, uint64_t *ns)
+{
+    const char *v;
+    size_t n;
+    int r = scalar_text(c, pid, &v, &n);
+    if (r <= 0)
+        return r;
+    uint64_t ms, d;
+    if (parse_uint(v, n, UINT64_MAX / 1000000, &ms))
+        d = ms * 1000000;
+    else if (qg_duration_parse(v, n, &d) < 0)
+        return pid_error(c, pid, v, n);
+    if (d != 0 && d < STREAM_MIN_INTERVAL_NS)
+        return pid_error(c, pid, v, n);
+    *ns = d;
+    return 1;
+}
+
 /* ---- args and $name ---- */
 
 /* The JSON value of args or a $name: the member's value in a JSON body, the
@@ -823,6 +853,51 @@ accept_csv(const char *accept, bool *header_present)
     }
 }
 
+/* Whether Accept lists text/event-stream (any parameters, except a q of
+ * zero, which refuses it). Like accept_csv: advice, never an error. */
+static bool
+accept_sse(const char *accept)
+{
+    if (!accept)
+        return false;
+    const char *s = accept;
+    for (;;) {
+        const char *comma = strchr(s, ',');
+        const char *end = comma ? comma : s + strlen(s);
+        const char *semi = memchr(s, ';', (size_t)(end - s));
+        const char *t = s;
+        size_t tn = (size_t)((semi ? semi : end) - s);
+        trim_ows(&t, &tn);
+        if (ieq(t, tn, "text/event-stream")) {
+            bool refused = false;
+            for (const char *p = semi; p && p < end;) {
+                const char *q = p + 1;
+                const char *next = memchr(q, ';', (size_t)(end - q));
+                const char *pe = next ? next : end;
+                const char *eq = memchr(q, '=', (size_t)(pe - q));
+                if (eq) {
+                    const char *k = q, *val = eq + 1;
+                    size_t kn = (size_t)(eq - q), vn = (size_t)(pe - val);
+                    trim_ows(&k, &kn);
+                    trim_ows(&val, &vn);
+                    /* q=0, 0., 0.0, 0.00, 0.000 */
+                    bool zero = vn >= 1 && val[0] == '0';
+                    for (size_t i = 1; zero && i < vn; i++)
+                        zero = (i == 1 && val[i] == '.') || (i > 1 && val[i] == '0');
+                    if (ieq(k, kn, "q") && zero)
+                        refused = true;
+                }
+                p = next;
+            }
+            if (!refused)
+                return true;
+        }
+        if (!comma)
+            return false;
+        s = comma + 1;
+    }
+}
+
 /* ---- validation ---- */
 
 static int
@@ -851,12 +926,16 @@ validate(pctx *c)
     q->statement = qg_arena_memdup0(&q->arena, v, n);
     q->statement_len = n;
 
-    static const char *const modes[] = {"immediate", "deferred", "async", NULL};
+    static const char *const modes[] = {"immediate", "deferred", "async", "stream", NULL};
     r = get_enum(c, P_MODE, modes, &idx);
     if (r < 0)
         return -1;
-    if (r > 0)
-        q->mode = idx == 0 ? QG_MODE_IMMEDIATE : idx == 1 ? QG_MODE_DEFERRED : QG_MODE_ASYNC;
+    if (r > 0) {
+        static const qg_mode as_mode[] = {QG_MODE_IMMEDIATE, QG_MODE_DEFERRED, QG_MODE_ASYNC,
+                                          QG_MODE_IMMEDIATE};
+        q->mode = as_mode[idx];
+        q->stream = idx == 3;
+    }
 
     r = scalar_text(c, P_CLIENT_CONTEXT_ID, &v, &n);
     if (r < 0)
@@ -899,12 +978,25 @@ validate(pctx *c)
         int header;
         if (!parse_format(v, n, &q->format, &header))
             return pid_error(c, P_FORMAT, v, n);
+        /* a stream's records are JSON objects: CSV is not one of its formats */
+        if (q->stream && q->format == QG_FORMAT_CSV)
+            return pid_error(c, P_FORMAT, v, n);
         if (q->format == QG_FORMAT_CSV)
             q->csv_header = header >= 0 ? header == 1 : (accept_is_csv && accept_header);
-    } else if (accept_is_csv) {
+    } else if (accept_is_csv && !q->stream) {
         q->format = QG_FORMAT_CSV;
         q->csv_header = accept_header;
     }
+    if (q->stream)
+        q->stream_sse = accept_sse(in->accept);
+
+    /* Stream intervals: validated in every mode, used by mode=stream. */
+    if (get_interval(c, P_STATS, &q->stats_ns) < 0)
+        return -1;
+    r = get_interval(c, P_HEARTBEAT, &q->heartbeat_ns);
+    if (r < 0)
+        return -1;
+    q->heartbeat_given = r > 0;
 
     /* Accepted for AsterixDB clients; validated, then without effect. */
     static const char *const plan_formats[] = {"json", "string", NULL};

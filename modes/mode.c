@@ -8,7 +8,11 @@ mode_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
 {
     switch (q->mode) {
     case QG_MODE_IMMEDIATE:
-        mode_immediate_start(app, req, q, request_id);
+        /* a stream runs like immediate (see query.h) and answers differently */
+        if (q->stream)
+            mode_stream_start(app, req, q, request_id);
+        else
+            mode_immediate_start(app, req, q, request_id);
         return;
     case QG_MODE_DEFERRED:
         mode_deferred_start(app, req, q, request_id);

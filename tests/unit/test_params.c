@@ -165,6 +165,10 @@ test_get_defaults_and_readonly(void **state)
     assert_int_equal(q.nargs, 0);
     assert_null(q.named);
     assert_int_equal(q.nnamed, 0);
+    assert_false(q.stream);
+    assert_false(q.stream_sse);
+    assert_int_equal(q.stats_ns, 0);
+    assert_false(q.heartbeat_given);
     qg_query_free(&q);
 
     get_ok("statement=x&readonly=false", &q);
@@ -723,6 +727,12 @@ test_validation_order(void **state)
             "ASX0047: Invalid value for parameter 'format': bad");
     get_bad("statement=x&profile=bad&max-warnings=bad&job=bad", QG_E_PARAM,
             "ASX0047: Invalid value for parameter 'job': bad");
+    get_bad("statement=x&plan-format=bad&heartbeat=bad&stats=bad&format=bad", QG_E_PARAM,
+            "ASX0047: Invalid value for parameter 'format': bad");
+    get_bad("statement=x&plan-format=bad&heartbeat=bad&stats=bad", QG_E_PARAM,
+            "ASX0047: Invalid value for parameter 'stats': bad");
+    get_bad("statement=x&plan-format=bad&heartbeat=bad", QG_E_PARAM,
+            "ASX0047: Invalid value for parameter 'heartbeat': bad");
     /* A bad escape is a malformed request: it comes before validation. */
     get_bad("mode=bad&x=%", QG_E_PARAM, "ASX0047: Invalid value for parameter 'x': %");
 }
@@ -1134,6 +1144,161 @@ test_format_and_accept(void **state)
     bad(&r2, QG_E_PARAM, "ASX0047: Invalid value for parameter 'format': tsv");
 }
 
+/* ---- mode=stream ---- */
+
+static void
+stream_case(const char *qs, const char *accept, bool stream, bool sse)
+{
+    qg_query q;
+    req r = {.get = true, .query = qs, .accept = accept};
+    ok(&r, &q);
+    if (q.stream != stream || q.stream_sse != sse || q.mode != QG_MODE_IMMEDIATE)
+        fail_msg("%s / Accept %s: stream %d sse %d mode %d", qs, accept ? accept : "-",
+                 q.stream, q.stream_sse, q.mode);
+    /* a stream's records are JSON, whatever Accept asked */
+    assert_int_equal(q.format, QG_FORMAT_JSON);
+    qg_query_free(&q);
+}
+
+static void
+test_stream_mode_and_framing(void **state)
+{
+    stream_case("statement=x&mode=stream", NULL, true, false);
+    stream_case("statement=x&mode=STREAM", NULL, true, false);
+    stream_case("statement=x&mode=stream", "application/x-ndjson", true, false);
+    stream_case("statement=x&mode=stream", "text/event-stream", true, true);
+    stream_case("statement=x&mode=stream", "TEXT/Event-Stream", true, true);
+    stream_case("statement=x&mode=stream", "application/x-ndjson, text/event-stream;q=0.5", true,
+                true);
+    stream_case("statement=x&mode=stream", " text/event-stream ; charset=utf-8", true, true);
+    stream_case("statement=x&mode=stream", "text/event-stream;q=0", true, false);
+    stream_case("statement=x&mode=stream", "text/event-stream; q=0.000", true, false);
+    stream_case("statement=x&mode=stream", "text/event-stream;q=0.001", true, true);
+    stream_case("statement=x&mode=stream", "text/event-stream;q=0, text/event-stream", true, true);
+    stream_case("statement=x&mode=stream", "text/event-streams", true, false);
+    stream_case("statement=x&mode=stream", "text/*", true, false);
+    stream_case("statement=x&mode=stream", "*/*", true, false);
+    stream_case("statement=x&mode=stream", ";;,,=;", true, false);
+    /* Accept: text/csv is advice a stream does not take */
+    stream_case("statement=x&mode=stream", "text/csv; header=present", true, false);
+    stream_case("statement=x&mode=stream&format=json", "text/csv", true, false);
+    /* only a stream has SSE framing */
+    stream_case("statement=x", "text/event-stream", false, false);
+    stream_case("statement=x&mode=immediate", "text/event-stream", false, false);
+
+    /* an explicit CSV format is not one a stream has */
+    get_bad("statement=x&mode=stream&format=csv", QG_E_PARAM,
+            "ASX0047: Invalid value for parameter 'format': csv");
+    get_bad("statement=x&mode=stream&format=text/csv;header=present", QG_E_PARAM,
+            "ASX0047: Invalid value for parameter 'format': text/csv;header=present");
+    /* ... in any mode order */
+    get_bad("statement=x&format=csv&mode=stream", QG_E_PARAM,
+            "ASX0047: Invalid value for parameter 'format': csv");
+
+    /* other modes are unchanged */
+    qg_query q;
+    get_ok("statement=x&mode=deferred", &q);
+    assert_int_equal(q.mode, QG_MODE_DEFERRED);
+    assert_false(q.stream);
+    qg_query_free(&q);
+    get_ok("statement=x&mode=async", &q);
+    assert_int_equal(q.mode, QG_MODE_ASYNC);
+    assert_false(q.stream);
+    qg_query_free(&q);
+
+    /* from a JSON body */
+    req r = {.ct = JSON, .body = "{\"statement\":\"x\",\"mode\":\"stream\"}",
+             .accept = "text/event-stream"};
+    ok(&r, &q);
+    assert_true(q.stream);
+    assert_true(q.stream_sse);
+    qg_query_free(&q);
+}
+
+static void
+interval_ok(const char *param, const char *value, uint64_t want_ns)
+{
+    char qs[128];
+    snprintf(qs, sizeof(qs), "statement=x&mode=stream&%s=%s", param, value);
+    qg_query q;
+    get_ok(qs, &q);
+    uint64_t got = strcmp(param, "stats") == 0 ? q.stats_ns : q.heartbeat_ns;
+    if (got != want_ns)
+        fail_msg("%s: %llu ns, want %llu", qs, (unsigned long long)got,
+                 (unsigned long long)want_ns);
+    if (strcmp(param, "heartbeat") == 0)
+        assert_true(q.heartbeat_given);
+    else
+        assert_false(q.heartbeat_given);
+    qg_query_free(&q);
+}
+
+static void
+test_stream_intervals(void **state)
+{
+    static const char *const names[] = {"stats", "heartbeat"};
+    for (size_t k = 0; k < 2; k++) {
+        const char *p = names[k];
+        /* plain digits are milliseconds, anything else a duration */
+        interval_ok(p, "500", 500000000ull);
+        interval_ok(p, "10", 10000000ull);
+        interval_ok(p, "0010", 10000000ull);
+        interval_ok(p, "1.5s", 1500000000ull);
+        interval_ok(p, "250ms", 250000000ull);
+        interval_ok(p, "1m30s", 90000000000ull);
+        interval_ok(p, "10000us", 10000000ull);
+        /* 0 turns the message off */
+        interval_ok(p, "0", 0);
+        interval_ok(p, "0s", 0);
+        interval_ok(p, "0ms", 0);
+        /* the largest number of milliseconds that fits in nanoseconds */
+        interval_ok(p, "18446744073709", 18446744073709000000ull);
+
+        static const char *const badv[] = {
+            "9",  "9ms", "9999us", "1ns", "-1",  "+5", "1.5",  "1e3",        "",
+            "5x", "s",   "ms",     "1 s", "0x1", "abc", "10MS", "18446744073710",
+            "99999999999999999999999",
+        };
+        for (size_t i = 0; i < sizeof(badv) / sizeof(badv[0]); i++) {
+            char qs[128], raw[64], msg[256];
+            /* form-encoded: a space travels as '+', a '+' as %2B */
+            size_t j = 0;
+            for (const char *c = badv[i]; *c; c++) {
+                if (*c == '+') {
+                    memcpy(raw + j, "%2B", 3);
+                    j += 3;
+                } else {
+                    raw[j++] = *c == ' ' ? '+' : *c;
+                }
+            }
+            raw[j] = '\0';
+            snprintf(qs, sizeof(qs), "statement=x&mode=stream&%s=%s", p, raw);
+            snprintf(msg, sizeof(msg), "ASX0047: Invalid value for parameter '%s': %s", p, badv[i]);
+            get_bad(qs, QG_E_PARAM, msg);
+        }
+        /* validated in every mode, like the plan parameters */
+        char qs[96], msg[128];
+        snprintf(qs, sizeof(qs), "statement=x&mode=async&%s=5", p);
+        snprintf(msg, sizeof(msg), "ASX0047: Invalid value for parameter '%s': 5", p);
+        get_bad(qs, QG_E_PARAM, msg);
+    }
+
+    /* JSON numbers keep their digits: milliseconds */
+    qg_query q;
+    json_ok("{\"statement\":\"x\",\"mode\":\"stream\",\"stats\":200,\"heartbeat\":\"1s\"}", &q);
+    assert_int_equal(q.stats_ns, 200000000ull);
+    assert_int_equal(q.heartbeat_ns, 1000000000ull);
+    assert_true(q.heartbeat_given);
+    qg_query_free(&q);
+    json_ok("{\"statement\":\"x\",\"mode\":\"stream\",\"heartbeat\":null}", &q);
+    assert_false(q.heartbeat_given);
+    qg_query_free(&q);
+    json_bad("{\"statement\":\"x\",\"stats\":0.5}", QG_E_PARAM,
+             "ASX0047: Invalid value for parameter 'stats': 0.5");
+    json_bad("{\"statement\":\"x\",\"stats\":true}", QG_E_PARAM,
+             "ASX0047: Invalid value for parameter 'stats': true");
+}
+
 int
 main(void)
 {
@@ -1162,6 +1327,8 @@ main(void)
         cmocka_unit_test(test_named_params),
         cmocka_unit_test(test_max_params),
         cmocka_unit_test(test_format_and_accept),
+        cmocka_unit_test(test_stream_mode_and_framing),
+        cmocka_unit_test(test_stream_intervals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,7 +30,7 @@ cap_flush(rows_sink *s, rows_writer *w, qg_error *err)
 static char *
 render(unsigned oid, const char *value, qg_format format)
 {
-    capture c = {{cap_flush, NULL, NULL}, QG_BUF_INIT};
+    capture c = {{cap_flush, NULL, NULL, NULL}, QG_BUF_INIT};
     qg_query q;
     qg_query_init(&q);
     q.format = format;
@@ -229,6 +229,27 @@ test_iso_helper(void **state)
     qg_buf_free(&b);
 }
 
+static void
+test_type_names(void **state)
+{
+    /* a few built-ins, by their fixed OIDs, and arrays of them */
+    assert_string_equal(pgsql_type_name(16), "bool");
+    assert_string_equal(pgsql_type_name(20), "int8");
+    assert_string_equal(pgsql_type_name(23), "int4");
+    assert_string_equal(pgsql_type_name(25), "text");
+    assert_string_equal(pgsql_type_name(1043), "varchar");
+    assert_string_equal(pgsql_type_name(1184), "timestamptz");
+    assert_string_equal(pgsql_type_name(1700), "numeric");
+    assert_string_equal(pgsql_type_name(2278), "void");
+    assert_string_equal(pgsql_type_name(3802), "jsonb");
+    assert_string_equal(pgsql_type_name(1007), "int4[]");
+    assert_string_equal(pgsql_type_name(3807), "jsonb[]");
+    /* user-defined types have OIDs past the built-in range: unknown */
+    assert_null(pgsql_type_name(0));
+    assert_null(pgsql_type_name(16384));
+    assert_null(pgsql_type_name(4294967295u));
+}
+
 int
 main(void)
 {
@@ -241,6 +262,7 @@ main(void)
         cmocka_unit_test(test_arrays),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_iso_helper),
+        cmocka_unit_test(test_type_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

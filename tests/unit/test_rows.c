@@ -216,6 +216,107 @@ test_chunks_and_limit(void **state)
     qg_buf_free(&c.all);
 }
 
+/* A sink with a row hook (as modes/stream has): each row alone. */
+typedef struct {
+    rows_sink sink;
+    qg_buf rows;   /* each row's text followed by '|' */
+    qg_buf begins; /* per set: each column's name:type, ';' after the set */
+    int flushes;
+    int nrows;
+    int stop_at; /* the hook fails on this row (1-based); 0: never */
+} hooked;
+
+static int
+h_flush(rows_sink *s, rows_writer *w, qg_error *err)
+{
+    hooked *h = (hooked *)s;
+    h->flushes++;
+    qg_buf_reset(&w->out);
+    return 0;
+}
+
+static int
+h_begin(rows_sink *s, rows_writer *w, qg_error *err)
+{
+    hooked *h = (hooked *)s;
+    for (size_t i = 0; i < w->ncols; i++)
+        qg_buf_printf(&h->begins, "%s:%s,", w->cols[i].name,
+                      w->cols[i].type ? w->cols[i].type : "?");
+    qg_buf_addc(&h->begins, ';');
+    /* the writer's buffer holds nothing the sink did not put there */
+    assert_int_equal(w->out.len, 0);
+    return 0;
+}
+
+static int
+h_row(rows_sink *s, rows_writer *w, const char *text, size_t len, qg_error *err)
+{
+    hooked *h = (hooked *)s;
+    h->nrows++;
+    if (h->nrows == h->stop_at)
+        return qg_error_set(err, QG_E_CANCELLED, "r");
+    qg_buf_add(&h->rows, text, len);
+    qg_buf_addc(&h->rows, '|');
+    return 0;
+}
+
+static void
+test_row_hook(void **state)
+{
+    qg_query q;
+    qg_query_init(&q);
+    q.pretty = true; /* a sink that frames rows gets them on one line anyway */
+    hooked h;
+    memset(&h, 0, sizeof(h));
+    h.sink.flush = h_flush;
+    h.sink.set_begin = h_begin;
+    h.sink.row = h_row;
+    rows_writer w;
+    rows_init(&w, &h.sink, &q, 16, true); /* a tiny chunk: rows never flush */
+    qg_error err;
+
+    /* the types are copied: the backend's strings may die after the call */
+    char t0[] = "INTEGER";
+    const char *types[] = {t0, NULL, "int4[]"};
+    assert_int_equal(rows_set_begin_typed(&w, 3, cols, lens, types, &err), 0);
+    memset(t0, 'X', sizeof(t0) - 1);
+    assert_string_equal(w.cols[0].type, "INTEGER");
+    assert_null(w.cols[1].type);
+    assert_string_equal(w.cols[2].type, "int4[]");
+    for (int i = 0; i < 3; i++) {
+        rows_row_begin(&w);
+        rows_int(&w, i);
+        rows_text(&w, "x\"y", 3);
+        rows_null(&w);
+        assert_int_equal(rows_row_end(&w, &err), 0);
+        assert_int_equal(w.out.len, 0);
+    }
+    assert_int_equal(rows_set_end(&w, &err), 0);
+    assert_string_equal(h.rows.data, "{\"id\":0,\"name\":\"x\\\"y\",\"score\":null}|"
+                                     "{\"id\":1,\"name\":\"x\\\"y\",\"score\":null}|"
+                                     "{\"id\":2,\"name\":\"x\\\"y\",\"score\":null}|");
+    assert_int_equal(h.flushes, 0);
+    assert_int_equal(w.total_rows, 3);
+    /* resultSize counts the row objects, nothing between them */
+    assert_int_equal(w.total_bytes, h.rows.len - 3);
+
+    /* a set without types; the hook stopping the job stops the writer */
+    h.stop_at = 5;
+    assert_int_equal(rows_set_begin(&w, 1, cols, lens, &err), 0);
+    rows_row_begin(&w);
+    rows_int(&w, 3);
+    assert_int_equal(rows_row_end(&w, &err), 0);
+    rows_row_begin(&w);
+    rows_int(&w, 4);
+    assert_int_equal(rows_row_end(&w, &err), -1);
+    assert_int_equal(err.code, QG_E_CANCELLED);
+    assert_string_equal(h.begins.data, "id:INTEGER,name:?,score:int4[],;id:?,;");
+    assert_string_equal(h.rows.data + h.rows.len - 9, "{\"id\":3}|");
+    rows_free(&w);
+    qg_buf_free(&h.rows);
+    qg_buf_free(&h.begins);
+}
+
 static void
 test_set_names(void **state)
 {
@@ -272,7 +373,7 @@ main(void)
         cmocka_unit_test(test_csv_in_json_and_raw), cmocka_unit_test(test_csv_quoting),
         cmocka_unit_test(test_values),        cmocka_unit_test(test_chunks_and_limit),
         cmocka_unit_test(test_set_names),     cmocka_unit_test(test_sqltext),
-        cmocka_unit_test(test_envelope),
+        cmocka_unit_test(test_envelope),      cmocka_unit_test(test_row_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
