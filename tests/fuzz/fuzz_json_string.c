@@ -185,7 +185,7 @@ render_row(qg_format fmt, bool header, bool csv_in_json, const char *p, size_t n
     qg_query_init(&q);
     q.format = fmt;
     q.csv_header = header;
-    struct collect c = {{collect_flush, NULL, NULL}, QG_BUF_INIT};
+    struct collect c = {.sink = {.flush = collect_flush}, .text = QG_BUF_INIT};
     rows_writer w;
     rows_init(&w, &c.sink, &q, 256, csv_in_json);
     qg_error err;
