@@ -541,6 +541,35 @@ typedef struct collect {
     PGresult *failed; /* the first error */
 } collect;
 
+/* The SQL name of a built-in type, or NULL (the name of another type
+ * would take a catalog query). */
+static const char *
+type_name(Oid oid)
+{
+    static const struct {
+        Oid oid;
+        const char *name;
+    } t[] = {
+        {16, "boolean"},      {17, "bytea"},           {18, "\"char\""},
+        {19, "name"},         {20, "bigint"},          {21, "smallint"},
+        {23, "integer"},      {25, "text"},            {26, "oid"},
+        {114, "json"},        {142, "xml"},            {650, "cidr"},
+        {700, "real"},        {701, "double precision"}, {790, "money"},
+        {829, "macaddr"},     {869, "inet"},           {1000, "boolean[]"},
+        {1005, "smallint[]"}, {1007, "integer[]"},     {1009, "text[]"},
+        {1015, "character varying[]"}, {1016, "bigint[]"}, {1021, "real[]"},
+        {1022, "double precision[]"}, {1042, "character"}, {1043, "character varying"},
+        {1082, "date"},       {1083, "time"},          {1114, "timestamp"},
+        {1184, "timestamptz"}, {1186, "interval"},     {1231, "numeric[]"},
+        {1266, "timetz"},     {1560, "bit"},           {1562, "bit varying"},
+        {1700, "numeric"},    {2950, "uuid"},          {3802, "jsonb"},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (t[i].oid == oid)
+            return t[i].name;
+    return NULL;
+}
+
 static int
 set_begin(collect *k, const PGresult *r, qg_error *err)
 {
@@ -558,6 +587,8 @@ set_begin(collect *k, const PGresult *r, qg_error *err)
     int rc = rows_set_begin(k->w, (size_t)n, names, lens, err);
     free(names);
     free(lens);
+    for (int i = 0; rc == 0 && i < n; i++)
+        rows_col_type(k->w, (size_t)i, type_name(PQftype(r, i)));
     return rc;
 }
 
@@ -788,6 +819,15 @@ pg_prepare(be_conn *c, exec_ctx *ctx, const char *sql, size_t len, size_t *used,
     *out = s;
     ctx->compile_ns += qg_now_ns() - t0;
     return 0;
+}
+
+static bool
+pg_split(const char *sql, size_t len, exec_span *sp)
+{
+    pgsql_span p;
+    bool found = pgsql_split(sql, len, &p);
+    *sp = (exec_span){p.start, p.len, p.used};
+    return found;
 }
 
 static bool
@@ -1035,4 +1075,5 @@ const exec_backend be_postgres = {
     .finalize = pg_finalize,
     .end = pg_end,
     .interrupt = pg_interrupt,
+    .split = pg_split,
 };

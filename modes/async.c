@@ -39,6 +39,8 @@ typedef struct check {
     int rc;
     qg_error err;
     uint64_t compile_ns;
+    store_stmt *plan; /* the statements, stored queued with the job */
+    size_t nplan;
 } check;
 
 static void
@@ -50,13 +52,17 @@ check_run(exec_task *t, exec_worker *wk)
     qg_error_clear(&c->err);
     c->rc = exec_check(wk, &c->job->q, &ctx, &res, &c->err);
     c->compile_ns = ctx.compile_ns;
+    if (c->rc == 0)
+        c->plan = mode__job_plan(wk->be, &c->job->q, &c->nplan);
     exec_task_notify(t);
 }
 
 static void
 check_destroy(exec_task *t)
 {
-    free(t);
+    check *c = (check *)t;
+    store_stmts_free(c->plan, c->nplan);
+    free(c);
 }
 
 static qg_metrics
@@ -79,7 +85,7 @@ refuse(mode_job *j, const qg_error *err, uint64_t compile_ns)
         req->on_gone = NULL;
         qg_buf b = QG_BUF_INIT;
         qg_metrics m = metrics_now(j, compile_ns);
-        mode__job_error_doc(&b, j, err, &m);
+        mode__job_error_doc(&b, j, err, &m, 0);
         mode__job_reply(req, qg_err_http(err->code), &b);
         qg_buf_free(&b);
     }
@@ -151,6 +157,10 @@ check_notify(exec_task *t)
         store_job_copy(&op->job, &j->rec);
         op->job.state = STORE_QUEUED;
         op->q = &j->q;
+        op->stmts = c->plan;
+        op->nstmts = c->nplan;
+        c->plan = NULL;
+        c->nplan = 0;
         j->check_ns = c->compile_ns;
         op->done = created;
         op->arg = j;
@@ -193,6 +203,7 @@ mode_async_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
         gw_reply_error(req, &err, request_id);
         return;
     }
+    q->handle_base = qg_arena_memdup0(&q->arena, base.data, base.len);
     mode_job *j = mode__job_new(app, q, request_id, base.data, req->start_ns);
     qg_buf_free(&base);
     snprintf(j->rec.principal, sizeof(j->rec.principal), "%s",

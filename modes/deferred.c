@@ -32,6 +32,7 @@ mode_deferred_start(qg_app *app, gw_req *req, qg_query *q, const char *request_i
         gw_reply_error(req, &err, request_id);
         return;
     }
+    q->handle_base = qg_arena_memdup0(&q->arena, base.data, base.len);
     mode_job *j = mode__job_new(app, q, request_id, base.data, req->start_ns);
     qg_buf_free(&base);
     j->answers = true;

@@ -18,8 +18,10 @@
  *      stored set per query statement; the worker waits while its job has
  *      more than STORE_FLOW_MAX_BYTES queued there;
  *   5. wait for every page to commit, then commit the end state (success
- *      with its sets, failed, timeout), which also drops the pages of a job
- *      that did not succeed;
+ *      with its sets, failed, timeout) and the outcome of each statement in
+ *      the same transaction; a job that failed keeps the sets its
+ *      statements completed before the error, and the pages of a set cut
+ *      short are dropped;
  *   6. deferred: build the answer (the result handle, or the error document
  *      as immediate mode would send it) and hand it to the loop.
  * Timeouts: a deferred job's deadline counts from the request's arrival
@@ -28,6 +30,15 @@
  * Drain: a running async job cut by the drain (QG_E_DRAINING) goes back to
  * queued when it is rerunnable and is failed with QG_E_OUTCOME_UNKNOWN when
  * not; one cut before its running state was committed is left queued.
+ *
+ * Statements: the job's plan (its text split by the backend's lexical
+ * rules, all queued) is stored with it; on the worker, exec_run's hooks
+ * mark each statement started, then finished or error, with its times, its
+ * rows, its result set and its columns (name, type, and from the row
+ * writer's statistics their minimum, maximum and longest value). The loop
+ * reads that array under the task's lock for a running job's status; the
+ * store gets it once, with the end state. After an error the statements
+ * that did not run are cancelled.
  *
  * Ownership: the loop holds one reference (dropped when the job finished,
  * or the loop took it back), the pool one while it is queued or runs.
@@ -79,7 +90,8 @@ mode__job_doc_head(qg_buf *b, const mode_job *j)
 }
 
 void
-mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err, const qg_metrics *m)
+mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err, const qg_metrics *m,
+                    uint64_t status_id)
 {
     qg_metrics mm = *m;
     mm.error_count = 1;
@@ -88,7 +100,29 @@ mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err, const qg_
     qg_env_errors(b, err);
     qg_buf_printf(b, ",\"status\":\"%s\",", qg_err_status(err->code));
     qg_env_metrics(b, &mm);
+    if (status_id) {
+        char h[GW_HANDLE_MAX_TEXT];
+        gw_handle_format(status_id, 0, h);
+        qg_buf_addlit(b, ",\"statusHandle\":\"");
+        qg_json_escape(b, j->base ? j->base : "", j->base ? strlen(j->base) : 0);
+        qg_buf_printf(b, "/query/service/status/%s\"", h);
+    }
     qg_buf_addlit(b, "}\n");
+}
+
+store_stmt *
+mode__job_plan(const exec_backend *be, const qg_query *q, size_t *n)
+{
+    exec_span *sp;
+    exec_split_all(be, q->statement, q->statement_len, &sp, n);
+    store_stmt *v = qg_calloc(*n ? *n : 1, sizeof(store_stmt));
+    for (size_t i = 0; i < *n; i++) {
+        store_stmt_init(&v[i]);
+        v[i].off = (uint32_t)sp[i].start;
+        v[i].len = (uint32_t)sp[i].len;
+    }
+    free(sp);
+    return v;
 }
 
 void
@@ -123,6 +157,11 @@ sink_flush(rows_sink *s, rows_writer *w, qg_error *err)
     op->job_id = j->rec.id;
     op->set = w->set_index;
     op->page = j->page++;
+    /* pages end on row boundaries: this one holds the rows since the last */
+    op->first_row = j->page_first_row;
+    op->nrows = (uint32_t)(w->set_rows - j->page_first_row);
+    j->page_first_row = w->set_rows;
+    atomic_store(&j->rows_now, w->total_rows);
     op->data = qg_buf_detach(&w->out, &op->len);
     qg_buf_reserve(&w->out, PAGE_SIZE + 4096);
     op->flow = &j->flow;
@@ -138,8 +177,50 @@ sink_flush(rows_sink *s, rows_writer *w, qg_error *err)
 static int
 sink_set_begin(rows_sink *s, rows_writer *w, qg_error *err)
 {
-    of_sink(s)->page = 0;
+    mode_job *j = of_sink(s);
+    j->page = 0;
+    j->page_first_row = 0;
     return 0;
+}
+
+static store_vkind
+vkind_of(int k)
+{
+    switch (k) {
+    case ROWS_K_BOOL:
+        return STORE_V_BOOL;
+    case ROWS_K_NUMBER:
+        return STORE_V_NUMBER;
+    case ROWS_K_TEXT:
+        return STORE_V_TEXT;
+    case ROWS_K_BLOB:
+        return STORE_V_BLOB;
+    }
+    return STORE_V_NONE;
+}
+
+/* The columns of the set w just ended, with what the writer saw of them. */
+static store_col *
+cols_snapshot(const rows_writer *w)
+{
+    store_col *cols = qg_calloc(w->ncols ? w->ncols : 1, sizeof(store_col));
+    qg_buf t = QG_BUF_INIT;
+    for (size_t i = 0; i < w->ncols; i++) {
+        const rows_col *c = &w->cols[i];
+        cols[i].name = qg_memdup0(c->name, c->name_len);
+        cols[i].type = c->type ? qg_strdup(c->type) : NULL;
+        cols[i].max_len = c->stat.max_len;
+        cols[i].nulls = c->stat.nulls;
+        const rows_bound *b[2] = {&c->stat.min, &c->stat.max};
+        store_bound *out[2] = {&cols[i].min, &cols[i].max};
+        for (int k = 0; k < 2; k++) {
+            qg_buf_reset(&t);
+            rows_bound_text(b[k], &t);
+            store_bound_set(out[k], vkind_of(b[k]->kind), t.data ? t.data : "", t.len);
+        }
+    }
+    qg_buf_free(&t);
+    return cols;
 }
 
 static int
@@ -156,20 +237,181 @@ sink_set_end(rows_sink *s, rows_writer *w, qg_error *err)
         j->cap = j->cap ? j->cap * 2 : 4;
         j->sets = qg_realloc(j->sets, sizeof(store_set) * j->cap);
     }
-    j->sets[j->nsets++] = (store_set){w->set_rows, w->set_bytes, j->page, j->q.max_result_reads};
+    j->sets[j->nsets] = (store_set){w->set_rows, w->set_bytes, j->page, j->q.max_result_reads};
+    store_col *cols = cols_snapshot(w);
+    pthread_mutex_lock(&j->t.mu);
+    if (j->cur_stmt < j->nstmts) {
+        store_stmt *st = &j->stmts[j->cur_stmt];
+        store_stmt_free(st);
+        st->set = j->nsets;
+        st->rows = w->set_rows;
+        st->cols = cols;
+        st->ncols = (uint32_t)w->ncols;
+        cols = NULL;
+    }
+    pthread_mutex_unlock(&j->t.mu);
+    if (cols) {
+        store_stmt tmp;
+        store_stmt_init(&tmp);
+        tmp.cols = cols;
+        tmp.ncols = (uint32_t)w->ncols;
+        store_stmt_free(&tmp);
+    }
+    j->nsets++;
     return 0;
+}
+
+/* --- worker side: statements ---------------------------------------------------- */
+
+/* Makes stmts[i] exist (t.mu held): a statement the plan did not foresee
+ * (the engine split the text differently) is added. */
+static void
+stmt_slot(mode_job *j, size_t i)
+{
+    if (i < j->nstmts)
+        return;
+    if (i >= j->cap_stmts) {
+        j->cap_stmts = i + 8;
+        j->stmts = qg_realloc(j->stmts, sizeof(store_stmt) * j->cap_stmts);
+    }
+    while (j->nstmts <= i)
+        store_stmt_init(&j->stmts[j->nstmts++]);
+}
+
+static void
+on_stmt_begin(exec_ctx *ctx, size_t i, size_t off, size_t used)
+{
+    mode_job *j = ctx->hook_arg;
+    const char *sql = j->q.statement;
+    size_t n = j->q.statement_len, start, len;
+    if (used) {
+        exec_span_trim(sql, off, used, &start, &len);
+        j->resume_off = off + used;
+    } else {
+        /* it did not compile: its extent by the lexical rules */
+        exec_span sp;
+        if (j->app->backend->split(sql + off, n - off, &sp)) {
+            start = off + sp.start;
+            len = sp.len;
+            j->resume_off = off + sp.used;
+        } else {
+            start = off;
+            len = 0;
+            j->resume_off = n;
+        }
+    }
+    j->resume_known = true;
+    j->begin_set = j->w.set_index;
+    j->ran = i + 1;
+    pthread_mutex_lock(&j->t.mu);
+    stmt_slot(j, i);
+    store_stmt *s = &j->stmts[i];
+    store_stmt_free(s);
+    store_stmt_init(s);
+    s->off = (uint32_t)start;
+    s->len = (uint32_t)len;
+    s->state = STORE_STMT_STARTED;
+    s->start_ns = qg_wall_ns();
+    j->cur_stmt = i;
+    pthread_mutex_unlock(&j->t.mu);
+}
+
+static void
+on_stmt_end(exec_ctx *ctx, size_t i, int rc, const qg_error *err)
+{
+    mode_job *j = ctx->hook_arg;
+    atomic_store(&j->rows_now, j->w.total_rows);
+    pthread_mutex_lock(&j->t.mu);
+    if (i < j->nstmts) {
+        store_stmt *s = &j->stmts[i];
+        s->stop_ns = qg_wall_ns();
+        if (rc == 0) {
+            s->state = STORE_STMT_FINISHED;
+        } else {
+            s->state = STORE_STMT_ERROR;
+            s->error = *err;
+        }
+    }
+    j->cur_stmt = SIZE_MAX;
+    pthread_mutex_unlock(&j->t.mu);
+}
+
+/* The statements as they ended, for the store: on success those that ran;
+ * on failure the one that failed carries the job's error (err_at: its
+ * index when no statement began, e.g. a compile error found by the check;
+ * SIZE_MAX: none), and every statement that did not run is cancelled (the
+ * text after the last one begun is split again, so the list follows what
+ * the engine actually ran). */
+static void
+stmts_final(mode_job *j, int rc, const qg_error *err, size_t err_at)
+{
+    pthread_mutex_lock(&j->t.mu);
+    if (rc == 0 || j->resume_known) {
+        for (size_t i = j->ran; i < j->nstmts; i++)
+            store_stmt_free(&j->stmts[i]);
+        j->nstmts = j->ran < j->nstmts ? j->ran : j->nstmts;
+    }
+    if (rc != 0 && j->resume_known) {
+        exec_span *sp;
+        size_t n;
+        const char *sql = j->q.statement + j->resume_off;
+        exec_split_all(j->app->backend, sql, j->q.statement_len - j->resume_off, &sp, &n);
+        for (size_t k = 0; k < n; k++) {
+            stmt_slot(j, j->nstmts);
+            store_stmt *s = &j->stmts[j->nstmts - 1];
+            s->off = (uint32_t)(j->resume_off + sp[k].start);
+            s->len = (uint32_t)sp[k].len;
+        }
+        free(sp);
+    }
+    if (rc != 0) {
+        bool unknown = err->code == QG_E_OUTCOME_UNKNOWN;
+        for (size_t i = 0; i < j->nstmts; i++) {
+            store_stmt *s = &j->stmts[i];
+            if (i == err_at && s->state == STORE_STMT_QUEUED) {
+                s->state = STORE_STMT_ERROR;
+                s->error = *err;
+            } else if (s->state == STORE_STMT_QUEUED || s->state == STORE_STMT_STARTED) {
+                s->state = STORE_STMT_CANCELLED;
+            } else if (s->state == STORE_STMT_ERROR) {
+                /* the job's error as the client sees it (the request id of
+                 * a cancel, the outcome of a cut) */
+                s->error = *err;
+                if (unknown)
+                    s->state = STORE_STMT_UNKNOWN;
+            }
+        }
+    }
+    j->cur_stmt = SIZE_MAX;
+    pthread_mutex_unlock(&j->t.mu);
+}
+
+/* A copy of the statements (t.mu held by the caller, or the worker's own
+ * array before anyone else reads it). */
+static store_stmt *
+stmts_copy(const store_stmt *v, size_t n)
+{
+    store_stmt *c = qg_calloc(n ? n : 1, sizeof(store_stmt));
+    for (size_t i = 0; i < n; i++)
+        store_stmt_copy(&c[i], &v[i]);
+    return c;
 }
 
 /* --- worker side: the run ----------------------------------------------------- */
 
-/* Submits op (a CREATE or UPDATE of r) and waits for its commit. */
+/* Submits op (a CREATE or UPDATE of r, with the statements stmts[0..n)
+ * when set_stmts, which the op takes) and waits for its commit. */
 static int
-commit(mode_job *j, store_op_kind kind, const store_job *r, bool drop, qg_error *err)
+commit(mode_job *j, store_op_kind kind, const store_job *r, bool drop, store_stmt *stmts, size_t n,
+       bool set_stmts, qg_error *err)
 {
     store_op *op = store_op_new(kind);
     store_job_copy(&op->job, r);
     op->q = &j->q;
     op->drop_pages = drop;
+    op->stmts = stmts;
+    op->nstmts = n;
+    op->set_stmts = set_stmts;
     int rc = store_writer_run(j->app->writer, &j->flow, op, err);
     if (rc == 0 && kind == STORE_OP_CREATE) {
         j->rec.id = op->job.id;
@@ -184,12 +426,13 @@ commit(mode_job *j, store_op_kind kind, const store_job *r, bool drop, qg_error 
 
 /* The deferred answer of a job that ran to its end state. */
 static void
-deferred_answer(mode_job *j, const store_job *r, const qg_error *err, int rc, qg_buf *b, int *http)
+deferred_answer(mode_job *j, const store_job *r, const qg_error *err, int rc, bool stored,
+                qg_buf *b, int *http)
 {
     qg_metrics m = r->metrics;
     if (rc != 0) {
         *http = qg_err_http(err->code);
-        mode__job_error_doc(b, j, err, &m);
+        mode__job_error_doc(b, j, err, &m, stored ? r->id : 0);
         return;
     }
     *http = 200;
@@ -225,12 +468,27 @@ job_run(exec_task *t, exec_worker *wk)
             t->deadline_ns = t->start_ns + j->q.timeout_ns;
     }
 
+    /* the plan, again: a recovered job comes with none */
+    size_t nplan;
+    store_stmt *plan = mode__job_plan(j->app->backend, &j->q, &nplan);
+    pthread_mutex_lock(&t->mu);
+    store_stmts_free(j->stmts, j->nstmts);
+    j->stmts = plan;
+    j->nstmts = j->cap_stmts = nplan;
+    if (j->cap_stmts == 0) {
+        j->cap_stmts = 1;
+        store_stmt_init(&j->stmts[0]);
+    }
+    j->cur_stmt = SIZE_MAX;
+    pthread_mutex_unlock(&t->mu);
+
     store_job r;
     store_job_copy(&r, &j->rec);
     qg_error err;
     qg_error_clear(&err);
     exec_ctx ctx = {.task = t, .readonly = j->q.readonly};
     bool ran = false;
+    size_t err_at = SIZE_MAX;
 
     /* 1-2: not cancelled meanwhile, and it compiles */
     int rc = 0;
@@ -238,15 +496,22 @@ job_run(exec_task *t, exec_worker *wk)
     if (why)
         rc = qg_error_set(&err, why, "-");
     exec_check_result chk;
-    if (rc == 0)
+    if (rc == 0) {
         rc = exec_check(wk, &j->q, &ctx, &chk, &err);
+        if (rc != 0)
+            err_at = chk.failed_at;
+    }
 
     /* 3: the running state, before anything may write */
     if (rc == 0) {
         r.rerunnable = j->q.readonly || chk.all_readonly;
         r.state = STORE_RUNNING;
         r.started_ns = qg_wall_ns();
-        rc = commit(j, async ? STORE_OP_UPDATE : STORE_OP_CREATE, &r, false, &err);
+        /* a deferred job is created here, with its statements queued */
+        bool create = !async;
+        rc = commit(j, create ? STORE_OP_CREATE : STORE_OP_UPDATE, &r, false,
+                    create ? stmts_copy(j->stmts, j->nstmts) : NULL, create ? j->nstmts : 0,
+                    false, &err);
         if (rc == 0) {
             r.id = j->rec.id;
             ran = true;
@@ -256,17 +521,22 @@ job_run(exec_task *t, exec_worker *wk)
     /* 4-5: run, pages, end state */
     if (ran) {
         ctx.readonly = r.rerunnable;
+        ctx.stmt_begin = on_stmt_begin;
+        ctx.stmt_end = on_stmt_end;
+        ctx.hook_arg = j;
         j->sink.flush = sink_flush;
         j->sink.set_begin = sink_set_begin;
         j->sink.set_end = sink_set_end;
         rows_init(&j->w, &j->sink, &j->q, PAGE_SIZE, false);
         j->w.max_bytes = j->app->cfg->max_result_bytes;
+        j->w.stats = true;
         rc = exec_run(wk, &j->q, &ctx, &j->w, &err);
         qg_error ferr;
         if (store_flow_drain(&j->flow, &ferr) != 0 && rc == 0) {
             rc = -1;
             err = ferr;
         }
+        atomic_store(&j->rows_now, j->w.total_rows);
         rows_free(&j->w);
     }
     if (rc != 0 && err.code == QG_E_CANCELLED)
@@ -286,7 +556,7 @@ job_run(exec_task *t, exec_worker *wk)
     };
 
     bool store_it = ran || async;
-    bool drop = true;
+    bool set_stmts = true;
     if (rc == 0) {
         r.state = STORE_SUCCESS;
         if (j->nsets == 0) {
@@ -296,7 +566,6 @@ job_run(exec_task *t, exec_worker *wk)
         } else {
             store_job_set_sets(&r, j->sets, j->nsets);
         }
-        drop = false;
     } else if (err.code == QG_E_DRAINING && async) {
         if (!ran) {
             store_it = false; /* still queued in the store: runs after the restart */
@@ -304,31 +573,46 @@ job_run(exec_task *t, exec_worker *wk)
             r.state = STORE_QUEUED;
             r.started_ns = 0;
             store_it = true;
+            set_stmts = false; /* they stay queued, as stored */
         } else {
             r.state = STORE_FAILED;
             qg_error_set(&r.error, QG_E_OUTCOME_UNKNOWN);
+            err = r.error;
         }
+        store_job_set_sets(&r, NULL, 0);
     } else {
         r.state = err.code == QG_E_TIMEOUT ? STORE_TIMEOUT : STORE_FAILED;
         r.error = err;
+        /* the sets its statements completed before the error stay */
+        store_job_set_sets(&r, j->sets, j->nsets);
     }
-    if (r.state != STORE_QUEUED && r.state != STORE_SUCCESS) {
-        r.finished_ns = wall;
-        r.expires_ns = wall + r.ttl_ns;
-        store_job_set_sets(&r, NULL, 0);
-    } else if (r.state == STORE_SUCCESS) {
+    if (r.state != STORE_QUEUED) {
         r.finished_ns = wall;
         r.expires_ns = wall + r.ttl_ns;
     }
+    if (set_stmts)
+        stmts_final(j, rc, &err, err_at);
+    bool stored = false;
     if (store_it) {
         qg_error cerr;
-        if (commit(j, STORE_OP_UPDATE, &r, drop, &cerr) != 0) {
+        store_stmt *v = NULL;
+        size_t n = 0;
+        if (set_stmts) {
+            pthread_mutex_lock(&t->mu);
+            v = stmts_copy(j->stmts, j->nstmts);
+            n = j->nstmts;
+            pthread_mutex_unlock(&t->mu);
+        }
+        /* drop: the pages of any set cut short (sets >= r.nsets) */
+        if (commit(j, STORE_OP_UPDATE, &r, true, v, n, set_stmts, &cerr) != 0) {
             qg_warn("job %llu: its end state could not be stored: %s", (unsigned long long)r.id,
                     cerr.msg);
             if (rc == 0) {
                 rc = -1;
                 err = cerr;
             }
+        } else {
+            stored = r.state != STORE_QUEUED;
         }
     }
 
@@ -336,11 +620,12 @@ job_run(exec_task *t, exec_worker *wk)
     qg_buf reply = QG_BUF_INIT;
     int http = 200;
     if (!async)
-        deferred_answer(j, &r, &err, rc, &reply, &http);
+        deferred_answer(j, &r, &err, rc, ran, &reply, &http);
     store_job_free(&r);
     atomic_fetch_sub(&js->running, 1);
     pthread_mutex_lock(&t->mu);
     j->finished = true;
+    j->stored_end = stored;
     j->http = http;
     j->reply = reply;
     pthread_mutex_unlock(&t->mu);
@@ -412,6 +697,7 @@ job_destroy(exec_task *t)
     qg_buf_free(&j->reply);
     store_flow_destroy(&j->flow);
     free(j->sets);
+    store_stmts_free(j->stmts, j->nstmts);
     free(j->base);
     free(j);
 }
@@ -449,6 +735,8 @@ job_cancel(mode_entry *e, qg_code reason)
     op->job.metrics.error_count = 1;
     op->job.finished_ns = wall;
     op->job.expires_ns = wall + op->job.ttl_ns;
+    op->fill_from = STORE_STMT_QUEUED; /* none of them ran */
+    op->fill_to = STORE_STMT_CANCELLED;
     op->done = free_op;
     store_writer_submit(j->app->writer, op);
     unlist(j);
@@ -464,10 +752,15 @@ mode__job_new(qg_app *app, qg_query *q, const char *rid, const char *base, uint6
     j->q = *q;
     qg_query_init(q); /* moved */
     snprintf(j->rid, sizeof(j->rid), "%s", rid);
+    /* a recovered job's handles point where its request's did */
+    if (!base)
+        base = j->q.handle_base;
     j->base = base ? qg_strdup(base) : NULL;
     j->recv_ns = recv_ns;
     j->loop_ref = true;
     atomic_init(&j->claim, MODE_JOB_WAITING);
+    atomic_init(&j->rows_now, 0);
+    j->cur_stmt = SIZE_MAX;
     store_job_init(&j->rec);
     store_job_from_query(&j->rec, &j->q, rid, app->cfg->result_ttl_ns);
     j->rec.created_ns = qg_wall_ns();
@@ -622,6 +915,34 @@ mode_jobs_cancel_running(mode_jobs *js, qg_code reason)
     for (mode_job *j = js->head; j; j = j->next)
         if (atomic_load(&j->claim) == MODE_JOB_STARTED)
             exec_task_cancel(&j->t, reason);
+}
+
+bool
+mode_jobs_progress(mode_jobs *js, uint64_t id, mode_progress *p)
+{
+    memset(p, 0, sizeof(*p));
+    for (mode_job *j = js->head; j; j = j->next) {
+        if (j->entry.job_id != id || !j->listed)
+            continue;
+        p->started = atomic_load(&j->claim) == MODE_JOB_STARTED;
+        p->rows = atomic_load(&j->rows_now);
+        pthread_mutex_lock(&j->t.mu);
+        p->statement = j->cur_stmt;
+        if (p->started && j->nstmts) {
+            p->stmts = stmts_copy(j->stmts, j->nstmts);
+            p->nstmts = j->nstmts;
+        }
+        pthread_mutex_unlock(&j->t.mu);
+        return true;
+    }
+    return false;
+}
+
+void
+mode_progress_free(mode_progress *p)
+{
+    store_stmts_free(p->stmts, p->nstmts);
+    memset(p, 0, sizeof(*p));
 }
 
 void

@@ -68,14 +68,29 @@ struct mode_job {
     bool finished; /* the worker is done with it */
     int http;      /* deferred: the answer's status */
     qg_buf reply;  /* deferred: the answer's body */
+    /* The statements: the plan (split from the text, all queued) until the
+     * worker fills them in as they run; the loop reads them for a running
+     * job's status. */
+    store_stmt *stmts;
+    size_t nstmts, cap_stmts;
+    size_t cur_stmt; /* the one running; SIZE_MAX: none */
+    bool stored_end; /* the end state is committed (callback due when pending) */
+
+    /* worker -> loop, read without the lock (progress) */
+    atomic_uint_fast64_t rows_now; /* rows rendered so far, all statements */
 
     /* worker only */
     store_flow flow;
     rows_writer w;
     rows_sink sink;
     uint32_t page;
+    uint64_t page_first_row; /* the set's row number the next page starts with */
     store_set *sets;
     uint32_t nsets, cap;
+    size_t ran;        /* statements begun */
+    size_t begin_set;  /* the set index when the current statement began */
+    size_t resume_off; /* where the text after the last statement begun starts */
+    bool resume_known; /* resume_off is known (the statement compiled) */
 };
 
 /* Creates the jobs' state for app (app->store, writer and pool are set). */
@@ -96,6 +111,21 @@ void mode_jobs_cancel_running(mode_jobs *js, qg_code reason);
 /* Frees js; the pool has been stopped. */
 void mode_jobs_free(mode_jobs *js);
 
+/* What a stored job that is queued or running here is doing now. */
+typedef struct mode_progress {
+    bool started;       /* a worker took it (else: queued) */
+    uint64_t rows;      /* rows rendered so far */
+    size_t statement;   /* the statement running (SIZE_MAX: none yet) */
+    store_stmt *stmts;  /* a copy of its statements as they stand */
+    size_t nstmts;
+} mode_progress;
+
+/* Fills p (free with mode_progress_free) when job id is queued or running
+ * here; returns false when it is not. Loop thread: reads the worker's
+ * shared state under the task's lock, never the store. */
+bool mode_jobs_progress(mode_jobs *js, uint64_t id, mode_progress *p);
+void mode_progress_free(mode_progress *p);
+
 /* --- for modes/deferred.c and modes/async.c ---------------------------------- */
 
 /* A new job for q (moved in; q is left empty) with its request id and
@@ -107,8 +137,14 @@ void mode__job_submit(mode_job *j);
 /* Drops the loop's reference of a job that was never submitted. */
 void mode__job_drop(mode_job *j);
 /* The answer to a request whose job failed: requestID, [clientContextID],
- * [type], errors, status, metrics. */
-void mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err, const qg_metrics *m);
+ * [type], errors, status, metrics, and, when the job was stored
+ * (status_id > 0), statusHandle: its status (which lists its statements and
+ * any result sets they completed). */
+void mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err, const qg_metrics *m,
+                         uint64_t status_id);
+/* The job's statements as planned from q's text by be: all queued, with
+ * their spans (a malloc'd array of *n). */
+store_stmt *mode__job_plan(const exec_backend *be, const qg_query *q, size_t *n);
 /* requestID, [clientContextID] and, for CSV, type: the envelope's head. */
 void mode__job_doc_head(qg_buf *b, const mode_job *j);
 /* Answers req with a whole JSON document (503s get Retry-After). */
