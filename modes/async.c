@@ -26,9 +26,11 @@
 #include "core/json.h"
 #include "core/mem.h"
 #include "exec/run.h"
+#include "gateway/allow.h"
 #include "gateway/base.h"
 #include "gateway/handle.h"
 #include "gateway/reply.h"
+#include "gateway/url.h"
 #include "modes/job.h"
 #include "modes/mode.h"
 
@@ -182,12 +184,46 @@ on_gone(gw_req *req)
     j->req = NULL;
 }
 
+/* Whether a callback to url may not be made (err says why): callbacks
+ * off, https, or a host --callback-allow does not list. */
+static bool
+callback_refused(qg_app *app, const char *url, qg_error *err)
+{
+    gw_url u;
+    char why[400];
+    if (!app->callback_allow || app->callback_allow->n == 0) {
+        qg_error_set(err, QG_E_CALLBACK_REFUSED, "callbacks are off (--callback-allow is empty)");
+        return true;
+    }
+    if (gw_url_parse(url, strlen(url), &u) != 0) {
+        qg_error_set(err, QG_E_PARAM, "callback_url", "?");
+        return true;
+    }
+    if (u.https) {
+        qg_error_set(err, QG_E_CALLBACK_REFUSED, "only http:// callback URLs are supported");
+        return true;
+    }
+    if (!gw_allow_match(app->callback_allow, u.host, u.port)) {
+        snprintf(why, sizeof(why), "%s%s%s port %d is not allowed by --callback-allow",
+                 u.ipv6 ? "[" : "", u.host, u.ipv6 ? "]" : "", u.port);
+        qg_error_set(err, QG_E_CALLBACK_REFUSED, why);
+        return true;
+    }
+    return false;
+}
+
 void
 mode_async_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
 {
     qg_buf base = QG_BUF_INIT;
     qg_error err;
     if (gw_base_url(req, app, &base, &err) != 0) {
+        qg_buf_free(&base);
+        qg_query_free(q);
+        gw_reply_error(req, &err, request_id);
+        return;
+    }
+    if (q->callback_url && callback_refused(app, q->callback_url, &err)) {
         qg_buf_free(&base);
         qg_query_free(q);
         gw_reply_error(req, &err, request_id);

@@ -56,6 +56,7 @@
 #include "exec/run.h"
 #include "gateway/handle.h"
 #include "gateway/reply.h"
+#include "modes/callback.h"
 #include "store/env.h"
 #include "store/jobs.h"
 
@@ -670,12 +671,16 @@ job_notify(exec_task *t)
     pthread_mutex_lock(&t->mu);
     uint64_t id = j->id;
     bool finished = j->finished;
+    bool stored_end = j->stored_end;
     int http = j->http;
     qg_buf reply = j->reply;
     qg_buf_init(&j->reply);
+    j->stored_end = false; /* told once */
     pthread_mutex_unlock(&t->mu);
     if (j->listed)
         j->entry.job_id = id;
+    if (stored_end && j->q.callback_url)
+        mode_callbacks_due(j->app->callbacks, j->rec.id);
     if (!finished || !j->loop_ref) {
         qg_buf_free(&reply);
         return;
@@ -708,9 +713,13 @@ static const exec_task_ops job_ops = {
     .destroy = job_destroy,
 };
 
+/* Loop: a queued job failed by the loop is on disk; its callback is due. */
 static void
-free_op(store_op *op)
+cancel_stored(store_op *op)
 {
+    qg_app *app = op->arg;
+    if (op->status == 0 && op->job.cb_state == STORE_CB_PENDING)
+        mode_callbacks_due(app->callbacks, op->job.id);
     store_op_free(op);
 }
 
@@ -737,7 +746,8 @@ job_cancel(mode_entry *e, qg_code reason)
     op->job.expires_ns = wall + op->job.ttl_ns;
     op->fill_from = STORE_STMT_QUEUED; /* none of them ran */
     op->fill_to = STORE_STMT_CANCELLED;
-    op->done = free_op;
+    op->done = cancel_stored;
+    op->arg = j->app;
     store_writer_submit(j->app->writer, op);
     unlist(j);
     drop_loop_ref(j);
