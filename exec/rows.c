@@ -601,8 +601,8 @@ rows_object_to_array(const char *row, size_t n, bool pretty, qg_buf *out)
     for (i++;;) {
         while (i < n && is_blank(row[i]))
             i++;
-        if (i < n && row[i] == '}')
-            break;
+        if (first && i < n && row[i] == '}')
+            break; /* {} */
         size_t k = skip_value(row, n, i); /* the key */
         if (k == SIZE_MAX || row[i] != '"')
             goto bad;

@@ -9,7 +9,8 @@
 
 #include "core/mem.h"
 
-/* A DNS name: labels of letters, digits and '-', separated by dots. */
+/* A DNS name: labels of letters, digits and '-' (not at either end of a
+ * label), separated by dots. */
 static bool
 dns_name(const char *s, size_t n)
 {
@@ -19,17 +20,17 @@ dns_name(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '.') {
-            if (label == 0)
+            if (label == 0 || s[i - 1] == '-')
                 return false;
             label = 0;
-        } else if (isalnum((unsigned char)c) || c == '-') {
+        } else if (isalnum((unsigned char)c) || (c == '-' && label > 0)) {
             if (++label > 63)
                 return false;
         } else {
             return false;
         }
     }
-    return label > 0;
+    return label > 0 && s[n - 1] != '-';
 }
 
 static bool
