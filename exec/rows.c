@@ -484,6 +484,8 @@ rows_row_end(rows_writer *w, qg_error *err)
     }
     w->set_rows++;
     w->total_rows++;
+    if (w->live_rows)
+        atomic_store_explicit(w->live_rows, w->total_rows, memory_order_relaxed);
     if (w->max_bytes && w->total_bytes + w->set_bytes > w->max_bytes) {
         char lim[24];
         snprintf(lim, sizeof(lim), "%llu", (unsigned long long)w->max_bytes);

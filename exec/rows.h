@@ -13,6 +13,7 @@
 #ifndef QG_EXEC_ROWS_H
 #define QG_EXEC_ROWS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -89,6 +90,9 @@ struct rows_writer {
     uint64_t total_bytes; /* row text of all sets (metrics resultSize) */
     uint64_t max_bytes;   /* 0: no limit; over -> QG_E_RESULT_TOO_LARGE */
     bool stats;           /* keep each column's rows_stat (stored jobs) */
+    /* When set, total_rows is published here after each row (relaxed), for
+     * another thread to read while the job runs (a status's progress). */
+    _Atomic uint64_t *live_rows;
 };
 
 /* Prepares w (chunk_size bytes per chunk) for a job in format q. */

@@ -17,6 +17,14 @@
  * started (including those being checked or committed): beyond it, 503 with
  * Retry-After, before anything is done. The timeout of an async job counts
  * from when a worker starts it.
+ *
+ * wait=D holds the request after the commit until the job ends (then it is
+ * answered as deferred mode would answer: the result handle, or the
+ * failure, with the statusHandle) or D passes (then the answer above, or
+ * with on_wait_timeout=cancel the job is stopped as timed out and the
+ * request gets that). A submission with an Idempotency-Key that names a
+ * stored job with the same fingerprint is answered from that job and runs
+ * nothing; the key is written with the job's record (store/idem.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -101,15 +109,7 @@ accepted(mode_job *j, uint64_t compile_ns)
     if (!req)
         return;
     qg_buf b = QG_BUF_INIT;
-    mode__job_doc_head(&b, j);
-    char h[GW_HANDLE_MAX_TEXT];
-    gw_handle_format(j->rec.id, 0, h);
-    qg_buf_addlit(&b, ",\"handle\":\"");
-    qg_json_escape(&b, j->base, strlen(j->base));
-    qg_buf_printf(&b, "/query/service/status/%s\",\"plans\":{},\"status\":\"running\",", h);
-    qg_metrics m = metrics_now(j, compile_ns);
-    qg_env_metrics(&b, &m);
-    qg_buf_addlit(&b, "}\n");
+    mode__job_accepted_doc(&b, j, compile_ns);
     j->req = NULL;
     req->on_gone = NULL;
     gw_reply_json(req, 200, &b);
@@ -127,16 +127,34 @@ created(store_op *op)
         store_op_free(op);
         return;
     }
+    if (op->existing) {
+        /* a retry raced its first try: the first job answers, nothing runs */
+        mode__jobs_unreserve(j->app->jobs);
+        if (j->req) {
+            gw_req *req = j->req;
+            j->req = NULL;
+            req->on_gone = NULL;
+            mode__job_replay(req, &op->job, &j->q, j->base);
+        }
+        store_op_free(op);
+        mode__job_drop(j);
+        return;
+    }
     j->rec.id = op->job.id;
     store_op_free(op);
-    accepted(j, compile_ns);
-    if (mode__jobs_parked(j->app->jobs)) {
+    bool parked = mode__jobs_parked(j->app->jobs);
+    /* wait=: the request stays for the job's end, up to the wait */
+    if (!j->req || !j->q.wait_ns || parked)
+        accepted(j, compile_ns);
+    if (parked) {
         /* draining: it stays queued in the store and runs after the restart */
         mode__jobs_unreserve(j->app->jobs);
         mode__job_drop(j);
         return;
     }
     mode__job_submit(j);
+    if (j->req)
+        mode__job_hold(j, j->q.wait_ns);
 }
 
 /* Loop: the check is done. */
@@ -159,6 +177,8 @@ check_notify(exec_task *t)
         store_job_copy(&op->job, &j->rec);
         op->job.state = STORE_QUEUED;
         op->q = &j->q;
+        if (j->q.idempotency_key)
+            mode__job_idem(j->app, &j->q, j->rec.principal, op);
         op->stmts = c->plan;
         op->nstmts = c->nplan;
         c->plan = NULL;
@@ -227,6 +247,12 @@ mode_async_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
         qg_buf_free(&base);
         qg_query_free(q);
         gw_reply_error(req, &err, request_id);
+        return;
+    }
+    /* a retry of a submission that was stored: its job answers */
+    if (mode__job_idem_check(app, req, q, base.data) != 0) {
+        qg_buf_free(&base);
+        qg_query_free(q);
         return;
     }
     size_t limit = (size_t)app->cfg->max_queued;

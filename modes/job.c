@@ -48,6 +48,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "core/clock.h"
 #include "core/envelope.h"
 #include "core/json.h"
@@ -57,6 +59,7 @@
 #include "gateway/handle.h"
 #include "gateway/reply.h"
 #include "modes/callback.h"
+#include "store/idem.h"
 #include "store/env.h"
 #include "store/jobs.h"
 
@@ -111,6 +114,22 @@ mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err, const qg_
     qg_buf_addlit(b, "}\n");
 }
 
+void
+mode__job_accepted_doc(qg_buf *b, const mode_job *j, uint64_t compile_ns)
+{
+    mode__job_doc_head(b, j);
+    char h[GW_HANDLE_MAX_TEXT];
+    gw_handle_format(j->rec.id, 0, h);
+    qg_buf_addlit(b, ",\"handle\":\"");
+    qg_json_escape(b, j->base ? j->base : "", j->base ? strlen(j->base) : 0);
+    qg_buf_printf(b, "/query/service/status/%s\",\"plans\":{},\"status\":\"running\",", h);
+    qg_metrics m = {0};
+    m.elapsed_ns = qg_now_ns() - j->recv_ns;
+    m.compile_ns = compile_ns;
+    qg_env_metrics(b, &m);
+    qg_buf_addlit(b, "}\n");
+}
+
 store_stmt *
 mode__job_plan(const exec_backend *be, const qg_query *q, size_t *n)
 {
@@ -135,6 +154,113 @@ mode__job_reply(gw_req *req, int status, const qg_buf *body)
     } else {
         gw_reply(req, status, GW_JSON, body->data, body->len, NULL, 0);
     }
+}
+
+/* --- retried submissions (idempotency keys) ---------------------------------- */
+
+void
+mode__job_idem(qg_app *app, const qg_query *q, const char *principal, store_op *op)
+{
+    op->idem = true;
+    store_idem_key(principal, q->idempotency_key, op->idem_key);
+    store_idem_fingerprint(q, op->idem_fp);
+    op->now_ns = qg_wall_ns();
+    op->idem_expires_ns = op->now_ns + app->cfg->idempotency_ttl_ns;
+}
+
+/* The answer to a retry: the first job r as it stands (see
+ * mode__job_replay). Any thread. */
+static void
+replay_doc(qg_buf *b, const store_job *r, const qg_query *q, const char *base, int *http)
+{
+    char h[GW_HANDLE_MAX_TEXT];
+    gw_handle_format(r->id, 0, h);
+    const char *bs = base ? base : "";
+    *http = 200;
+    qg_buf_printf(b, "{\"requestID\":\"%s\"", r->request_id);
+    if (q->client_context_id) {
+        qg_buf_addlit(b, ",\"clientContextID\":");
+        qg_json_string(b, q->client_context_id, strlen(q->client_context_id));
+    }
+    if (r->format == QG_FORMAT_CSV)
+        qg_buf_printf(b, ",\"type\":\"text/csv; header=%s\"", r->csv_header ? "present" : "absent");
+    qg_metrics m = r->metrics;
+    m.result_count = 0;
+    m.result_size = 0;
+    if (r->mode == QG_MODE_DEFERRED && r->state == STORE_SUCCESS) {
+        if (r->signature && r->queries)
+            qg_buf_addlit(b, ",\"signature\":{\"*\":\"*\"}");
+        qg_buf_addlit(b, ",\"handle\":\"");
+        qg_json_escape(b, bs, strlen(bs));
+        qg_buf_printf(b, "/query/service/result/%s\",\"plans\":{},\"status\":\"success\",", h);
+        qg_env_metrics(b, &m);
+    } else if (r->mode == QG_MODE_DEFERRED && !store_state_active(r->state)) {
+        *http = qg_err_http(r->error.code);
+        m.error_count = 1;
+        qg_buf_addc(b, ',');
+        qg_env_errors(b, &r->error);
+        qg_buf_printf(b, ",\"status\":\"%s\",", qg_err_status(r->error.code));
+        qg_env_metrics(b, &m);
+        qg_buf_addlit(b, ",\"statusHandle\":\"");
+        qg_json_escape(b, bs, strlen(bs));
+        qg_buf_printf(b, "/query/service/status/%s\"", h);
+    } else {
+        /* async, or a deferred job still running: its status handle */
+        memset(&m, 0, sizeof(m));
+        qg_buf_addlit(b, ",\"handle\":\"");
+        qg_json_escape(b, bs, strlen(bs));
+        qg_buf_printf(b, "/query/service/status/%s\",\"plans\":{},\"status\":\"running\",", h);
+        qg_env_metrics(b, &m);
+    }
+    qg_buf_addlit(b, "}\n");
+}
+
+static const gw_header replayed_header = {"Idempotent-Replayed", "true"};
+
+void
+mode__job_replay(gw_req *req, const store_job *r, const qg_query *q, const char *base)
+{
+    qg_buf b = QG_BUF_INIT;
+    int http;
+    replay_doc(&b, r, q, base, &http);
+    gw_reply(req, http, GW_JSON, b.data, b.len, &replayed_header, 1);
+    qg_buf_free(&b);
+}
+
+int
+mode__job_idem_check(qg_app *app, gw_req *req, const qg_query *q, const char *base)
+{
+    if (!q->idempotency_key)
+        return 0;
+    unsigned char key[32], fp[32], mine[32];
+    uint64_t job;
+    qg_error err;
+    store_idem_key(req->principal, q->idempotency_key, key);
+    int found = store_idem_lookup(app->store, key, qg_wall_ns(), &job, fp, &err);
+    if (found <= 0) {
+        if (found < 0)
+            gw_reply_error(req, &err, NULL);
+        return found;
+    }
+    store_idem_fingerprint(q, mine);
+    if (memcmp(fp, mine, sizeof(fp)) != 0) {
+        qg_error_set(&err, QG_E_CONFLICT,
+                     "Idempotency key already used for a different request (another statement, "
+                     "parameters or options)");
+        gw_reply_error(req, &err, NULL);
+        return -1;
+    }
+    store_job r;
+    store_job_init(&r);
+    if (store_jobs_read(app->store, job, &r, &err) < 0) {
+        store_job_free(&r);
+        gw_reply_error(req, &err, NULL);
+        return -1;
+    }
+    r.id = job; /* also when the job itself is gone (swept): its handle says so */
+    mode__job_replay(req, &r, q, base);
+    store_job_free(&r);
+    return 1;
 }
 
 /* --- worker side: the page sink ------------------------------------------------- */
@@ -401,10 +527,12 @@ stmts_copy(const store_stmt *v, size_t n)
 /* --- worker side: the run ----------------------------------------------------- */
 
 /* Submits op (a CREATE or UPDATE of r, with the statements stmts[0..n)
- * when set_stmts, which the op takes) and waits for its commit. */
+ * when set_stmts, which the op takes) and waits for its commit. A CREATE
+ * of a request with an idempotency key that names a job already (a
+ * retry) creates nothing: *retry is set and *first gets that job. */
 static int
 commit(mode_job *j, store_op_kind kind, const store_job *r, bool drop, store_stmt *stmts, size_t n,
-       bool set_stmts, qg_error *err)
+       bool set_stmts, store_job *first, bool *retry, qg_error *err)
 {
     store_op *op = store_op_new(kind);
     store_job_copy(&op->job, r);
@@ -413,7 +541,16 @@ commit(mode_job *j, store_op_kind kind, const store_job *r, bool drop, store_stm
     op->stmts = stmts;
     op->nstmts = n;
     op->set_stmts = set_stmts;
+    if (kind == STORE_OP_CREATE && j->q.idempotency_key)
+        mode__job_idem(j->app, &j->q, r->principal, op);
     int rc = store_writer_run(j->app->writer, &j->flow, op, err);
+    if (rc == 0 && op->existing) {
+        *retry = true;
+        store_job_free(first);
+        store_job_copy(first, &op->job);
+        store_op_free(op);
+        return 0;
+    }
     if (rc == 0 && kind == STORE_OP_CREATE) {
         j->rec.id = op->job.id;
         pthread_mutex_lock(&j->t.mu);
@@ -504,16 +641,20 @@ job_run(exec_task *t, exec_worker *wk)
     }
 
     /* 3: the running state, before anything may write */
+    store_job first; /* a deferred retry: the job of the first try */
+    store_job_init(&first);
+    bool retry = false;
     if (rc == 0) {
         r.rerunnable = j->q.readonly || chk.all_readonly;
         r.state = STORE_RUNNING;
         r.started_ns = qg_wall_ns();
-        /* a deferred job is created here, with its statements queued */
+        /* a deferred job is created here, with its statements queued, and
+         * its idempotency key in the same transaction */
         bool create = !async;
         rc = commit(j, create ? STORE_OP_CREATE : STORE_OP_UPDATE, &r, false,
                     create ? stmts_copy(j->stmts, j->nstmts) : NULL, create ? j->nstmts : 0,
-                    false, &err);
-        if (rc == 0) {
+                    false, create ? &first : NULL, &retry, &err);
+        if (rc == 0 && !retry) {
             r.id = j->rec.id;
             ran = true;
         }
@@ -531,6 +672,7 @@ job_run(exec_task *t, exec_worker *wk)
         rows_init(&j->w, &j->sink, &j->q, PAGE_SIZE, false);
         j->w.max_bytes = j->app->cfg->max_result_bytes;
         j->w.stats = true;
+        j->w.live_rows = &j->rows_now;
         rc = exec_run(wk, &j->q, &ctx, &j->w, &err);
         qg_error ferr;
         if (store_flow_drain(&j->flow, &ferr) != 0 && rc == 0) {
@@ -556,8 +698,9 @@ job_run(exec_task *t, exec_worker *wk)
         .error_count = rc != 0,
     };
 
-    bool store_it = ran || async;
+    bool store_it = (ran || async) && !retry;
     bool set_stmts = true;
+    r.queries = j->nsets > 0;
     if (rc == 0) {
         r.state = STORE_SUCCESS;
         if (j->nsets == 0) {
@@ -591,7 +734,7 @@ job_run(exec_task *t, exec_worker *wk)
         r.finished_ns = wall;
         r.expires_ns = wall + r.ttl_ns;
     }
-    if (set_stmts)
+    if (set_stmts && !retry)
         stmts_final(j, rc, &err, err_at);
     bool stored = false;
     if (store_it) {
@@ -605,7 +748,7 @@ job_run(exec_task *t, exec_worker *wk)
             pthread_mutex_unlock(&t->mu);
         }
         /* drop: the pages of any set cut short (sets >= r.nsets) */
-        if (commit(j, STORE_OP_UPDATE, &r, true, v, n, set_stmts, &cerr) != 0) {
+        if (commit(j, STORE_OP_UPDATE, &r, true, v, n, set_stmts, NULL, NULL, &cerr) != 0) {
             qg_warn("job %llu: its end state could not be stored: %s", (unsigned long long)r.id,
                     cerr.msg);
             if (rc == 0) {
@@ -617,11 +760,17 @@ job_run(exec_task *t, exec_worker *wk)
         }
     }
 
-    /* 6: the answer */
+    /* 6: the answer, for a request that waits for one: deferred, or
+     * async with wait= (the loop uses it if the request still waits) */
     qg_buf reply = QG_BUF_INIT;
     int http = 200;
-    if (!async)
-        deferred_answer(j, &r, &err, rc, ran, &reply, &http);
+    if (retry)
+        replay_doc(&reply, &first, &j->q, j->base, &http);
+    else if (async && r.state == STORE_QUEUED)
+        mode__job_accepted_doc(&reply, j, j->check_ns); /* put back: it runs after a restart */
+    else if (!async || j->q.wait_ns)
+        deferred_answer(j, &r, &err, rc, ran || async, &reply, &http);
+    store_job_free(&first);
     store_job_free(&r);
     atomic_fetch_sub(&js->running, 1);
     pthread_mutex_lock(&t->mu);
@@ -629,6 +778,7 @@ job_run(exec_task *t, exec_worker *wk)
     j->stored_end = stored;
     j->http = http;
     j->reply = reply;
+    j->replayed = retry;
     pthread_mutex_unlock(&t->mu);
     exec_task_notify(t);
 }
@@ -653,8 +803,18 @@ unlist(mode_job *j)
 }
 
 static void
+stop_wait(mode_job *j)
+{
+    if (j->wait_ev) {
+        event_free(j->wait_ev);
+        j->wait_ev = NULL;
+    }
+}
+
+static void
 drop_loop_ref(mode_job *j)
 {
+    stop_wait(j);
     if (!j->loop_ref)
         return;
     j->loop_ref = false;
@@ -672,6 +832,7 @@ job_notify(exec_task *t)
     uint64_t id = j->id;
     bool finished = j->finished;
     bool stored_end = j->stored_end;
+    bool replayed = j->replayed;
     int http = j->http;
     qg_buf reply = j->reply;
     qg_buf_init(&j->reply);
@@ -688,7 +849,9 @@ job_notify(exec_task *t)
     unlist(j);
     gw_req *req = j->req;
     drop_loop_ref(j); /* the pool still holds one: j lives on */
-    if (req && reply.len)
+    if (req && reply.len && replayed)
+        gw_reply(req, http, GW_JSON, reply.data, reply.len, &replayed_header, 1);
+    else if (req && reply.len)
         mode__job_reply(req, http, &reply);
     qg_buf_free(&reply);
 }
@@ -713,44 +876,129 @@ static const exec_task_ops job_ops = {
     .destroy = job_destroy,
 };
 
-/* Loop: a queued job failed by the loop is on disk; its callback is due. */
+/* A queued job the loop failed: the request that waited for it (wait=)
+ * is answered once that is on disk. */
+typedef struct cancel_answer {
+    qg_app *app;
+    gw_req *req; /* NULL: nobody waits, or the client left */
+    int http;
+    qg_buf body;
+} cancel_answer;
+
+static void
+cancel_answer_gone(gw_req *req)
+{
+    cancel_answer *ca = req->handler_data;
+    ca->req = NULL;
+}
+
+/* Loop: a queued job failed by the loop is on disk; its callback is due
+ * and its waiting request gets the outcome. */
 static void
 cancel_stored(store_op *op)
 {
-    qg_app *app = op->arg;
+    cancel_answer *ca = op->arg;
     if (op->status == 0 && op->job.cb_state == STORE_CB_PENDING)
-        mode_callbacks_due(app->callbacks, op->job.id);
+        mode_callbacks_due(ca->app->callbacks, op->job.id);
+    if (ca->req) {
+        ca->req->on_gone = NULL;
+        mode__job_reply(ca->req, ca->http, &ca->body);
+    }
+    qg_buf_free(&ca->body);
+    free(ca);
     store_op_free(op);
 }
 
-/* Registry cancel: a queued async job that no worker took yet is failed in
- * the store at once (it may wait behind long jobs); anything else is
- * cancelled where it runs. */
-static void
-job_cancel(mode_entry *e, qg_code reason)
+void
+mode__job_cancel(mode_job *j, qg_code reason)
 {
-    mode_job *j = (mode_job *)((char *)e - offsetof(mode_job, entry));
     int expect = MODE_JOB_WAITING;
     if (j->answers || !atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_CANCELLED)) {
         exec_task_cancel(&j->t, reason);
         return;
     }
+    /* no worker took it (it may wait behind long jobs): failed at once */
     mode__jobs_unreserve(j->app->jobs);
     store_op *op = store_op_new(STORE_OP_UPDATE);
     store_job_copy(&op->job, &j->rec);
     uint64_t wall = qg_wall_ns();
-    op->job.state = STORE_FAILED;
-    qg_error_set(&op->job.error, QG_E_CANCELLED, j->rid);
+    if (reason == QG_E_TIMEOUT) {
+        op->job.state = STORE_TIMEOUT;
+        qg_error_set(&op->job.error, QG_E_TIMEOUT);
+    } else {
+        op->job.state = STORE_FAILED;
+        qg_error_set(&op->job.error, QG_E_CANCELLED, j->rid);
+    }
     op->job.metrics.error_count = 1;
     op->job.finished_ns = wall;
     op->job.expires_ns = wall + op->job.ttl_ns;
     op->fill_from = STORE_STMT_QUEUED; /* none of them ran */
     op->fill_to = STORE_STMT_CANCELLED;
+    cancel_answer *ca = qg_calloc(1, sizeof(*ca));
+    ca->app = j->app;
+    if (j->req) {
+        gw_req *req = j->req;
+        j->req = NULL;
+        qg_metrics m = {0};
+        m.elapsed_ns = qg_now_ns() - j->recv_ns;
+        ca->http = qg_err_http(op->job.error.code);
+        mode__job_error_doc(&ca->body, j, &op->job.error, &m, j->rec.id);
+        ca->req = req;
+        req->handler_data = ca;
+        req->on_gone = cancel_answer_gone;
+    }
     op->done = cancel_stored;
-    op->arg = j->app;
+    op->arg = ca;
     store_writer_submit(j->app->writer, op);
     unlist(j);
     drop_loop_ref(j);
+}
+
+/* Registry cancel (DELETE /status, /admin/requests/running, shutdown). */
+static void
+job_cancel(mode_entry *e, qg_code reason)
+{
+    mode__job_cancel((mode_job *)((char *)e - offsetof(mode_job, entry)), reason);
+}
+
+/* --- wait= ---------------------------------------------------------------------- */
+
+/* Answers the waiting request with the accepted answer; the job goes on. */
+static void
+wait_give_handle(mode_job *j)
+{
+    gw_req *req = j->req;
+    stop_wait(j);
+    if (!req)
+        return;
+    j->req = NULL;
+    req->on_gone = NULL;
+    qg_buf b = QG_BUF_INIT;
+    mode__job_accepted_doc(&b, j, j->check_ns);
+    gw_reply_json(req, 200, &b);
+    qg_buf_free(&b);
+}
+
+static void
+wait_expired(evutil_socket_t fd, short what, void *arg)
+{
+    mode_job *j = arg;
+    if (!j->req || !j->q.wait_cancel) {
+        wait_give_handle(j);
+        return;
+    }
+    /* on_wait_timeout=cancel: the request gets the job's outcome, a
+     * timeout, once it has stopped */
+    stop_wait(j);
+    mode__job_cancel(j, QG_E_TIMEOUT);
+}
+
+void
+mode__job_hold(mode_job *j, uint64_t wait_ns)
+{
+    j->wait_ev = evtimer_new(j->app->base, wait_expired, j);
+    struct timeval tv = {(time_t)(wait_ns / 1000000000u), (suseconds_t)(wait_ns % 1000000000u / 1000)};
+    evtimer_add(j->wait_ev, &tv);
 }
 
 mode_job *
@@ -910,6 +1158,7 @@ mode_jobs_park(mode_jobs *js)
         int expect = MODE_JOB_WAITING;
         if (!j->answers && atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_PARKED)) {
             mode__jobs_unreserve(js);
+            wait_give_handle(j); /* it runs after the restart */
             unlist(j);
             drop_loop_ref(j);
             n++;

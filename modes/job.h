@@ -55,6 +55,7 @@ struct mode_job {
 
     /* loop only */
     gw_req *req; /* the request still waiting for its answer */
+    struct event *wait_ev; /* async wait=: when the request stops waiting */
     mode_entry entry;
     bool listed; /* in the registry and the jobs list */
     mode_job *prev, *next;
@@ -68,6 +69,7 @@ struct mode_job {
     bool finished; /* the worker is done with it */
     int http;      /* deferred: the answer's status */
     qg_buf reply;  /* deferred: the answer's body */
+    bool replayed; /* the answer is a retry's (Idempotent-Replayed) */
     /* The statements: the plan (split from the text, all queued) until the
      * worker fills them in as they run; the loop reads them for a running
      * job's status. */
@@ -77,7 +79,7 @@ struct mode_job {
     bool stored_end; /* the end state is committed (callback due when pending) */
 
     /* worker -> loop, read without the lock (progress) */
-    atomic_uint_fast64_t rows_now; /* rows rendered so far, all statements */
+    _Atomic uint64_t rows_now; /* rows rendered so far, all statements */
 
     /* worker only */
     store_flow flow;
@@ -147,6 +149,35 @@ void mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err, cons
 store_stmt *mode__job_plan(const exec_backend *be, const qg_query *q, size_t *n);
 /* requestID, [clientContextID] and, for CSV, type: the envelope's head. */
 void mode__job_doc_head(qg_buf *b, const mode_job *j);
+/* The answer of an accepted async job: requestID, [clientContextID],
+ * handle (its status), plans, status "running", metrics. */
+void mode__job_accepted_doc(qg_buf *b, const mode_job *j, uint64_t compile_ns);
+/* Async wait=: after mode__job_submit, keeps the request until the job
+ * ends (it is then answered as deferred mode answers: the result handle,
+ * or the failure) or wait_ns pass: then it gets the accepted answer, or,
+ * with q.wait_cancel, the job is stopped as timed out and the request
+ * gets that outcome. A drain answers it as accepted. */
+void mode__job_hold(mode_job *j, uint64_t wait_ns);
+/* Stops job j for reason: one no worker took yet is failed in the store at
+ * once (STORE_TIMEOUT for QG_E_TIMEOUT, else failed with reason); a
+ * running one is interrupted. Loop thread. */
+void mode__job_cancel(mode_job *j, qg_code reason);
+
+/* A retried submission: key and fingerprint of q by its principal
+ * (store/idem.h), into op's idem fields, with the key's expiry. */
+void mode__job_idem(qg_app *app, const qg_query *q, const char *principal, store_op *op);
+/* Answers a retried submission (the same idempotency key, the same
+ * request) with the first job r as it stands now: its requestID; for
+ * async, the accepted answer; for deferred, the success (result handle)
+ * or failure answer of an ended job, the accepted answer of one still
+ * running. Carries Idempotent-Replayed: true. q is the retry's query (its
+ * client context id is echoed). */
+void mode__job_replay(gw_req *req, const store_job *r, const qg_query *q, const char *base);
+/* The loop's look-up of q's idempotency key: 1 when it names a job that
+ * matches (answered by replay: nothing else to do), 0 when the submission
+ * goes on, -1 when it was answered with an error (another request under
+ * the key: 409; a store error). */
+int mode__job_idem_check(qg_app *app, gw_req *req, const qg_query *q, const char *base);
 /* Answers req with a whole JSON document (503s get Retry-After). */
 void mode__job_reply(gw_req *req, int status, const qg_buf *body);
 /* Takes a place among the queued async jobs: false when limit (0: none)

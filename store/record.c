@@ -24,6 +24,7 @@ enum {
     F_MULTI = 8,
     F_CSV_HEADER = 16,
     F_RERUNNABLE = 32,
+    F_QUERIES = 64,
 };
 
 /* On-disk spellings of the enums that are not ours to number. */
@@ -236,7 +237,8 @@ store_record_encode_header(const store_job *j, qg_buf *out)
 {
     unsigned flags = (j->readonly ? F_READONLY : 0) | (j->pretty ? F_PRETTY : 0) |
                      (j->signature ? F_SIGNATURE : 0) | (j->multi_statement ? F_MULTI : 0) |
-                     (j->csv_header ? F_CSV_HEADER : 0) | (j->rerunnable ? F_RERUNNABLE : 0);
+                     (j->csv_header ? F_CSV_HEADER : 0) | (j->rerunnable ? F_RERUNNABLE : 0) |
+                     (j->queries ? F_QUERIES : 0);
     put_u8(out, STORE_RECORD_VERSION);
     put_u8(out, (unsigned)j->state);
     put_u8(out, mode_disk(j->mode));
@@ -413,7 +415,7 @@ store_record_decode(const void *p, size_t n, store_job *j, size_t *query_off)
     if (get_u8(&c) != STORE_RECORD_VERSION || c.bad)
         return -1;
     unsigned state = get_u8(&c), mode = get_u8(&c), flags = get_u8(&c), format = get_u8(&c);
-    if (c.bad || !state_ok(state) || mode > DISK_ASYNC || format > DISK_CSV || flags >= 64)
+    if (c.bad || !state_ok(state) || mode > DISK_ASYNC || format > DISK_CSV || flags >= 128)
         return -1;
     j->state = (store_state)state;
     j->mode = mode == DISK_IMMEDIATE  ? QG_MODE_IMMEDIATE
@@ -426,6 +428,7 @@ store_record_decode(const void *p, size_t n, store_job *j, size_t *query_off)
     j->multi_statement = flags & F_MULTI;
     j->csv_header = flags & F_CSV_HEADER;
     j->rerunnable = flags & F_RERUNNABLE;
+    j->queries = flags & F_QUERIES;
     j->id = get_be64(&c);
     j->created_ns = get_be64(&c);
     j->started_ns = get_be64(&c);

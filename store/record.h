@@ -74,6 +74,9 @@ typedef struct store_job {
      * read-only, and it then runs with read-only enforcement. Such a job is
      * run again after a crash; any other running job is failed. */
     bool rerunnable;
+    /* It ran statements that return rows: its sets are theirs (a job with
+     * none has one empty set 0), and a deferred answer has a signature. */
+    bool queries;
 
     /* The request's options, copied from its qg_query. */
     bool readonly, pretty, signature, multi_statement, csv_header;

@@ -53,6 +53,7 @@ full_job(store_job *j, const qg_query *q)
     snprintf(j->principal, sizeof(j->principal), "%s", "alice");
     j->state = STORE_TIMEOUT;
     j->rerunnable = true;
+    j->queries = true;
     j->readonly = true;
     j->pretty = true;
     j->signature = false;
@@ -94,6 +95,7 @@ assert_jobs_equal(const store_job *a, const store_job *b)
     assert_int_equal(a->state, b->state);
     assert_int_equal(a->mode, b->mode);
     assert_int_equal(a->rerunnable, b->rerunnable);
+    assert_int_equal(a->queries, b->queries);
     assert_int_equal(a->readonly, b->readonly);
     assert_int_equal(a->pretty, b->pretty);
     assert_int_equal(a->signature, b->signature);
