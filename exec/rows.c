@@ -521,11 +521,19 @@ skip_value(const char *p, size_t n, size_t i)
     if (i >= n)
         return SIZE_MAX;
     if (p[i] == '"') {
-        for (i++; i < n; i++) {
-            if (p[i] == '\\')
-                i++;
-            else if (p[i] == '"')
-                return i + 1;
+        /* the next quote not escaped: one preceded by an even run of
+         * backslashes (memchr finds candidates fast in long strings) */
+        size_t start = i + 1;
+        for (i = start; i < n;) {
+            const char *q = memchr(p + i, '"', n - i);
+            if (!q)
+                return SIZE_MAX;
+            size_t k = (size_t)(q - p), bs = 0;
+            while (k - bs > start && p[k - bs - 1] == '\\')
+                bs++;
+            if (bs % 2 == 0)
+                return k + 1;
+            i = k + 1;
         }
         return SIZE_MAX;
     }
@@ -590,7 +598,7 @@ rows_csv_next(const char *p, size_t n, size_t *pos, size_t *start, size_t *end)
 }
 
 int
-rows_object_to_array(const char *row, size_t n, bool pretty, qg_buf *out)
+rows_object_to_array(const char *row, size_t n, bool pretty, qg_buf *out, size_t *used)
 {
     size_t i = 0;
     while (i < n && is_blank(row[i]))
@@ -639,6 +647,8 @@ rows_object_to_array(const char *row, size_t n, bool pretty, qg_buf *out)
     if (pretty && !first)
         qg_buf_addc(out, '\n');
     qg_buf_addc(out, ']');
+    if (used)
+        *used = i + 1;
     return 0;
 bad:
     out->len = mark;

@@ -144,10 +144,13 @@ bool rows_json_next(const char *p, size_t n, size_t *pos, size_t *start, size_t 
  * CRLF (a CR or LF inside a quoted field does not end it). False at the
  * end of the text. */
 bool rows_csv_next(const char *p, size_t n, size_t *pos, size_t *start, size_t *end);
-/* Appends the JSON object row[0..n) (as the writer renders rows, pretty or
- * not) as an array of its values in order: [v1,v2] (pretty: one value a
- * line). Returns 0, or -1 when row is not an object (nothing appended). */
-int rows_object_to_array(const char *row, size_t n, bool pretty, qg_buf *out);
+/* Appends the JSON object at the start of row[0..n) (as the writer renders
+ * rows, pretty or not; blanks before it are skipped, bytes after it are
+ * left alone) as an array of its values in order: [v1,v2] (pretty: one
+ * value a line), and sets *used (when not NULL) to the bytes up to the
+ * end of the object. Returns 0, or -1 when no whole object is there
+ * (nothing appended). */
+int rows_object_to_array(const char *row, size_t n, bool pretty, qg_buf *out, size_t *used);
 /* Appends one CSV line of the n fields (quoted as the writer quotes
  * column names), CRLF included. */
 void rows_csv_line(qg_buf *out, const char *const *fields, const size_t *lens, size_t n);

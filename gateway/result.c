@@ -95,25 +95,33 @@ page_out(const store_page *pg, void *arg)
     gw_reply_chunk(arg, pg->text, pg->len);
 }
 
-static void
-emit(stream *s, const char *row, size_t n)
+/* Sends the row at text[*pos..n) (past its separators), and moves *pos
+ * past it. */
+static bool
+emit(stream *s, const char *text, size_t n, size_t *pos)
 {
-    size_t before = s->out.len;
+    size_t a, b;
     if (!s->first && !s->csv)
         qg_buf_adds(&s->out, s->pretty ? ",\n" : ",");
     size_t mark = s->out.len;
     if (s->p.arrays) {
-        if (rows_object_to_array(row, n, s->pretty, &s->out) != 0) {
-            s->out.len = before;
-            s->broken = true;
-            return;
-        }
+        /* one pass: the object is found and rewritten together */
+        while (*pos < n && (text[*pos] == ',' || text[*pos] == '\n' || text[*pos] == ' '))
+            (*pos)++;
+        size_t used;
+        if (rows_object_to_array(text + *pos, n - *pos, s->pretty, &s->out, &used) != 0)
+            return false;
+        *pos += used;
     } else {
-        qg_buf_add(&s->out, row, n);
+        bool ok = s->csv ? rows_csv_next(text, n, pos, &a, &b) : rows_json_next(text, n, pos, &a, &b);
+        if (!ok)
+            return false;
+        qg_buf_add(&s->out, text + a, b - a);
     }
     s->first = false;
     s->sent_rows++;
     s->sent_bytes += s->out.len - mark;
+    return true;
 }
 
 /* The rows of a page that fall in the window. */
@@ -127,15 +135,23 @@ page_rows(const store_page *pg, void *arg)
         return;
     }
     uint64_t row = pg->first_row;
-    for (; row < pg->first_row + pg->nrows && row < s->end_row && !s->broken; row++) {
-        bool ok = s->csv ? rows_csv_next(pg->text, pg->len, &pos, &a, &b)
-                         : rows_json_next(pg->text, pg->len, &pos, &a, &b);
+    for (; row < pg->first_row + pg->nrows && row < s->end_row; row++) {
+        bool ok;
+        if (row >= s->next_row) {
+            size_t mark = s->out.len;
+            ok = emit(s, pg->text, pg->len, &pos);
+            if (!ok && s->out.data) {
+                s->out.len = mark;
+                s->out.data[mark] = '\0';
+            }
+        } else {
+            ok = s->csv ? rows_csv_next(pg->text, pg->len, &pos, &a, &b)
+                        : rows_json_next(pg->text, pg->len, &pos, &a, &b);
+        }
         if (!ok) {
             s->broken = true;
             return;
         }
-        if (row >= s->next_row)
-            emit(s, pg->text + a, b - a);
     }
     if (row > s->next_row)
         s->next_row = row;

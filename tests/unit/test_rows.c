@@ -394,7 +394,9 @@ array_is(const char *row, bool pretty, const char *want)
 {
     qg_buf out = QG_BUF_INIT;
     qg_buf_addlit(&out, "<");
-    assert_int_equal(rows_object_to_array(row, strlen(row), pretty, &out), 0);
+    size_t used;
+    assert_int_equal(rows_object_to_array(row, strlen(row), pretty, &out, &used), 0);
+    assert_int_equal(used, strlen(row));
     assert_string_equal(out.data + 1, want);
     qg_buf_free(&out);
 }
@@ -407,6 +409,7 @@ test_objects_to_arrays(void **state)
     array_is("{}", false, "[]");
     array_is("{\n  \"a\": 1,\n  \"b\": \"x\"\n}", true, "[\n  1,\n  \"x\"\n]");
     array_is("{\n}", true, "[]");
+    array_is("{\"a\":\"\\\\\",\"b\":\"x\\\\\\\"y\"}", false, "[\"\\\\\",\"x\\\\\\\"y\"]");
     /* what the writer renders, turned around */
     qg_query q;
     qg_query_init(&q);
@@ -417,7 +420,10 @@ test_objects_to_arrays(void **state)
     size_t pos = 1, a, b; /* past the '[' framing of the test sink */
     qg_buf out = QG_BUF_INIT;
     assert_true(rows_json_next(c.all.data, c.all.len - 1, &pos, &a, &b));
-    assert_int_equal(rows_object_to_array(c.all.data + a, b - a, false, &out), 0);
+    size_t used;
+    /* the rest of the text follows the row: only the row is taken */
+    assert_int_equal(rows_object_to_array(c.all.data + a, c.all.len - a, false, &out, &used), 0);
+    assert_int_equal(used, b - a);
     assert_string_equal(out.data, "[-9223372036854775808,\"a\\\"b\",0.5]");
     rows_free(&w);
     qg_buf_free(&c.all);
@@ -427,7 +433,7 @@ test_objects_to_arrays(void **state)
     static const char *bad[] = {"[1]", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":1", "{1:2}",
                                 "x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(rows_object_to_array(bad[i], strlen(bad[i]), false, &out), -1);
+        assert_int_equal(rows_object_to_array(bad[i], strlen(bad[i]), false, &out, NULL), -1);
         assert_string_equal(out.data, "keep");
     }
     qg_buf_free(&out);
