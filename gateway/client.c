@@ -9,6 +9,7 @@
  */
 #include "gateway/client.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,14 @@ on_timer(evutil_socket_t fd, short what, void *arg)
     bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     bufferevent_write(c->bev, c->req.data, c->req.len);
+    /* without a resolver, libevent would fall back to a getaddrinfo that
+     * blocks: only addresses then */
+    unsigned char addr[16];
+    if (!c->dns && inet_pton(AF_INET, c->host, addr) != 1 &&
+        inet_pton(AF_INET6, c->host, addr) != 1) {
+        finish(c, 0, "no resolver for host names");
+        return;
+    }
     /* the failure, when immediate, arrives through on_event: c may be
      * gone when this returns, so nothing touches it after */
     bufferevent_socket_connect_hostname(c->bev, c->dns, AF_UNSPEC, c->host, c->port);
