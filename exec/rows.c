@@ -612,7 +612,7 @@ rows_object_to_array(const char *row, size_t n, bool pretty, qg_buf *out, size_t
         while (i < n && is_blank(row[i]))
             i++;
         if (first && i < n && row[i] == '}')
-            break; /* {} */
+            break;                        /* {} */
         size_t k = skip_value(row, n, i); /* the key */
         if (k == SIZE_MAX || row[i] != '"')
             goto bad;

@@ -134,7 +134,8 @@ on_timer(evutil_socket_t fd, short what, void *arg)
         return;
     }
     c->started = true;
-    struct timeval tv = {(time_t)(c->timeout_ms / 1000), (suseconds_t)(c->timeout_ms % 1000) * 1000};
+    struct timeval tv = {(time_t)(c->timeout_ms / 1000),
+                         (suseconds_t)(c->timeout_ms % 1000) * 1000};
     evtimer_add(c->timer, &tv);
     c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!c->bev) {
@@ -159,8 +160,8 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 
 gw_client *
 gw_client_post(struct event_base *base, struct evdns_base *dns, const gw_url *u,
-               const gw_header *extra, size_t n, const char *body, size_t len,
-               uint64_t timeout_ms, gw_client_done done, void *arg)
+               const gw_header *extra, size_t n, const char *body, size_t len, uint64_t timeout_ms,
+               gw_client_done done, void *arg)
 {
     gw_client *c = qg_calloc(1, sizeof(*c));
     c->base = base;

@@ -113,7 +113,8 @@ emit(stream *s, const char *text, size_t n, size_t *pos)
             return false;
         *pos += used;
     } else {
-        bool ok = s->csv ? rows_csv_next(text, n, pos, &a, &b) : rows_json_next(text, n, pos, &a, &b);
+        bool ok =
+            s->csv ? rows_csv_next(text, n, pos, &a, &b) : rows_json_next(text, n, pos, &a, &b);
         if (!ok)
             return false;
         qg_buf_add(&s->out, text + a, b - a);
@@ -130,7 +131,8 @@ page_rows(const store_page *pg, void *arg)
 {
     stream *s = arg;
     size_t pos = 0, a, b;
-    if (s->csv && s->csv_header && s->page == 0 && !rows_csv_next(pg->text, pg->len, &pos, &a, &b)) {
+    if (s->csv && s->csv_header && s->page == 0 &&
+        !rows_csv_next(pg->text, pg->len, &pos, &a, &b)) {
         s->broken = true; /* the header line is not there */
         return;
     }
@@ -202,10 +204,10 @@ pump(stream *s)
             return;
         }
         qg_error err;
-        int rc = s->cut ? store_results_read(s->app->store, s->job, s->set, s->page, page_rows, s,
-                                             &err)
-                        : store_results_read(s->app->store, s->job, s->set, s->page, page_out,
-                                             req, &err);
+        int rc =
+            s->cut
+                ? store_results_read(s->app->store, s->job, s->set, s->page, page_rows, s, &err)
+                : store_results_read(s->app->store, s->job, s->set, s->page, page_out, req, &err);
         if (rc != 1 || s->broken) {
             qg_warn("result %llu-%u: page %u %s (%s); closing the connection",
                     (unsigned long long)s->job, s->set, s->page,

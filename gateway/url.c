@@ -90,8 +90,7 @@ void
 gw_url_host_header(const gw_url *u, char *out, size_t size)
 {
     if (u->port_given)
-        snprintf(out, size, "%s%s%s:%d", u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "",
-                 u->port);
+        snprintf(out, size, "%s%s%s:%d", u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "", u->port);
     else
         snprintf(out, size, "%s%s%s", u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "");
 }

@@ -18,9 +18,9 @@
 
 typedef struct gw_url {
     bool https;
-    char host[256];  /* lower-cased; an IPv6 address without its brackets */
-    bool ipv6;       /* host is an IPv6 literal */
-    int port;        /* given, or the scheme's (80, 443) */
+    char host[256]; /* lower-cased; an IPv6 address without its brackets */
+    bool ipv6;      /* host is an IPv6 literal */
+    int port;       /* given, or the scheme's (80, 443) */
     bool port_given;
     const char *target; /* into the parsed text: path and query ("/" when none) */
     size_t target_len;

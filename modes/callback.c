@@ -131,9 +131,8 @@ record(cb_entry *e, store_cb_state state, uint32_t attempts, const char *error)
     op->job.cb_attempts = attempts;
     op->job.cb_last_ns = now;
     if (state == STORE_CB_PENDING)
-        op->job.cb_next_ns =
-            now + mode_callback_backoff(cfg->callback_backoff_ns, cfg->callback_backoff_max_ns,
-                                        attempts);
+        op->job.cb_next_ns = now + mode_callback_backoff(cfg->callback_backoff_ns,
+                                                         cfg->callback_backoff_max_ns, attempts);
     snprintf(op->job.cb_error, sizeof(op->job.cb_error), "%s", error ? error : "");
     op->done = committed;
     op->arg = e;

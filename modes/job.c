@@ -652,8 +652,8 @@ job_run(exec_task *t, exec_worker *wk)
          * its idempotency key in the same transaction */
         bool create = !async;
         rc = commit(j, create ? STORE_OP_CREATE : STORE_OP_UPDATE, &r, false,
-                    create ? stmts_copy(j->stmts, j->nstmts) : NULL, create ? j->nstmts : 0,
-                    false, create ? &first : NULL, &retry, &err);
+                    create ? stmts_copy(j->stmts, j->nstmts) : NULL, create ? j->nstmts : 0, false,
+                    create ? &first : NULL, &retry, &err);
         if (rc == 0 && !retry) {
             r.id = j->rec.id;
             ran = true;
@@ -997,7 +997,8 @@ void
 mode__job_hold(mode_job *j, uint64_t wait_ns)
 {
     j->wait_ev = evtimer_new(j->app->base, wait_expired, j);
-    struct timeval tv = {(time_t)(wait_ns / 1000000000u), (suseconds_t)(wait_ns % 1000000000u / 1000)};
+    struct timeval tv = {(time_t)(wait_ns / 1000000000u),
+                         (suseconds_t)(wait_ns % 1000000000u / 1000)};
     evtimer_add(j->wait_ev, &tv);
 }
 

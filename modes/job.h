@@ -54,7 +54,7 @@ struct mode_job {
     bool answers;
 
     /* loop only */
-    gw_req *req; /* the request still waiting for its answer */
+    gw_req *req;           /* the request still waiting for its answer */
     struct event *wait_ev; /* async wait=: when the request stops waiting */
     mode_entry entry;
     bool listed; /* in the registry and the jobs list */
@@ -115,10 +115,10 @@ void mode_jobs_free(mode_jobs *js);
 
 /* What a stored job that is queued or running here is doing now. */
 typedef struct mode_progress {
-    bool started;       /* a worker took it (else: queued) */
-    uint64_t rows;      /* rows rendered so far */
-    size_t statement;   /* the statement running (SIZE_MAX: none yet) */
-    store_stmt *stmts;  /* a copy of its statements as they stand */
+    bool started;      /* a worker took it (else: queued) */
+    uint64_t rows;     /* rows rendered so far */
+    size_t statement;  /* the statement running (SIZE_MAX: none yet) */
+    store_stmt *stmts; /* a copy of its statements as they stand */
     size_t nstmts;
 } mode_progress;
 

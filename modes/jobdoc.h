@@ -24,13 +24,13 @@
 
 typedef struct mode_jobdoc {
     const store_job *job;
-    const qg_query *q;         /* the job's query part: texts, context id, callback URL */
-    const store_stmt *stmts;   /* as stored */
+    const qg_query *q;       /* the job's query part: texts, context id, callback URL */
+    const store_stmt *stmts; /* as stored */
     size_t nstmts;
     const mode_progress *live; /* NULL unless queued or running here */
     const char *base;          /* handle base URL */
     size_t base_len;
-    uint32_t set;     /* M of the handle asked for */
+    uint32_t set;      /* M of the handle asked for */
     uint64_t now_wall; /* wall clock ns, for a running job's times */
 } mode_jobdoc;
 

@@ -124,15 +124,11 @@ open_dbis(store_env *e, qg_error *err)
     struct {
         const char *name;
         MDB_dbi *dbi;
-    } dbis[] = {{"meta", &e->meta},
-                {"jobs", &e->jobs},
-                {"pages", &e->pages},
-                {"expiry", &e->expiry},
-                {"active", &e->active},
-                {"stmts", &e->stmts},
-                {"callbacks", &e->callbacks},
-                {"idem", &e->idem},
-                {"idem_exp", &e->idem_exp}};
+    } dbis[] = {
+        {"meta", &e->meta},           {"jobs", &e->jobs},     {"pages", &e->pages},
+        {"expiry", &e->expiry},       {"active", &e->active}, {"stmts", &e->stmts},
+        {"callbacks", &e->callbacks}, {"idem", &e->idem},     {"idem_exp", &e->idem_exp},
+    };
     for (size_t i = 0; i < sizeof(dbis) / sizeof(dbis[0]); i++) {
         rc = mdb_dbi_open(txn, dbis[i].name, MDB_CREATE, dbis[i].dbi);
         if (rc != 0) {

@@ -20,10 +20,10 @@
 struct store_env {
     MDB_env *env;
     MDB_dbi meta, jobs, pages, expiry, active;
-    MDB_dbi stmts;     /* be64 job, be32 index -> statement record */
-    MDB_dbi callbacks; /* be64 job -> "": ended jobs whose callback is pending */
-    MDB_dbi idem;      /* sha256(principal, key) -> be64 job, be64 expires, fingerprint */
-    MDB_dbi idem_exp;  /* be64 expires, sha256 -> "": the idempotency keys by expiry */
+    MDB_dbi stmts;      /* be64 job, be32 index -> statement record */
+    MDB_dbi callbacks;  /* be64 job -> "": ended jobs whose callback is pending */
+    MDB_dbi idem;       /* sha256(principal, key) -> be64 job, be64 expires, fingerprint */
+    MDB_dbi idem_exp;   /* be64 expires, sha256 -> "": the idempotency keys by expiry */
     MDB_txn *rtxn;      /* the loop's read transaction, reset between uses */
     MDB_txn *room_rtxn; /* the writer's, for the free list (store__room) */
     uint64_t map_size;
@@ -36,13 +36,13 @@ struct store_env {
 
 /* --- keys ---------------------------------------------------------------- */
 
-#define STORE_JOB_KEY_LEN    8
-#define STORE_PAGE_KEY_LEN   16
-#define STORE_EXPIRY_KEY_LEN 16
-#define STORE_STMT_KEY_LEN   12
-#define STORE_IDEM_KEY_LEN   32
+#define STORE_JOB_KEY_LEN      8
+#define STORE_PAGE_KEY_LEN     16
+#define STORE_EXPIRY_KEY_LEN   16
+#define STORE_STMT_KEY_LEN     12
+#define STORE_IDEM_KEY_LEN     32
 #define STORE_IDEM_EXP_KEY_LEN 40
-#define STORE_IDEM_VAL_LEN   48
+#define STORE_IDEM_VAL_LEN     48
 
 static inline void
 store__put_be32(unsigned char *p, uint32_t v)

@@ -98,8 +98,8 @@ typedef struct store_job {
     /* The callback delivery (modes/callback.c). */
     store_cb_state cb_state;
     uint32_t cb_attempts;
-    uint64_t cb_next_ns; /* wall: when the next attempt is due */
-    uint64_t cb_last_ns; /* wall: when the last attempt ended; 0: none yet */
+    uint64_t cb_next_ns;               /* wall: when the next attempt is due */
+    uint64_t cb_last_ns;               /* wall: when the last attempt ended; 0: none yet */
     char cb_error[STORE_CB_ERROR_MAX]; /* the last attempt's failure, or "" */
 
     /* Sets 0 .. nsets-1. A successful job has one per query statement; a
@@ -184,8 +184,8 @@ typedef struct store_bound {
 } store_bound;
 
 typedef struct store_col {
-    char *name;       /* malloc'd */
-    char *type;       /* malloc'd; NULL when the engine did not say */
+    char *name; /* malloc'd */
+    char *type; /* malloc'd; NULL when the engine did not say */
     store_bound min, max;
     uint64_t max_len; /* the longest value: text/blob bytes, a number's digits */
     uint64_t nulls;

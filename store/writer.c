@@ -198,8 +198,8 @@ apply(store_writer *w, MDB_txn *txn, store_op *op)
         if (rc == 0 && op->nstmts)
             rc = store__stmts_put(e, txn, op->job.id, op->stmts, op->nstmts);
         if (rc == 0 && op->idem)
-            rc = store__idem_put(e, txn, op->idem_key, op->job.id, op->idem_expires_ns,
-                                 op->idem_fp);
+            rc =
+                store__idem_put(e, txn, op->idem_key, op->job.id, op->idem_expires_ns, op->idem_fp);
         if (rc == 0)
             w->room -= cost < w->room ? cost : w->room;
         return rc;

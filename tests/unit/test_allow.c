@@ -66,9 +66,9 @@ static void
 test_refused_patterns(void **state)
 {
     static const char *bad[] = {
-        "http://h",  "h/x",      "h:0",      "h:65536",  "h:x",    "h:",     "*.",
-        "*.h:",      "**.h",     "h*.x",     "[::1",     "[zz]:80", "::1",   "[::1]x:80",
-        "a..b",      "-:80",     "h_h",      "1.2.3.4:*x", "[1.2.3.4]:80",
+        "http://h", "h/x",  "h:0",  "h:65536",    "h:x",          "h:",  "*.",
+        "*.h:",     "**.h", "h*.x", "[::1",       "[zz]:80",      "::1", "[::1]x:80",
+        "a..b",     "-:80", "h_h",  "1.2.3.4:*x", "[1.2.3.4]:80",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         gw_allow a;

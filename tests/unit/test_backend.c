@@ -49,7 +49,6 @@ test_redact(void **state)
     assert_string_equal(small, "postgre");
 }
 
-
 /* Splits text with be; checks the statements' texts and what was used. */
 static void
 split_is(const exec_backend *be, const char *sql, const char *const *want, size_t n)
@@ -117,10 +116,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_routing),
-        cmocka_unit_test(test_redact),
-        cmocka_unit_test(test_sqlite_split),
-        cmocka_unit_test(test_postgres_split),
+        cmocka_unit_test(test_routing),      cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_sqlite_split), cmocka_unit_test(test_postgres_split),
         cmocka_unit_test(test_span_trim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -349,7 +349,6 @@ test_random_damage(void **state)
     qg_buf_free(&b);
 }
 
-
 /* --- statement records ----------------------------------------------------- */
 
 static void

@@ -700,7 +700,6 @@ test_stale_reader_slot_cleared(void **state)
     assert_true(create(f, "SELECT 1", STORE_QUEUED, &err) == 1);
 }
 
-
 /* A window's first page is found from the page headers alone. */
 static void
 test_find_page_of_a_row(void **state)
@@ -716,8 +715,8 @@ test_find_page_of_a_row(void **state)
     struct {
         uint64_t row;
         uint32_t page;
-    } cases[] = {{0, 0}, {9, 0}, {10, 1}, {11, 1}, {1234, 123}, {2990, 299}, {2999, 299},
-                 {5000, 299}};
+    } cases[] = {{0, 0},      {9, 0},      {10, 1},     {11, 1},
+                 {1234, 123}, {2990, 299}, {2999, 299}, {5000, 299}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         assert_int_equal(store_results_find(f->env, id, 0, 300, cases[i].row, &page, &err), 1);
         assert_int_equal(page, cases[i].page);
