@@ -411,12 +411,19 @@ on_stmt_begin(exec_ctx *ctx, size_t i, size_t off, size_t used)
     mode_job *j = ctx->hook_arg;
     const char *sql = j->q.statement;
     size_t n = j->q.statement_len, start, len;
+    exec_span sp;
     if (used) {
-        exec_span_trim(sql, off, used, &start, &len);
+        /* the statement's own text inside what the engine consumed (which
+         * may run on into a comment after its ';') */
+        if (j->app->backend->split(sql + off, used, &sp)) {
+            start = off + sp.start;
+            len = sp.len;
+        } else {
+            exec_span_trim(sql, off, used, &start, &len);
+        }
         j->resume_off = off + used;
     } else {
         /* it did not compile: its extent by the lexical rules */
-        exec_span sp;
         if (j->app->backend->split(sql + off, n - off, &sp)) {
             start = off + sp.start;
             len = sp.len;

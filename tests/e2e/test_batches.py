@@ -82,6 +82,12 @@ class Batches(JobsMixin, QgateTestCase):
         self.assertEqual(self.get(path_of(s[3]["handle"])).json()["results"],
                          [{"v": "x"}, {"v": None}])
 
+    def test_statement_texts_leave_comments_and_separators_out(self):
+        h = self.submit("SELECT 1 AS a; -- a note\n/* x */ SELECT 'b;' AS b  ;;\n")
+        st = self.wait_status(h)
+        self.assertEqual([x["statement"] for x in st["statements"]],
+                         ["SELECT 1 AS a", "SELECT 'b;' AS b"])
+
     def test_running_batch_shows_the_statement_being_run(self):
         h = self.submit("SELECT 1 AS a; " + FOREVER, client_context_id="long-batch")
         deadline = time.time() + 10 * SLOW
