@@ -22,6 +22,9 @@ struct store_writer;
 struct store_gc;
 struct gw_proxies;
 struct gw_auth;
+struct gw_allow;
+struct evdns_base;
+struct mode_callbacks;
 
 typedef struct qg_app {
     const qg_config *cfg;
@@ -38,6 +41,9 @@ typedef struct qg_app {
     struct mode_jobs *jobs;           /* deferred and async jobs */
     const struct gw_proxies *trusted; /* --trusted-proxies */
     const struct gw_auth *auth;       /* --auth-file; NULL: no authentication */
+    const struct gw_allow *callback_allow; /* --callback-allow; empty: callbacks off */
+    struct evdns_base *dns;                /* name lookups for callbacks, on the loop */
+    struct mode_callbacks *callbacks;      /* callback deliveries */
     bool draining;                 /* SIGTERM received */
     uint64_t start_wall_ns;
 } qg_app;

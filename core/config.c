@@ -58,6 +58,22 @@ static const struct opt opts[] = {
     {"trusted-proxies", T_STR, O(trusted_proxies), "", "CIDR[,CIDR...]",
      "peers whose X-Forwarded-* headers are believed"},
     {"auth-file", T_STR, O(auth_file), "", "FILE", "bearer-token principals (off when empty)"},
+    {"callback-allow", T_STR, O(callback_allow), "", "PATTERN[,PATTERN...]",
+     "hosts callback_url may name: host[:port|:*], *.domain[:...], IPv4, [IPv6] (off when empty)"},
+    {"callback-secret", T_STR, O(callback_secret), "", "SECRET",
+     "HMAC-SHA256 key that signs callbacks (unsigned when empty)"},
+    {"callback-retries", T_INT, O(callback_retries), "8", "N",
+     "delivery attempts of a callback before it fails"},
+    {"callback-backoff", T_DURATION, O(callback_backoff_ns), "1s", "DURATION",
+     "wait after a callback's first failed attempt (doubles each time)"},
+    {"callback-backoff-max", T_DURATION, O(callback_backoff_max_ns), "10m", "DURATION",
+     "longest wait between callback attempts"},
+    {"callback-timeout", T_DURATION, O(callback_timeout_ns), "10s", "DURATION",
+     "one callback attempt: connect, send, response head"},
+    {"max-wait", T_DURATION, O(max_wait_ns), "60s", "DURATION",
+     "longest wait= an async submission may ask for"},
+    {"idempotency-ttl", T_DURATION, O(idempotency_ttl_ns), "24h", "DURATION",
+     "how long an Idempotency-Key names its job"},
     {"help", T_FLAG, O(help), NULL, NULL, "print this help and exit"},
     {"version", T_FLAG, O(version), NULL, NULL, "print the version and exit"},
 };
@@ -324,6 +340,12 @@ qg_config_load(qg_config *c, int argc, char **argv, char **envp, qg_error *err)
         return 0;
     if (c->workers < 1 || c->workers > 1024)
         return fail(err, "--workers must be between 1 and 1024");
+    if (c->callback_retries < 1)
+        return fail(err, "--callback-retries must be at least 1");
+    if (c->callback_timeout_ns < 1000000)
+        return fail(err, "--callback-timeout must be at least 1ms");
+    if (c->idempotency_ttl_ns == 0)
+        return fail(err, "--idempotency-ttl must be more than 0");
     return parse_listen(c, err);
 }
 

@@ -48,6 +48,15 @@ typedef struct qg_config {
     char *trusted_proxies;
     char *auth_file;
 
+    char *callback_allow;             /* host patterns (gateway/allow.h); "": callbacks off */
+    char *callback_secret;            /* HMAC key of callback signatures; "": unsigned */
+    int callback_retries;             /* attempts before a delivery fails */
+    uint64_t callback_backoff_ns;     /* wait after the first failed attempt, doubling */
+    uint64_t callback_backoff_max_ns; /* the longest wait between attempts */
+    uint64_t callback_timeout_ns;     /* one attempt: connect, send, response head */
+    uint64_t max_wait_ns;             /* the longest `wait` of an async submission */
+    uint64_t idempotency_ttl_ns;      /* how long an idempotency key names its job */
+
     bool help;
     bool version;
 } qg_config;

@@ -51,7 +51,8 @@
     X(NOT_FOUND, 404, "ASX0919", "fatal", "Not found")                                             \
     X(FORBIDDEN, 403, "ASX0920", "fatal", "%s")                                                    \
     X(OUTCOME_UNKNOWN, 500, "ASX0921", "fatal",                                                    \
-      "The server stopped while this job was running; whether its writes took effect is unknown")
+      "The server stopped while this job was running; whether its writes took effect is unknown") \
+    X(CALLBACK_REFUSED, 400, "ASX0922", "fatal", "Callback refused: %s")
 
 typedef enum qg_code {
 #define QG_ERR_ENUM(name, http, asx, status, fmt) QG_E_##name,

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 
@@ -36,9 +37,11 @@
 #include "exec/backend.h"
 #include "exec/demo.h"
 #include "exec/pool.h"
+#include "gateway/allow.h"
 #include "gateway/auth.h"
 #include "gateway/routes.h"
 #include "gateway/server.h"
+#include "modes/callback.h"
 #include "modes/job.h"
 #include "modes/registry.h"
 #include "store/env.h"
@@ -242,6 +245,14 @@ run(const qg_config *cfg)
         free(uri);
         return 2;
     }
+    gw_allow allow;
+    if (gw_allow_parse(cfg->callback_allow, &allow, perr, sizeof(perr)) != 0) {
+        qg_err("%s", perr);
+        gw_auth_free(&auth);
+        gw_proxies_free(&trusted);
+        free(uri);
+        return 2;
+    }
 
     raise_fd_limit();
     evthread_use_pthreads();
@@ -253,6 +264,7 @@ run(const qg_config *cfg)
         .running = mode_registry_new(),
         .trusted = &trusted,
         .auth = cfg->auth_file[0] ? &auth : NULL,
+        .callback_allow = &allow,
         .start_wall_ns = qg_wall_ns(),
     };
     int rc = 1;
@@ -282,11 +294,24 @@ run(const qg_config *cfg)
         qg_err("cannot start: %s", err.msg);
         goto out;
     }
+    /* names in callback URLs are looked up without blocking the loop;
+     * without a resolver configuration, only addresses work */
+    app.dns = evdns_base_new(app.base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+    if (!app.dns)
+        app.dns = evdns_base_new(app.base, 0);
+    app.callbacks = mode_callbacks_new(&app);
     app.jobs = mode_jobs_new(&app);
     if (mode_jobs_recover(app.jobs, &err) != 0) {
         qg_err("cannot start: job store recovery: %s", err.msg);
         goto out;
     }
+    if (mode_callbacks_start(app.callbacks, &err) != 0) {
+        qg_err("cannot start: callbacks: %s", err.msg);
+        goto out;
+    }
+    if (allow.n)
+        qg_info("callbacks to %zu host pattern(s)%s", allow.n,
+                cfg->callback_secret[0] ? ", signed" : ", unsigned (no --callback-secret)");
     app.gc = store_gc_start(app.store, app.writer, app.base);
     gw_server_opts so = {
         .host = cfg->host,
@@ -314,6 +339,8 @@ run(const qg_config *cfg)
     app.draining = true;
     gw_server_free(app.server);
     app.server = NULL;
+    /* deliveries in flight stay pending in the store for the next start */
+    mode_callbacks_stop(app.callbacks);
     /* libevent finalizes freed bufferevents from the loop: let it. */
     event_base_loop(app.base, EVLOOP_NONBLOCK);
 out:
@@ -335,6 +362,7 @@ out:
         exec_pool_free(app.checker);
     if (app.gc)
         store_gc_stop(app.gc);
+    mode_callbacks_stop(app.callbacks);
     if (app.writer) {
         store_writer_stats ws;
         store_writer_stats_get(app.writer, &ws);
@@ -350,6 +378,9 @@ out:
     }
     if (app.jobs)
         mode_jobs_free(app.jobs);
+    mode_callbacks_free(app.callbacks);
+    if (app.dns)
+        evdns_base_free(app.dns, 1);
     if (app.store)
         store_env_close(app.store);
     mode_registry_free(app.running);
@@ -359,6 +390,7 @@ out:
     free(uri);
     gw_proxies_free(&trusted);
     gw_auth_free(&auth);
+    gw_allow_free(&allow);
     if (rc == 0)
         qg_info("stopped");
     return rc;

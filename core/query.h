@@ -78,6 +78,22 @@ typedef struct qg_query {
     size_t nargs;
     qg_named *named;
     size_t nnamed;
+
+    /* async: where the job's final status is POSTed when it ends
+     * (http://host[:port]/path); NULL: no callback. */
+    const char *callback_url;
+    /* async: hold the request up to this long for the job to end (0: answer
+     * at once), and what to do when it does not (cancel it, or answer with
+     * the status handle as usual). */
+    uint64_t wait_ns;
+    bool wait_cancel;
+    /* deferred, async: the client's retry key (Idempotency-Key header or
+     * idempotency_key parameter); NULL: none. */
+    const char *idempotency_key;
+    /* Not a client parameter: the base URL of this request's handles, set
+     * by the mode before the job is stored (callbacks and recovered jobs
+     * have no request to build it from). NULL: unknown. */
+    const char *handle_base;
 } qg_query;
 
 /* Sets every field to its default (mode immediate, signature and

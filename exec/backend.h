@@ -25,12 +25,29 @@ typedef struct be_conn be_conn;
 typedef struct be_stmt be_stmt;
 typedef struct exec_task exec_task;
 
+/* Where one statement lies in a statement text. */
+typedef struct exec_span {
+    size_t start; /* its first byte (blanks, comments, empty statements skipped) */
+    size_t len;   /* up to, not including, its ';' (or the end), trailing blanks cut */
+    size_t used;  /* bytes consumed from the text: the statement, its ';' and more */
+} exec_span;
+
 /* Per-run controls: the worker checks them while a statement runs. */
 typedef struct exec_ctx {
     exec_task *task;      /* cancellation flag and deadline live here */
     bool readonly;        /* the request asked for read-only execution */
     uint64_t compile_ns;  /* added to by prepare */
     uint64_t processed;   /* rows the engine produced */
+    /* Optional, for those who follow a run statement by statement (stored
+     * jobs): exec_run calls stmt_begin before statement index (0, 1, ...)
+     * runs, with the bytes [off, off+used) of the text it was compiled
+     * from (used 0: it did not compile, its extent is unknown), and
+     * stmt_end after it, with its outcome (rc 0, or -1 and err). A
+     * statement refused before anything ran (read-only, compile error)
+     * gets both, with its error. Worker thread. */
+    void (*stmt_begin)(struct exec_ctx *ctx, size_t index, size_t off, size_t used);
+    void (*stmt_end)(struct exec_ctx *ctx, size_t index, int rc, const qg_error *err);
+    void *hook_arg;
 } exec_ctx;
 
 typedef struct exec_backend {
@@ -76,6 +93,11 @@ typedef struct exec_backend {
      * it is blocked in the engine. Spurious calls must be harmless. May be
      * NULL when the backend polls the flag itself. */
     void (*interrupt)(be_conn *c);
+    /* Pure, any thread: where the first statement of sql[0..len) lies, by
+     * the engine's lexical rules, without compiling it (a batch's plan and
+     * the statements an error left unrun). Returns false, with used = len,
+     * when nothing but blanks, comments and ';' remain. */
+    bool (*split)(const char *sql, size_t len, exec_span *sp);
 } exec_backend;
 
 extern const exec_backend be_sqlite;

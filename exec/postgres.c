@@ -801,6 +801,15 @@ pg_prepare(be_conn *c, exec_ctx *ctx, const char *sql, size_t len, size_t *used,
 }
 
 static bool
+pg_split(const char *sql, size_t len, exec_span *sp)
+{
+    pgsql_span p;
+    bool found = pgsql_split(sql, len, &p);
+    *sp = (exec_span){p.start, p.len, p.used};
+    return found;
+}
+
+static bool
 pg_returns_rows(be_stmt *s)
 {
     return s->k.rows;
@@ -1068,4 +1077,5 @@ const exec_backend be_postgres = {
     .finalize = pg_finalize,
     .end = pg_end,
     .interrupt = pg_interrupt,
+    .split = pg_split,
 };

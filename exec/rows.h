@@ -13,6 +13,7 @@
 #ifndef QG_EXEC_ROWS_H
 #define QG_EXEC_ROWS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,12 +43,35 @@ typedef struct rows_sink {
     int (*row)(struct rows_sink *s, rows_writer *w, const char *text, size_t len, qg_error *err);
 } rows_sink;
 
+/* Kinds of values, in the order a column's minimum and maximum compare
+ * them (SQLite's order); JSON values (PostgreSQL json, arrays) and NULL
+ * have no order and take no part. */
+enum { ROWS_K_NONE = 0, ROWS_K_BOOL, ROWS_K_NUMBER, ROWS_K_TEXT, ROWS_K_BLOB };
+
+/* A column's smallest or largest value so far. Numbers compare as int64
+ * when both are integers, else as doubles; text and blobs bytewise. */
+typedef struct rows_bound {
+    int kind;    /* ROWS_K_* */
+    bool is_int; /* NUMBER: i is exact */
+    int64_t i;   /* BOOL (0, 1), NUMBER */
+    double d;    /* NUMBER */
+    qg_buf bytes; /* TEXT, BLOB; NUMBER: the digits when the engine gave text */
+} rows_bound;
+
+/* What a stored result keeps about a column (rows_writer.stats on). */
+typedef struct rows_stat {
+    rows_bound min, max;
+    uint64_t max_len; /* text/blob bytes, or the characters of a number's text */
+    uint64_t nulls;
+} rows_stat;
+
 typedef struct rows_col {
     char *name;
     size_t name_len;
     char *key; /* "\"name\":" (or the pretty form), rendered once per set */
     size_t key_len;
-    char *type; /* the column's type as the backend names it; NULL: unknown */
+    char *type; /* the engine's name for its type; NULL: unknown */
+    rows_stat stat;
 } rows_col;
 
 struct rows_writer {
@@ -72,6 +96,10 @@ struct rows_writer {
     uint64_t set_bytes;   /* row text of the current set */
     uint64_t total_bytes; /* row text of all sets (metrics resultSize) */
     uint64_t max_bytes;   /* 0: no limit; over -> QG_E_RESULT_TOO_LARGE */
+    bool stats;           /* keep each column's rows_stat (stored jobs) */
+    /* When set, total_rows is published here after each row (relaxed), for
+     * another thread to read while the job runs (a status's progress). */
+    _Atomic uint64_t *live_rows;
 };
 
 /* Prepares w (chunk_size bytes per chunk) for a job in format q. */
@@ -87,6 +115,9 @@ int rows_set_begin(rows_writer *w, size_t n, const char *const *names, const siz
  * NULL when the backend does not know. The writer copies what it keeps. */
 int rows_set_begin_typed(rows_writer *w, size_t n, const char *const *names, const size_t *lens,
                          const char *const *types, qg_error *err);
+/* The text of a bound (a number's JSON digits, "true"/"false", text or
+ * blob bytes) appended to out. */
+void rows_bound_text(const rows_bound *b, qg_buf *out);
 void rows_row_begin(rows_writer *w);
 void rows_null(rows_writer *w);
 void rows_bool(rows_writer *w, bool v);
@@ -110,5 +141,28 @@ int rows_flush(rows_writer *w, qg_error *err);
 
 /* The name of set i in the envelope: "results", "results-0", ... */
 void rows_set_name(uint32_t i, char out[32]);
+
+/* --- stored rows, read back (gateway/result) ---------------------------------
+ * Pure functions of the text the writer rendered; any thread. */
+
+/* The next JSON row of p[0..n) from *pos: separators (',' and blanks) are
+ * skipped, then one JSON value (an object) is [*start, *end); *pos moves
+ * past it. Returns false at the end of the text or when what follows is
+ * not a whole JSON value. */
+bool rows_json_next(const char *p, size_t n, size_t *pos, size_t *start, size_t *end);
+/* The next CSV line of p[0..n) from *pos: [*start, *end) includes its
+ * CRLF (a CR or LF inside a quoted field does not end it). False at the
+ * end of the text. */
+bool rows_csv_next(const char *p, size_t n, size_t *pos, size_t *start, size_t *end);
+/* Appends the JSON object at the start of row[0..n) (as the writer renders
+ * rows, pretty or not; blanks before it are skipped, bytes after it are
+ * left alone) as an array of its values in order: [v1,v2] (pretty: one
+ * value a line), and sets *used (when not NULL) to the bytes up to the
+ * end of the object. Returns 0, or -1 when no whole object is there
+ * (nothing appended). */
+int rows_object_to_array(const char *row, size_t n, bool pretty, qg_buf *out, size_t *used);
+/* Appends one CSV line of the n fields (quoted as the writer quotes
+ * column names), CRLF included. */
+void rows_csv_line(qg_buf *out, const char *const *fields, const size_t *lens, size_t n);
 
 #endif

@@ -7,6 +7,21 @@
 #include "core/mem.h"
 #include "exec/sqltext.h"
 
+static void
+hook_begin(exec_ctx *ctx, size_t i, size_t off, size_t used)
+{
+    if (ctx->stmt_begin)
+        ctx->stmt_begin(ctx, i, off, used);
+}
+
+static int
+hook_end(exec_ctx *ctx, size_t i, int rc, const qg_error *err)
+{
+    if (ctx->stmt_end)
+        ctx->stmt_end(ctx, i, rc, err);
+    return rc;
+}
+
 /* Runs one prepared statement: bind, run, finalize. */
 static int
 run_one(exec_worker *wk, be_stmt *st, const qg_query *q, exec_ctx *ctx, rows_writer *w,
@@ -28,6 +43,7 @@ run_checked(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, q
     const char *sql = q->statement;
     size_t len = q->statement_len, off = 0, n = 0, cap = 8;
     be_stmt **stmts = qg_malloc(cap * sizeof(*stmts));
+    size_t *offs = qg_malloc(cap * 2 * sizeof(*offs)); /* off, used of each */
     int rc = 0;
     while (off < len) {
         if (exec_task_check(ctx->task)) {
@@ -37,14 +53,19 @@ run_checked(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, q
         size_t used = 0;
         be_stmt *st = NULL;
         if (be->prepare(wk->conn, ctx, sql + off, len - off, &used, &st, err) != 0) {
-            rc = -1;
+            hook_begin(ctx, n, off, 0);
+            rc = hook_end(ctx, n, -1, err);
             break;
         }
-        off += used;
         if (!st)
             break;
-        if (n == cap)
+        if (n == cap) {
             stmts = qg_realloc(stmts, (cap *= 2) * sizeof(*stmts));
+            offs = qg_realloc(offs, cap * 2 * sizeof(*offs));
+        }
+        offs[2 * n] = off;
+        offs[2 * n + 1] = used;
+        off += used;
         stmts[n++] = st;
         if (!q->multi_statement) {
             if (!sqltext_blank(sql + off, len - off)) {
@@ -61,14 +82,19 @@ run_checked(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, q
             char kind[32];
             be->kind(stmts[i], kind);
             rc = qg_error_set(err, QG_E_READONLY, kind);
+            hook_begin(ctx, i, offs[2 * i], offs[2 * i + 1]);
+            hook_end(ctx, i, rc, err);
         }
     }
     size_t i = 0;
-    for (; rc == 0 && i < n; i++)
-        rc = run_one(wk, stmts[i], q, ctx, w, err);
+    for (; rc == 0 && i < n; i++) {
+        hook_begin(ctx, i, offs[2 * i], offs[2 * i + 1]);
+        rc = hook_end(ctx, i, run_one(wk, stmts[i], q, ctx, w, err), err);
+    }
     for (; i < n; i++)
         be->finalize(stmts[i]);
     free(stmts);
+    free(offs);
     return rc;
 }
 
@@ -84,15 +110,18 @@ run_all(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, qg_er
     const exec_backend *be = wk->be;
     const char *sql = q->statement;
     size_t len = q->statement_len, off = 0;
-    while (off < len) {
+    for (size_t i = 0; off < len; i++) {
         size_t used = 0;
         be_stmt *st = NULL;
-        if (be->prepare(wk->conn, ctx, sql + off, len - off, &used, &st, err) != 0)
-            return -1;
-        off += used;
+        if (be->prepare(wk->conn, ctx, sql + off, len - off, &used, &st, err) != 0) {
+            hook_begin(ctx, i, off, 0);
+            return hook_end(ctx, i, -1, err);
+        }
         if (!st)
             break;
-        if (run_one(wk, st, q, ctx, w, err) != 0)
+        hook_begin(ctx, i, off, used);
+        off += used;
+        if (hook_end(ctx, i, run_one(wk, st, q, ctx, w, err), err) != 0)
             return -1;
         if (used == 0)
             break;
@@ -127,6 +156,7 @@ check_all(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *
             return qg_error_set(err, why, "-");
         size_t used = 0;
         be_stmt *st = NULL;
+        out->failed_at = out->statements;
         if (be->prepare(wk->conn, ctx, sql + off, len - off, &used, &st, err) != 0) {
             /* only a missing object or a compile error can be the doing
              * of an earlier statement that writes */
@@ -157,8 +187,10 @@ check_all(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *
             return -1;
         all_ro = all_ro && ro;
         if (!q->multi_statement) {
-            if (!sqltext_blank(sql + off, len - off))
+            if (!sqltext_blank(sql + off, len - off)) {
+                out->failed_at = out->statements;
                 return qg_error_set(err, QG_E_MULTI);
+            }
             break;
         }
         if (used == 0)
@@ -177,4 +209,36 @@ exec_check(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result 
     if (wk->be->end)
         wk->be->end(wk->conn);
     return rc;
+}
+
+void
+exec_split_all(const exec_backend *be, const char *sql, size_t len, exec_span **out, size_t *n)
+{
+    size_t off = 0, cap = 0;
+    *out = NULL;
+    *n = 0;
+    while (off < len) {
+        exec_span sp;
+        if (!be->split(sql + off, len - off, &sp))
+            break;
+        if (*n == cap)
+            *out = qg_realloc(*out, sizeof(exec_span) * (cap = cap ? cap * 2 : 8));
+        (*out)[(*n)++] = (exec_span){off + sp.start, sp.len, sp.used};
+        if (sp.used == 0)
+            break;
+        off += sp.used;
+    }
+}
+
+void
+exec_span_trim(const char *sql, size_t off, size_t used, size_t *start, size_t *len)
+{
+    size_t a = off + sqltext_skip_blank(sql + off, used);
+    size_t b = off + used;
+    while (b > a && (sql[b - 1] == ';' || sql[b - 1] == ' ' || sql[b - 1] == '\t' ||
+                     sql[b - 1] == '\n' || sql[b - 1] == '\r' || sql[b - 1] == '\f' ||
+                     sql[b - 1] == '\v'))
+        b--;
+    *start = a;
+    *len = b - a;
 }

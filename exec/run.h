@@ -25,6 +25,7 @@ typedef struct exec_check_result {
     size_t statements; /* compiled (all of them when complete) */
     bool complete;     /* every statement compiled */
     bool all_readonly; /* complete, and every statement reports read-only */
+    size_t failed_at;  /* on an error: the index of the statement at fault */
 } exec_check_result;
 
 /* Compiles and binds every statement of q on wk's connection, in order,
@@ -39,5 +40,14 @@ typedef struct exec_check_result {
  * Otherwise 0. Worker thread (any pool's). */
 int exec_check(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *out,
                qg_error *err);
+
+/* The statements of sql[0..len) by be's split: a malloc'd array *out of *n
+ * spans with offsets from the start of sql (none: *out NULL, *n 0). Pure;
+ * any thread. */
+void exec_split_all(const exec_backend *be, const char *sql, size_t len, exec_span **out,
+                    size_t *n);
+/* The text of the statement compiled from sql[off, off+used): blanks and
+ * comments before it, blanks and ';' after it cut; into *start, *len. */
+void exec_span_trim(const char *sql, size_t off, size_t used, size_t *start, size_t *len);
 
 #endif

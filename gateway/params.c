@@ -27,6 +27,7 @@
 #include "core/buf.h"
 #include "core/duration.h"
 #include "core/jsonparse.h"
+#include "gateway/url.h"
 
 /* The JSON reader's limits for bodies and for args/$name values in forms:
  * deep enough for any real parameter, shallow enough for the stack. */
@@ -58,6 +59,10 @@ enum pid {
     P_JOB,
     P_MAX_WARNINGS,
     P_PROFILE,
+    P_CALLBACK_URL,
+    P_WAIT,
+    P_ON_WAIT_TIMEOUT,
+    P_IDEMPOTENCY_KEY,
     P__COUNT
 };
 
@@ -84,6 +89,10 @@ static const char *const pnames[P__COUNT] = {
     [P_JOB] = "job",
     [P_MAX_WARNINGS] = "max-warnings",
     [P_PROFILE] = "profile",
+    [P_CALLBACK_URL] = "callback_url",
+    [P_WAIT] = "wait",
+    [P_ON_WAIT_TIMEOUT] = "on_wait_timeout",
+    [P_IDEMPOTENCY_KEY] = "idempotency_key",
 };
 
 /* One occurrence of a parameter: from a form (text, decoded) or from a
@@ -900,6 +909,22 @@ accept_sse(const char *accept)
 
 /* ---- validation ---- */
 
+/* An idempotency key: 1 to 255 bytes of printable ASCII, not only
+ * spaces (what clients send as a UUID or a request number). */
+static bool
+idem_key_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > GW_IDEM_KEY_MAX)
+        return false;
+    bool seen = false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < 0x20 || s[i] > 0x7e)
+            return false;
+        seen = seen || s[i] != ' ';
+    }
+    return seen;
+}
+
 static int
 validate(pctx *c)
 {
@@ -1019,6 +1044,43 @@ validate(pctx *c)
     if (get_enum(c, P_PROFILE, profiles, &idx) < 0)
         return -1;
 
+    /* qgate's own: callbacks, waiting, retry keys */
+    r = scalar_text(c, P_CALLBACK_URL, &v, &n);
+    if (r < 0)
+        return -1;
+    if (r > 0) {
+        gw_url u;
+        if (gw_url_parse(v, n, &u) != 0)
+            return pid_error(c, P_CALLBACK_URL, v, n);
+        q->callback_url = qg_arena_memdup0(&q->arena, v, n);
+    }
+    r = get_duration(c, P_WAIT, &q->wait_ns);
+    if (r < 0)
+        return -1;
+    if (r > 0 && in->max_wait_ns && q->wait_ns > in->max_wait_ns) {
+        scalar_text(c, P_WAIT, &v, &n);
+        return pid_error(c, P_WAIT, v, n);
+    }
+    static const char *const on_timeout[] = {"continue", "cancel", NULL};
+    r = get_enum(c, P_ON_WAIT_TIMEOUT, on_timeout, &idx);
+    if (r < 0)
+        return -1;
+    q->wait_cancel = r > 0 && idx == 1;
+    r = scalar_text(c, P_IDEMPOTENCY_KEY, &v, &n);
+    if (r < 0)
+        return -1;
+    if (r > 0) {
+        if (!idem_key_ok(v, n))
+            return pid_error(c, P_IDEMPOTENCY_KEY, v, n);
+        q->idempotency_key = qg_arena_memdup0(&q->arena, v, n);
+    } else if (in->idempotency_key) {
+        const char *h = in->idempotency_key;
+        size_t hn = strlen(h);
+        if (!idem_key_ok(h, hn))
+            return param_error(c, "Idempotency-Key", 15, h, hn);
+        q->idempotency_key = qg_arena_memdup0(&q->arena, h, hn);
+    }
+
     if (in->is_get)
         q->readonly = true;
     return 0;
@@ -1061,5 +1123,67 @@ gw_params_parse(const gw_params_in *in, qg_query *q, qg_error *err)
     qg_buf_free(&c.sval);
     qg_buf_free(&c.dollars);
     qg_arena_free(&c.tmp);
+    return rc;
+}
+
+/* ---- result reads ---- */
+
+int
+gw_result_params_parse(const char *query, size_t len, gw_result_params *out, qg_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    qg_error_clear(err);
+    if (!query)
+        return 0;
+    qg_arena a;
+    memset(&a, 0, sizeof(a));
+    bool seen_rows = false;
+    int rc = 0;
+    size_t i = 0;
+    while (rc == 0 && i < len) {
+        const char *amp = memchr(query + i, '&', len - i);
+        size_t j = amp ? (size_t)(amp - query) : len;
+        const char *s = query + i, *eq = memchr(s, '=', j - i);
+        size_t rn = eq ? (size_t)(eq - s) : j - i;
+        const char *rv = eq ? eq + 1 : s + rn;
+        size_t rvn = eq ? j - i - rn - 1 : 0;
+        char *name, *val;
+        size_t nn, vn;
+        i = j + 1;
+        if (rn == 0)
+            continue;
+        if (gw_form_decode(&a, s, rn, &name, &nn) != 0 ||
+            gw_form_decode(&a, rv, rvn, &val, &vn) != 0) {
+            rc = qg_error_set(err, QG_E_PARAM, "<query string>", "<bad escape>");
+            break;
+        }
+        uint64_t u;
+        if (nn == 4 && memcmp(name, "rows", 4) == 0) {
+            if (seen_rows)
+                continue;
+            seen_rows = true;
+            if (ieq(val, vn, "arrays"))
+                out->arrays = true;
+            else if (!ieq(val, vn, "objects"))
+                rc = qg_error_set(err, QG_E_PARAM, "rows", text_ok(val, vn) ? val : "?");
+        } else if (nn == 6 && memcmp(name, "offset", 6) == 0) {
+            if (out->has_offset)
+                continue;
+            if (!parse_uint(val, vn, INT64_MAX, &u))
+                rc = qg_error_set(err, QG_E_PARAM, "offset", text_ok(val, vn) ? val : "?");
+            else
+                out->offset = u;
+            out->has_offset = true;
+        } else if (nn == 5 && memcmp(name, "limit", 5) == 0) {
+            if (out->has_limit)
+                continue;
+            if (!parse_uint(val, vn, INT64_MAX, &u))
+                rc = qg_error_set(err, QG_E_PARAM, "limit", text_ok(val, vn) ? val : "?");
+            else
+                out->limit = u;
+            out->has_limit = true;
+        }
+    }
+    qg_arena_free(&a);
     return rc;
 }

@@ -16,9 +16,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 #include "core/query.h"
+
+/* The longest idempotency key accepted, in bytes. */
+#define GW_IDEM_KEY_MAX 255
 
 typedef struct gw_params_in {
     bool is_get;              /* GET (else POST) */
@@ -31,6 +35,10 @@ typedef struct gw_params_in {
     /* Limits: exceeding one is ASX0047 for the parameter concerned. */
     size_t max_statement; /* bytes; 0: no limit */
     size_t max_params;    /* args elements + $name parameters; 0: no limit */
+    uint64_t max_wait_ns; /* the longest `wait` (--max-wait); 0: no limit */
+    /* The Idempotency-Key header's value, NULL if none; the
+     * idempotency_key parameter wins over it. */
+    const char *idempotency_key;
 } gw_params_in;
 
 /* Fills q (which the caller has qg_query_init'ed) from in. Returns 0, or -1
@@ -42,6 +50,20 @@ typedef struct gw_params_in {
  *   QG_E_NO_STATEMENT (ASX0040) statement missing or only whitespace.
  * On error q may hold partial data; qg_query_free it either way. */
 int gw_params_parse(const gw_params_in *in, qg_query *q, qg_error *err);
+
+/* The parameters of a stored result read (GET /query/service/result/N-M),
+ * from its query string: rows=objects|arrays, offset (rows to skip, plain
+ * digits), limit (most rows to return, plain digits). First value wins,
+ * unknown names are ignored, values are compared lower-cased. */
+typedef struct gw_result_params {
+    bool arrays;
+    bool has_offset, has_limit;
+    uint64_t offset, limit;
+} gw_result_params;
+
+/* Fills out from query[0..len) (NULL: none). Returns 0, or -1 with err
+ * QG_E_PARAM (ASX0047) naming the bad parameter. */
+int gw_result_params_parse(const char *query, size_t len, gw_result_params *out, qg_error *err);
 
 /* Decodes one application/x-www-form-urlencoded component: '+' is a space,
  * then %XX escapes (hex digits either case). Appends to out (arena memory,

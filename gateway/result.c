@@ -1,17 +1,33 @@
 /*
  * result: GET and DELETE /query/service/result/N-M.
  *
- * GET answers 404 (empty body) unless job N succeeded, has a set M with
- * reads left and has not expired. Then one read is taken in the store
- * (STORE_OP_CONSUME, committed before the first byte goes out) and the set's
- * pages are streamed, each read in its own short read transaction, one at a
+ * GET answers 404 (empty body) unless job N has ended with a set M (a
+ * successful job has one per query statement; a failed batch keeps those
+ * its statements completed), with reads left, not expired. The set's pages
+ * are then streamed, each read in its own short read transaction, one at a
  * time as the connection drains (never holding a transaction across a slow
- * client): JSON as {"results":[...],"metrics":{...}} (pretty jobs keep their
- * pretty rows), CSV as text/csv with the raw lines. The GET that took the
- * last read asks the writer to delete the pages once it has streamed them.
- * A page that vanished mid-stream (swept, discarded) ends the connection
- * without the closing bytes, so the client sees a broken body, never a
- * short valid one.
+ * client): JSON as {"results":[...],"metrics":{...}} (pretty jobs keep
+ * their pretty rows), CSV as text/csv with the raw lines. A page that
+ * vanished mid-stream (swept, discarded) ends the connection without the
+ * closing bytes, so the client sees a broken body, never a short valid one.
+ *
+ * Windows and arrays (gw_result_params): offset/limit send rows
+ * [offset, offset+limit) only. The first page is found by a binary search
+ * over page headers (store_results_find: log2(pages) header reads), so a
+ * window costs the pages it covers plus a few headers, whatever its
+ * offset; the rows of those pages are cut out with a scanner of the stored
+ * text (rows_json_next, rows_csv_next). rows=arrays turns each stored
+ * object into an array of its values and names the columns once. Extras
+ * after metrics: "columns" (arrays), "offset", "limit", "total" and "more"
+ * (windows).
+ *
+ * Reads: a read that reaches the set's last row (any read without a
+ * limit, or one whose window ends at or past the end) takes one of the
+ * set's max-result-reads, committed (STORE_OP_CONSUME) before the first
+ * byte goes out; the one that takes the last read asks the writer to
+ * delete the pages once it has streamed them. A window that stops short of
+ * the end takes none, so a client can page through a result and the read
+ * is counted once, when it reaches the end.
  *
  * DELETE discards the result (STORE_OP_DISCARD): 202, or 404 when there was
  * nothing to discard. With authentication on, only the principal that
@@ -23,9 +39,12 @@
 
 #include "core/clock.h"
 #include "core/envelope.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "exec/rows.h"
 #include "gateway/handle.h"
+#include "gateway/params.h"
 #include "gateway/reply.h"
 #include "gateway/routes.h"
 #include "store/jobs.h"
@@ -37,11 +56,21 @@ typedef struct stream {
     gw_req *req; /* NULL once the client is gone */
     uint64_t job;
     uint32_t set;
+    gw_result_params p;
     uint32_t page, npages;
-    bool csv, pretty;
+    uint64_t total;             /* rows in the set */
+    uint64_t next_row, end_row; /* cut mode: rows [next_row, end_row) still to send */
+    bool cut;                   /* rows are cut out one by one (a window, or arrays) */
+    bool csv, pretty, csv_header;
+    bool first;    /* no row sent yet */
     bool inflight; /* the consume op is in the writer */
     bool release;  /* this GET took the last read */
-    qg_buf tail;
+    bool broken;   /* a page did not read back as rows */
+    uint64_t sent_rows, sent_bytes;
+    qg_metrics metrics;
+    uint64_t set_bytes;
+    qg_buf out;     /* cut mode: the rows of one page, as sent */
+    qg_buf columns; /* the set's column names: a JSON array, or a CSV header line */
 } stream;
 
 static void
@@ -54,31 +83,136 @@ stream_free(stream *s)
         op->done = store_op_free;
         store_writer_submit(s->app->writer, op);
     }
-    qg_buf_free(&s->tail);
+    qg_buf_free(&s->out);
+    qg_buf_free(&s->columns);
     free(s);
 }
 
+/* A whole page's text, as stored. */
 static void
-page_out(const void *data, size_t len, void *arg)
+page_out(const store_page *pg, void *arg)
 {
-    gw_reply_chunk(arg, data, len);
+    gw_reply_chunk(arg, pg->text, pg->len);
 }
 
-/* Sends pages until the output is full or the set is done. */
+/* Sends the row at text[*pos..n) (past its separators), and moves *pos
+ * past it. */
+static bool
+emit(stream *s, const char *text, size_t n, size_t *pos)
+{
+    size_t a, b;
+    if (!s->first && !s->csv)
+        qg_buf_adds(&s->out, s->pretty ? ",\n" : ",");
+    size_t mark = s->out.len;
+    if (s->p.arrays) {
+        /* one pass: the object is found and rewritten together */
+        while (*pos < n && (text[*pos] == ',' || text[*pos] == '\n' || text[*pos] == ' '))
+            (*pos)++;
+        size_t used;
+        if (rows_object_to_array(text + *pos, n - *pos, s->pretty, &s->out, &used) != 0)
+            return false;
+        *pos += used;
+    } else {
+        bool ok =
+            s->csv ? rows_csv_next(text, n, pos, &a, &b) : rows_json_next(text, n, pos, &a, &b);
+        if (!ok)
+            return false;
+        qg_buf_add(&s->out, text + a, b - a);
+    }
+    s->first = false;
+    s->sent_rows++;
+    s->sent_bytes += s->out.len - mark;
+    return true;
+}
+
+/* The rows of a page that fall in the window. */
+static void
+page_rows(const store_page *pg, void *arg)
+{
+    stream *s = arg;
+    size_t pos = 0, a, b;
+    if (s->csv && s->csv_header && s->page == 0 &&
+        !rows_csv_next(pg->text, pg->len, &pos, &a, &b)) {
+        s->broken = true; /* the header line is not there */
+        return;
+    }
+    uint64_t row = pg->first_row;
+    for (; row < pg->first_row + pg->nrows && row < s->end_row; row++) {
+        bool ok;
+        if (row >= s->next_row) {
+            size_t mark = s->out.len;
+            ok = emit(s, pg->text, pg->len, &pos);
+            if (!ok && s->out.data) {
+                s->out.len = mark;
+                s->out.data[mark] = '\0';
+            }
+        } else {
+            ok = s->csv ? rows_csv_next(pg->text, pg->len, &pos, &a, &b)
+                        : rows_json_next(pg->text, pg->len, &pos, &a, &b);
+        }
+        if (!ok) {
+            s->broken = true;
+            return;
+        }
+    }
+    if (row > s->next_row)
+        s->next_row = row;
+}
+
+static void
+finish(stream *s)
+{
+    gw_req *req = s->req;
+    s->req = NULL;
+    req->on_gone = NULL;
+    if (!s->csv) {
+        qg_buf t = QG_BUF_INIT;
+        qg_metrics m = s->metrics;
+        m.result_count = s->cut ? s->sent_rows : s->total;
+        m.result_size = s->cut ? s->sent_bytes : s->set_bytes;
+        if (s->pretty)
+            qg_buf_addc(&t, '\n');
+        qg_buf_addlit(&t, "],");
+        qg_env_metrics(&t, &m);
+        if (s->p.arrays && s->columns.len) {
+            qg_buf_addlit(&t, ",\"columns\":");
+            qg_buf_add(&t, s->columns.data, s->columns.len);
+        }
+        if (s->p.has_offset || s->p.has_limit) {
+            qg_buf_printf(&t, ",\"offset\":%llu", (unsigned long long)s->p.offset);
+            if (s->p.has_limit)
+                qg_buf_printf(&t, ",\"limit\":%llu", (unsigned long long)s->p.limit);
+            qg_buf_printf(&t, ",\"total\":%llu,\"more\":%s", (unsigned long long)s->total,
+                          s->end_row < s->total ? "true" : "false");
+        }
+        qg_buf_addlit(&t, "}\n");
+        gw_reply_chunk(req, t.data, t.len);
+        qg_buf_free(&t);
+    }
+    gw_reply_end(req);
+    stream_free(s);
+}
+
+/* Sends pages until the output is full or the rows are out. */
 static void
 pump(stream *s)
 {
     gw_req *req = s->req;
-    while (s->page < s->npages) {
+    while (s->page < s->npages && !(s->cut && s->next_row >= s->end_row)) {
         if (gw_req_output_pending(req) >= GW_OUTPUT_HIGH) {
             gw_req_want_drain(req);
             return;
         }
         qg_error err;
-        int rc = store_results_read(s->app->store, s->job, s->set, s->page, page_out, req, &err);
-        if (rc != 1) {
-            qg_warn("result %llu-%u: page %u is gone (%s); closing the connection",
-                    (unsigned long long)s->job, s->set, s->page, rc < 0 ? err.msg : "removed");
+        int rc =
+            s->cut
+                ? store_results_read(s->app->store, s->job, s->set, s->page, page_rows, s, &err)
+                : store_results_read(s->app->store, s->job, s->set, s->page, page_out, req, &err);
+        if (rc != 1 || s->broken) {
+            qg_warn("result %llu-%u: page %u %s (%s); closing the connection",
+                    (unsigned long long)s->job, s->set, s->page,
+                    rc == 1 ? "does not read back as rows" : "is gone",
+                    rc < 0 ? err.msg : "removed");
             req->keep_alive = false;
             req->chunked = false; /* no last chunk: the body reads as cut */
             s->req = NULL;
@@ -87,13 +221,13 @@ pump(stream *s)
             stream_free(s);
             return;
         }
+        if (s->cut && s->out.len) {
+            gw_reply_chunk(req, s->out.data, s->out.len);
+            qg_buf_reset(&s->out);
+        }
         s->page++;
     }
-    s->req = NULL;
-    req->on_gone = NULL;
-    gw_reply_chunk(req, s->tail.data, s->tail.len);
-    gw_reply_end(req);
-    stream_free(s);
+    finish(s);
 }
 
 static void
@@ -111,51 +245,48 @@ on_gone(gw_req *req)
         stream_free(s);
 }
 
-/* Loop: the read is taken (or there was none to take). */
+/* Starts the response for job j (its header as committed). */
 static void
-consumed(store_op *op)
+start(stream *s, const store_job *j)
 {
-    stream *s = op->arg;
-    s->inflight = false;
-    bool found = op->status == 0 && op->found;
-    if (found) {
-        const store_job *j = &op->job;
-        const store_set *set = &j->sets[s->set];
-        s->npages = set->pages;
-        s->release = set->reads_left == 0;
-        s->csv = j->format == QG_FORMAT_CSV;
-        s->pretty = j->pretty;
-        if (!s->csv) {
-            qg_metrics m = j->metrics;
-            m.result_count = set->rows;
-            m.result_size = set->bytes;
-            if (s->pretty)
-                qg_buf_addc(&s->tail, '\n');
-            qg_buf_addlit(&s->tail, "],");
-            qg_env_metrics(&s->tail, &m);
-            qg_buf_addlit(&s->tail, "}\n");
-        }
-    } else if (op->status != 0) {
-        qg_warn("result %llu-%u: %s", (unsigned long long)s->job, s->set, op->err.msg);
-    }
-    bool csv_header = op->job.csv_header;
-    store_op_free(op);
     gw_req *req = s->req;
-    if (!req) {
-        stream_free(s);
-        return;
-    }
-    if (!found) {
-        s->req = NULL;
-        req->on_gone = NULL;
-        gw_reply_empty(req, 404);
-        stream_free(s);
-        return;
+    const store_set *set = &j->sets[s->set];
+    s->npages = set->pages;
+    s->total = set->rows;
+    s->set_bytes = set->bytes;
+    s->metrics = j->metrics;
+    s->csv = j->format == QG_FORMAT_CSV;
+    s->pretty = j->pretty;
+    s->csv_header = j->csv_header;
+    s->first = true;
+    s->cut = s->p.arrays || s->p.has_offset || s->p.has_limit;
+    if (s->cut) {
+        s->next_row = s->p.offset;
+        uint64_t end = s->total;
+        if (s->p.has_limit && s->p.limit < end - (s->next_row < end ? s->next_row : end))
+            end = s->next_row + s->p.limit;
+        s->end_row = end;
+        s->page = s->npages;
+        if (s->next_row < s->end_row) {
+            qg_error err;
+            uint32_t first;
+            if (store_results_find(s->app->store, s->job, s->set, s->npages, s->next_row, &first,
+                                   &err) == 1)
+                s->page = first;
+            else
+                s->broken = true; /* found by pump: the page is gone */
+            if (s->broken)
+                s->page = 0;
+        }
     }
     const gw_header h = {"X-Accel-Buffering", "no"};
     if (s->csv) {
         gw_reply_start(req, 200,
-                       csv_header ? "text/csv; header=present" : "text/csv; header=absent", &h, 1);
+                       s->csv_header ? "text/csv; header=present" : "text/csv; header=absent", &h,
+                       1);
+        /* a window starts with the header line the first page holds */
+        if (s->cut && s->csv_header && s->columns.len)
+            gw_reply_chunk(req, s->columns.data, s->columns.len);
     } else {
         gw_reply_start(req, 200, GW_JSON, &h, 1);
         if (s->pretty)
@@ -165,6 +296,35 @@ consumed(store_op *op)
     }
     req->on_drain = on_drain;
     pump(s);
+}
+
+/* Loop: the read is taken (or there was none to take). */
+static void
+consumed(store_op *op)
+{
+    stream *s = op->arg;
+    s->inflight = false;
+    bool found = op->status == 0 && op->found;
+    if (found)
+        s->release = op->job.sets[s->set].reads_left == 0;
+    else if (op->status != 0)
+        qg_warn("result %llu-%u: %s", (unsigned long long)s->job, s->set, op->err.msg);
+    gw_req *req = s->req;
+    if (!req) {
+        store_op_free(op);
+        stream_free(s);
+        return;
+    }
+    if (!found) {
+        store_op_free(op);
+        s->req = NULL;
+        req->on_gone = NULL;
+        gw_reply_empty(req, 404);
+        stream_free(s);
+        return;
+    }
+    start(s, &op->job);
+    store_op_free(op);
 }
 
 static void
@@ -188,6 +348,45 @@ discard_gone(gw_req *req)
     op->arg = NULL;
 }
 
+/* The names of set's columns (from the statement that produced it): a
+ * JSON array, or for CSV the header line the writer would write. */
+static void
+column_names(qg_app *app, uint64_t job, uint32_t set, bool csv, qg_buf *out)
+{
+    qg_error err;
+    store_stmt *v;
+    size_t n;
+    if (store_jobs_read_stmts(app->store, job, &v, &n, &err) != 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].set != (int64_t)set)
+            continue;
+        const store_stmt *st = &v[i];
+        if (csv) {
+            const char **names = qg_malloc(sizeof(char *) * (st->ncols ? st->ncols : 1));
+            size_t *lens = qg_malloc(sizeof(size_t) * (st->ncols ? st->ncols : 1));
+            for (uint32_t k = 0; k < st->ncols; k++) {
+                names[k] = st->cols[k].name;
+                lens[k] = strlen(names[k]);
+            }
+            if (st->ncols)
+                rows_csv_line(out, names, lens, st->ncols);
+            free(names);
+            free(lens);
+        } else {
+            qg_buf_addc(out, '[');
+            for (uint32_t k = 0; k < st->ncols; k++) {
+                if (k)
+                    qg_buf_addc(out, ',');
+                qg_json_string(out, st->cols[k].name, strlen(st->cols[k].name));
+            }
+            qg_buf_addc(out, ']');
+        }
+        break;
+    }
+    store_stmts_free(v, n);
+}
+
 void
 gw_result(gw_req *req, qg_app *app)
 {
@@ -198,26 +397,33 @@ gw_result(gw_req *req, qg_app *app)
         gw_reply_empty(req, 400);
         return;
     }
+    qg_error err;
+    gw_result_params p;
+    if (req->method == GW_M_GET && gw_result_params_parse(req->query, req->query_len, &p, &err)) {
+        gw_reply_error(req, &err, NULL);
+        return;
+    }
     uint64_t now = qg_wall_ns();
     /* A quick look first: unknown, unfinished, used-up and other
      * principals' results are answered without the writer. */
-    qg_error err;
     store_job j;
     store_job_init(&j);
     int found = store_jobs_read(app->store, job, &j, &err);
-    bool readable = found == 1 && j.state == STORE_SUCCESS && set < j.nsets &&
+    bool readable = found == 1 && !store_state_active(j.state) && set < j.nsets &&
                     j.sets[set].reads_left > 0 && (j.expires_ns == 0 || j.expires_ns > now) &&
                     (!app->auth || (req->principal && strcmp(req->principal, j.principal) == 0));
-    store_job_free(&j);
     if (found < 0) {
+        store_job_free(&j);
         gw_reply_error(req, &err, NULL);
         return;
     }
     if (!readable) {
+        store_job_free(&j);
         gw_reply_empty(req, 404);
         return;
     }
     if (req->method == GW_M_DELETE) {
+        store_job_free(&j);
         store_op *op = store_op_new(STORE_OP_DISCARD);
         op->job_id = job;
         op->set = set;
@@ -229,14 +435,33 @@ gw_result(gw_req *req, qg_app *app)
         store_writer_submit(app->writer, op);
         return;
     }
+    bool csv = j.format == QG_FORMAT_CSV;
+    if (csv && p.arrays) {
+        store_job_free(&j);
+        qg_error_set(&err, QG_E_PARAM, "rows", "arrays (the result is CSV)");
+        gw_reply_error(req, &err, NULL);
+        return;
+    }
     stream *s = qg_calloc(1, sizeof(*s));
     s->app = app;
     s->req = req;
     s->job = job;
     s->set = set;
-    s->inflight = true;
+    s->p = p;
+    if (p.arrays || (csv && (p.has_offset || p.has_limit)))
+        column_names(app, job, set, csv, &s->columns);
     req->handler_data = s;
     req->on_gone = on_gone;
+    /* only a read that reaches the end of the set takes one of its reads */
+    uint64_t rows = j.sets[set].rows;
+    bool to_end = !p.has_limit || p.offset >= rows || p.limit >= rows - p.offset;
+    if (!to_end) {
+        start(s, &j);
+        store_job_free(&j);
+        return;
+    }
+    store_job_free(&j);
+    s->inflight = true;
     store_op *op = store_op_new(STORE_OP_CONSUME);
     op->job_id = job;
     op->set = set;

@@ -47,11 +47,19 @@ gw_service(gw_req *req, qg_app *app)
         .body_len = req->body.len,
         .max_statement = (size_t)cfg->max_statement,
         .max_params = (size_t)cfg->max_params,
+        .max_wait_ns = cfg->max_wait_ns,
+        .idempotency_key = gw_req_header(req, "Idempotency-Key"),
     };
     qg_query q;
     qg_query_init(&q);
     if (gw_params_parse(&in, &q, &err) != 0) {
         qg_query_free(&q);
+        gw_reply_error(req, &err, NULL);
+        return;
+    }
+    if (q.callback_url && q.mode != QG_MODE_ASYNC) {
+        qg_query_free(&q);
+        qg_error_set(&err, QG_E_CALLBACK_REFUSED, "callback_url needs mode=async");
         gw_reply_error(req, &err, NULL);
         return;
     }

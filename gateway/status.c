@@ -1,11 +1,14 @@
 /*
  * status: GET and DELETE /query/service/status/N-M.
  *
- * GET reads the job's record in one short read transaction on the loop:
- *   queued or running   200 {"status":"running"}
- *   success             200 {"status":"success","handle":"<base>/query/service/result/N-M"}
+ * GET reads the job's record, its query part and its statements in short
+ * read transactions on the loop, and, when the job is queued or running
+ * here, what its worker is doing (modes/job: shared state, not the store),
+ * then answers with the status document of modes/jobdoc:
+ *   queued or running   200 {"status":"running", ...}
+ *   success             200 {"status":"success","handle":"<base>/query/service/result/N-M", ...}
  *                       (404 when the job has no set M)
- *   failed / timeout    200 {"status":"failed"|"timeout","errors":[...]}
+ *   failed / timeout    200 {"status":"failed"|"timeout","errors":[...], ...}
  * Unknown or expired: 404; malformed handle: 400; both with empty bodies.
  * DELETE cancels the job if it is queued or running here (200; it then
  * reports failed with ASX0041), else 404. With authentication on, only the
@@ -14,12 +17,11 @@
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/envelope.h"
-#include "core/json.h"
 #include "gateway/base.h"
 #include "gateway/handle.h"
 #include "gateway/reply.h"
 #include "gateway/routes.h"
+#include "modes/jobdoc.h"
 #include "modes/registry.h"
 #include "store/jobs.h"
 
@@ -40,52 +42,53 @@ gw_status(gw_req *req, qg_app *app)
     }
     qg_error err;
     store_job j;
+    qg_query q;
     store_job_init(&j);
-    int found = store_jobs_read(app->store, job, &j, &err);
+    qg_query_init(&q);
+    store_stmt *stmts = NULL;
+    size_t nstmts = 0;
+    qg_buf base = QG_BUF_INIT, b = QG_BUF_INIT;
+    mode_progress live;
+    bool have_live = false;
+    int found = store_jobs_read_query(app->store, job, &j, &q, &err);
     if (found < 0) {
-        store_job_free(&j);
         gw_reply_error(req, &err, NULL);
-        return;
+        goto out;
     }
     /* with authentication, another principal's job is as good as absent */
     bool theirs = app->auth && (!req->principal || strcmp(req->principal, j.principal) != 0);
-    if (found == 0 || theirs || (j.expires_ns && j.expires_ns <= qg_wall_ns()) ||
+    uint64_t now = qg_wall_ns();
+    if (found == 0 || theirs || (j.expires_ns && j.expires_ns <= now) ||
         (j.state == STORE_SUCCESS && set >= j.nsets)) {
-        store_job_free(&j);
         gw_reply_empty(req, 404);
-        return;
+        goto out;
     }
-    qg_buf b = QG_BUF_INIT;
-    switch (j.state) {
-    case STORE_QUEUED:
-    case STORE_RUNNING:
-        qg_buf_addlit(&b, "{\"status\":\"running\"}\n");
-        break;
-    case STORE_SUCCESS: {
-        qg_buf base = QG_BUF_INIT;
-        if (gw_base_url(req, app, &base, &err) != 0) {
-            qg_buf_free(&base);
-            qg_buf_free(&b);
-            store_job_free(&j);
-            gw_reply_error(req, &err, NULL);
-            return;
-        }
-        char hs[GW_HANDLE_MAX_TEXT];
-        gw_handle_format(job, set, hs);
-        qg_buf_addlit(&b, "{\"status\":\"success\",\"handle\":\"");
-        qg_json_escape(&b, base.data, base.len);
-        qg_buf_printf(&b, "/query/service/result/%s\"}\n", hs);
-        qg_buf_free(&base);
-        break;
+    if (store_jobs_read_stmts(app->store, job, &stmts, &nstmts, &err) != 0 ||
+        gw_base_url(req, app, &base, &err) != 0) {
+        gw_reply_error(req, &err, NULL);
+        goto out;
     }
-    case STORE_FAILED:
-    case STORE_TIMEOUT:
-        qg_buf_printf(&b, "{\"status\":\"%s\",", store_state_name(j.state));
-        qg_env_errors(&b, &j.error);
-        qg_buf_addlit(&b, "}\n");
-        break;
-    }
-    store_job_free(&j);
+    if (store_state_active(j.state))
+        have_live = mode_jobs_progress(app->jobs, job, &live);
+    mode_jobdoc d = {
+        .job = &j,
+        .q = &q,
+        .stmts = stmts,
+        .nstmts = nstmts,
+        .live = have_live ? &live : NULL,
+        .base = base.data,
+        .base_len = base.len,
+        .set = set,
+        .now_wall = qg_wall_ns(),
+    };
+    mode_jobdoc_status(&b, &d);
     gw_reply_json(req, 200, &b);
+out:
+    if (have_live)
+        mode_progress_free(&live);
+    store_stmts_free(stmts, nstmts);
+    qg_buf_free(&base);
     qg_buf_free(&b);
+    qg_query_free(&q);
+    store_job_free(&j);
 }

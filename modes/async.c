@@ -17,6 +17,14 @@
  * started (including those being checked or committed): beyond it, 503 with
  * Retry-After, before anything is done. The timeout of an async job counts
  * from when a worker starts it.
+ *
+ * wait=D holds the request after the commit until the job ends (then it is
+ * answered as deferred mode would answer: the result handle, or the
+ * failure, with the statusHandle) or D passes (then the answer above, or
+ * with on_wait_timeout=cancel the job is stopped as timed out and the
+ * request gets that). A submission with an Idempotency-Key that names a
+ * stored job with the same fingerprint is answered from that job and runs
+ * nothing; the key is written with the job's record (store/idem.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +34,11 @@
 #include "core/json.h"
 #include "core/mem.h"
 #include "exec/run.h"
+#include "gateway/allow.h"
 #include "gateway/base.h"
 #include "gateway/handle.h"
 #include "gateway/reply.h"
+#include "gateway/url.h"
 #include "modes/job.h"
 #include "modes/mode.h"
 
@@ -39,6 +49,8 @@ typedef struct check {
     int rc;
     qg_error err;
     uint64_t compile_ns;
+    store_stmt *plan; /* the statements, stored queued with the job */
+    size_t nplan;
 } check;
 
 static void
@@ -50,13 +62,17 @@ check_run(exec_task *t, exec_worker *wk)
     qg_error_clear(&c->err);
     c->rc = exec_check(wk, &c->job->q, &ctx, &res, &c->err);
     c->compile_ns = ctx.compile_ns;
+    if (c->rc == 0)
+        c->plan = mode__job_plan(wk->be, &c->job->q, &c->nplan);
     exec_task_notify(t);
 }
 
 static void
 check_destroy(exec_task *t)
 {
-    free(t);
+    check *c = (check *)t;
+    store_stmts_free(c->plan, c->nplan);
+    free(c);
 }
 
 static qg_metrics
@@ -79,7 +95,7 @@ refuse(mode_job *j, const qg_error *err, uint64_t compile_ns)
         req->on_gone = NULL;
         qg_buf b = QG_BUF_INIT;
         qg_metrics m = metrics_now(j, compile_ns);
-        mode__job_error_doc(&b, j, err, &m);
+        mode__job_error_doc(&b, j, err, &m, 0);
         mode__job_reply(req, qg_err_http(err->code), &b);
         qg_buf_free(&b);
     }
@@ -93,15 +109,7 @@ accepted(mode_job *j, uint64_t compile_ns)
     if (!req)
         return;
     qg_buf b = QG_BUF_INIT;
-    mode__job_doc_head(&b, j);
-    char h[GW_HANDLE_MAX_TEXT];
-    gw_handle_format(j->rec.id, 0, h);
-    qg_buf_addlit(&b, ",\"handle\":\"");
-    qg_json_escape(&b, j->base, strlen(j->base));
-    qg_buf_printf(&b, "/query/service/status/%s\",\"plans\":{},\"status\":\"running\",", h);
-    qg_metrics m = metrics_now(j, compile_ns);
-    qg_env_metrics(&b, &m);
-    qg_buf_addlit(&b, "}\n");
+    mode__job_accepted_doc(&b, j, compile_ns);
     j->req = NULL;
     req->on_gone = NULL;
     gw_reply_json(req, 200, &b);
@@ -119,16 +127,34 @@ created(store_op *op)
         store_op_free(op);
         return;
     }
+    if (op->existing) {
+        /* a retry raced its first try: the first job answers, nothing runs */
+        mode__jobs_unreserve(j->app->jobs);
+        if (j->req) {
+            gw_req *req = j->req;
+            j->req = NULL;
+            req->on_gone = NULL;
+            mode__job_replay(req, &op->job, &j->q, j->base);
+        }
+        store_op_free(op);
+        mode__job_drop(j);
+        return;
+    }
     j->rec.id = op->job.id;
     store_op_free(op);
-    accepted(j, compile_ns);
-    if (mode__jobs_parked(j->app->jobs)) {
+    bool parked = mode__jobs_parked(j->app->jobs);
+    /* wait=: the request stays for the job's end, up to the wait */
+    if (!j->req || !j->q.wait_ns || parked)
+        accepted(j, compile_ns);
+    if (parked) {
         /* draining: it stays queued in the store and runs after the restart */
         mode__jobs_unreserve(j->app->jobs);
         mode__job_drop(j);
         return;
     }
     mode__job_submit(j);
+    if (j->req)
+        mode__job_hold(j, j->q.wait_ns);
 }
 
 /* Loop: the check is done. */
@@ -151,6 +177,12 @@ check_notify(exec_task *t)
         store_job_copy(&op->job, &j->rec);
         op->job.state = STORE_QUEUED;
         op->q = &j->q;
+        if (j->q.idempotency_key)
+            mode__job_idem(j->app, &j->q, j->rec.principal, op);
+        op->stmts = c->plan;
+        op->nstmts = c->nplan;
+        c->plan = NULL;
+        c->nplan = 0;
         j->check_ns = c->compile_ns;
         op->done = created;
         op->arg = j;
@@ -172,6 +204,34 @@ on_gone(gw_req *req)
     j->req = NULL;
 }
 
+/* Whether a callback to url may not be made (err says why): callbacks
+ * off, https, or a host --callback-allow does not list. */
+static bool
+callback_refused(qg_app *app, const char *url, qg_error *err)
+{
+    gw_url u;
+    char why[400];
+    if (!app->callback_allow || app->callback_allow->n == 0) {
+        qg_error_set(err, QG_E_CALLBACK_REFUSED, "callbacks are off (--callback-allow is empty)");
+        return true;
+    }
+    if (gw_url_parse(url, strlen(url), &u) != 0) {
+        qg_error_set(err, QG_E_PARAM, "callback_url", "?");
+        return true;
+    }
+    if (u.https) {
+        qg_error_set(err, QG_E_CALLBACK_REFUSED, "only http:// callback URLs are supported");
+        return true;
+    }
+    if (!gw_allow_match(app->callback_allow, u.host, u.port)) {
+        snprintf(why, sizeof(why), "%s%s%s port %d is not allowed by --callback-allow",
+                 u.ipv6 ? "[" : "", u.host, u.ipv6 ? "]" : "", u.port);
+        qg_error_set(err, QG_E_CALLBACK_REFUSED, why);
+        return true;
+    }
+    return false;
+}
+
 void
 mode_async_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
 {
@@ -181,6 +241,18 @@ mode_async_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
         qg_buf_free(&base);
         qg_query_free(q);
         gw_reply_error(req, &err, request_id);
+        return;
+    }
+    if (q->callback_url && callback_refused(app, q->callback_url, &err)) {
+        qg_buf_free(&base);
+        qg_query_free(q);
+        gw_reply_error(req, &err, request_id);
+        return;
+    }
+    /* a retry of a submission that was stored: its job answers */
+    if (mode__job_idem_check(app, req, q, base.data) != 0) {
+        qg_buf_free(&base);
+        qg_query_free(q);
         return;
     }
     size_t limit = (size_t)app->cfg->max_queued;
@@ -193,6 +265,7 @@ mode_async_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
         gw_reply_error(req, &err, request_id);
         return;
     }
+    q->handle_base = qg_arena_memdup0(&q->arena, base.data, base.len);
     mode_job *j = mode__job_new(app, q, request_id, base.data, req->start_ns);
     qg_buf_free(&base);
     snprintf(j->rec.principal, sizeof(j->rec.principal), "%s",

@@ -7,6 +7,8 @@
  * no results and resultCount 0, or the error document immediate mode would
  * have sent when it failed. The deadline of timeout counts from the
  * request's arrival. A client that goes away does not stop the job.
+ * With an Idempotency-Key, a retry of a stored submission is answered from
+ * the first job (modes/job.c) and runs nothing.
  */
 #include "core/mem.h"
 #include "gateway/base.h"
@@ -32,6 +34,13 @@ mode_deferred_start(qg_app *app, gw_req *req, qg_query *q, const char *request_i
         gw_reply_error(req, &err, request_id);
         return;
     }
+    /* a retry of a submission that was stored: its job answers */
+    if (mode__job_idem_check(app, req, q, base.data) != 0) {
+        qg_buf_free(&base);
+        qg_query_free(q);
+        return;
+    }
+    q->handle_base = qg_arena_memdup0(&q->arena, base.data, base.len);
     mode_job *j = mode__job_new(app, q, request_id, base.data, req->start_ns);
     qg_buf_free(&base);
     j->answers = true;

@@ -18,8 +18,10 @@
  *      stored set per query statement; the worker waits while its job has
  *      more than STORE_FLOW_MAX_BYTES queued there;
  *   5. wait for every page to commit, then commit the end state (success
- *      with its sets, failed, timeout), which also drops the pages of a job
- *      that did not succeed;
+ *      with its sets, failed, timeout) and the outcome of each statement in
+ *      the same transaction; a job that failed keeps the sets its
+ *      statements completed before the error, and the pages of a set cut
+ *      short are dropped;
  *   6. deferred: build the answer (the result handle, or the error document
  *      as immediate mode would send it) and hand it to the loop.
  * Timeouts: a deferred job's deadline counts from the request's arrival
@@ -29,6 +31,15 @@
  * queued when it is rerunnable and is failed with QG_E_OUTCOME_UNKNOWN when
  * not; one cut before its running state was committed is left queued.
  *
+ * Statements: the job's plan (its text split by the backend's lexical
+ * rules, all queued) is stored with it; on the worker, exec_run's hooks
+ * mark each statement started, then finished or error, with its times, its
+ * rows, its result set and its columns (name, type, and from the row
+ * writer's statistics their minimum, maximum and longest value). The loop
+ * reads that array under the task's lock for a running job's status; the
+ * store gets it once, with the end state. After an error the statements
+ * that did not run are cancelled.
+ *
  * Ownership: the loop holds one reference (dropped when the job finished,
  * or the loop took it back), the pool one while it is queued or runs.
  */
@@ -36,6 +47,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <event2/event.h>
 
 #include "core/clock.h"
 #include "core/envelope.h"
@@ -45,6 +58,8 @@
 #include "exec/run.h"
 #include "gateway/handle.h"
 #include "gateway/reply.h"
+#include "modes/callback.h"
+#include "store/idem.h"
 #include "store/env.h"
 #include "store/jobs.h"
 
@@ -79,7 +94,8 @@ mode__job_doc_head(qg_buf *b, const mode_job *j)
 }
 
 void
-mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err, const qg_metrics *m)
+mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err, const qg_metrics *m,
+                    uint64_t status_id)
 {
     qg_metrics mm = *m;
     mm.error_count = 1;
@@ -88,7 +104,45 @@ mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err, const qg_
     qg_env_errors(b, err);
     qg_buf_printf(b, ",\"status\":\"%s\",", qg_err_status(err->code));
     qg_env_metrics(b, &mm);
+    if (status_id) {
+        char h[GW_HANDLE_MAX_TEXT];
+        gw_handle_format(status_id, 0, h);
+        qg_buf_addlit(b, ",\"statusHandle\":\"");
+        qg_json_escape(b, j->base ? j->base : "", j->base ? strlen(j->base) : 0);
+        qg_buf_printf(b, "/query/service/status/%s\"", h);
+    }
     qg_buf_addlit(b, "}\n");
+}
+
+void
+mode__job_accepted_doc(qg_buf *b, const mode_job *j, uint64_t compile_ns)
+{
+    mode__job_doc_head(b, j);
+    char h[GW_HANDLE_MAX_TEXT];
+    gw_handle_format(j->rec.id, 0, h);
+    qg_buf_addlit(b, ",\"handle\":\"");
+    qg_json_escape(b, j->base ? j->base : "", j->base ? strlen(j->base) : 0);
+    qg_buf_printf(b, "/query/service/status/%s\",\"plans\":{},\"status\":\"running\",", h);
+    qg_metrics m = {0};
+    m.elapsed_ns = qg_now_ns() - j->recv_ns;
+    m.compile_ns = compile_ns;
+    qg_env_metrics(b, &m);
+    qg_buf_addlit(b, "}\n");
+}
+
+store_stmt *
+mode__job_plan(const exec_backend *be, const qg_query *q, size_t *n)
+{
+    exec_span *sp;
+    exec_split_all(be, q->statement, q->statement_len, &sp, n);
+    store_stmt *v = qg_calloc(*n ? *n : 1, sizeof(store_stmt));
+    for (size_t i = 0; i < *n; i++) {
+        store_stmt_init(&v[i]);
+        v[i].off = (uint32_t)sp[i].start;
+        v[i].len = (uint32_t)sp[i].len;
+    }
+    free(sp);
+    return v;
 }
 
 void
@@ -100,6 +154,113 @@ mode__job_reply(gw_req *req, int status, const qg_buf *body)
     } else {
         gw_reply(req, status, GW_JSON, body->data, body->len, NULL, 0);
     }
+}
+
+/* --- retried submissions (idempotency keys) ---------------------------------- */
+
+void
+mode__job_idem(qg_app *app, const qg_query *q, const char *principal, store_op *op)
+{
+    op->idem = true;
+    store_idem_key(principal, q->idempotency_key, op->idem_key);
+    store_idem_fingerprint(q, op->idem_fp);
+    op->now_ns = qg_wall_ns();
+    op->idem_expires_ns = op->now_ns + app->cfg->idempotency_ttl_ns;
+}
+
+/* The answer to a retry: the first job r as it stands (see
+ * mode__job_replay). Any thread. */
+static void
+replay_doc(qg_buf *b, const store_job *r, const qg_query *q, const char *base, int *http)
+{
+    char h[GW_HANDLE_MAX_TEXT];
+    gw_handle_format(r->id, 0, h);
+    const char *bs = base ? base : "";
+    *http = 200;
+    qg_buf_printf(b, "{\"requestID\":\"%s\"", r->request_id);
+    if (q->client_context_id) {
+        qg_buf_addlit(b, ",\"clientContextID\":");
+        qg_json_string(b, q->client_context_id, strlen(q->client_context_id));
+    }
+    if (r->format == QG_FORMAT_CSV)
+        qg_buf_printf(b, ",\"type\":\"text/csv; header=%s\"", r->csv_header ? "present" : "absent");
+    qg_metrics m = r->metrics;
+    m.result_count = 0;
+    m.result_size = 0;
+    if (r->mode == QG_MODE_DEFERRED && r->state == STORE_SUCCESS) {
+        if (r->signature && r->queries)
+            qg_buf_addlit(b, ",\"signature\":{\"*\":\"*\"}");
+        qg_buf_addlit(b, ",\"handle\":\"");
+        qg_json_escape(b, bs, strlen(bs));
+        qg_buf_printf(b, "/query/service/result/%s\",\"plans\":{},\"status\":\"success\",", h);
+        qg_env_metrics(b, &m);
+    } else if (r->mode == QG_MODE_DEFERRED && !store_state_active(r->state)) {
+        *http = qg_err_http(r->error.code);
+        m.error_count = 1;
+        qg_buf_addc(b, ',');
+        qg_env_errors(b, &r->error);
+        qg_buf_printf(b, ",\"status\":\"%s\",", qg_err_status(r->error.code));
+        qg_env_metrics(b, &m);
+        qg_buf_addlit(b, ",\"statusHandle\":\"");
+        qg_json_escape(b, bs, strlen(bs));
+        qg_buf_printf(b, "/query/service/status/%s\"", h);
+    } else {
+        /* async, or a deferred job still running: its status handle */
+        memset(&m, 0, sizeof(m));
+        qg_buf_addlit(b, ",\"handle\":\"");
+        qg_json_escape(b, bs, strlen(bs));
+        qg_buf_printf(b, "/query/service/status/%s\",\"plans\":{},\"status\":\"running\",", h);
+        qg_env_metrics(b, &m);
+    }
+    qg_buf_addlit(b, "}\n");
+}
+
+static const gw_header replayed_header = {"Idempotent-Replayed", "true"};
+
+void
+mode__job_replay(gw_req *req, const store_job *r, const qg_query *q, const char *base)
+{
+    qg_buf b = QG_BUF_INIT;
+    int http;
+    replay_doc(&b, r, q, base, &http);
+    gw_reply(req, http, GW_JSON, b.data, b.len, &replayed_header, 1);
+    qg_buf_free(&b);
+}
+
+int
+mode__job_idem_check(qg_app *app, gw_req *req, const qg_query *q, const char *base)
+{
+    if (!q->idempotency_key)
+        return 0;
+    unsigned char key[32], fp[32], mine[32];
+    uint64_t job;
+    qg_error err;
+    store_idem_key(req->principal, q->idempotency_key, key);
+    int found = store_idem_lookup(app->store, key, qg_wall_ns(), &job, fp, &err);
+    if (found <= 0) {
+        if (found < 0)
+            gw_reply_error(req, &err, NULL);
+        return found;
+    }
+    store_idem_fingerprint(q, mine);
+    if (memcmp(fp, mine, sizeof(fp)) != 0) {
+        qg_error_set(&err, QG_E_CONFLICT,
+                     "Idempotency key already used for a different request (another statement, "
+                     "parameters or options)");
+        gw_reply_error(req, &err, NULL);
+        return -1;
+    }
+    store_job r;
+    store_job_init(&r);
+    if (store_jobs_read(app->store, job, &r, &err) < 0) {
+        store_job_free(&r);
+        gw_reply_error(req, &err, NULL);
+        return -1;
+    }
+    r.id = job; /* also when the job itself is gone (swept): its handle says so */
+    mode__job_replay(req, &r, q, base);
+    store_job_free(&r);
+    return 1;
 }
 
 /* --- worker side: the page sink ------------------------------------------------- */
@@ -123,6 +284,11 @@ sink_flush(rows_sink *s, rows_writer *w, qg_error *err)
     op->job_id = j->rec.id;
     op->set = w->set_index;
     op->page = j->page++;
+    /* pages end on row boundaries: this one holds the rows since the last */
+    op->first_row = j->page_first_row;
+    op->nrows = (uint32_t)(w->set_rows - j->page_first_row);
+    j->page_first_row = w->set_rows;
+    atomic_store(&j->rows_now, w->total_rows);
     op->data = qg_buf_detach(&w->out, &op->len);
     qg_buf_reserve(&w->out, PAGE_SIZE + 4096);
     op->flow = &j->flow;
@@ -138,8 +304,50 @@ sink_flush(rows_sink *s, rows_writer *w, qg_error *err)
 static int
 sink_set_begin(rows_sink *s, rows_writer *w, qg_error *err)
 {
-    of_sink(s)->page = 0;
+    mode_job *j = of_sink(s);
+    j->page = 0;
+    j->page_first_row = 0;
     return 0;
+}
+
+static store_vkind
+vkind_of(int k)
+{
+    switch (k) {
+    case ROWS_K_BOOL:
+        return STORE_V_BOOL;
+    case ROWS_K_NUMBER:
+        return STORE_V_NUMBER;
+    case ROWS_K_TEXT:
+        return STORE_V_TEXT;
+    case ROWS_K_BLOB:
+        return STORE_V_BLOB;
+    }
+    return STORE_V_NONE;
+}
+
+/* The columns of the set w just ended, with what the writer saw of them. */
+static store_col *
+cols_snapshot(const rows_writer *w)
+{
+    store_col *cols = qg_calloc(w->ncols ? w->ncols : 1, sizeof(store_col));
+    qg_buf t = QG_BUF_INIT;
+    for (size_t i = 0; i < w->ncols; i++) {
+        const rows_col *c = &w->cols[i];
+        cols[i].name = qg_memdup0(c->name, c->name_len);
+        cols[i].type = c->type ? qg_strdup(c->type) : NULL;
+        cols[i].max_len = c->stat.max_len;
+        cols[i].nulls = c->stat.nulls;
+        const rows_bound *b[2] = {&c->stat.min, &c->stat.max};
+        store_bound *out[2] = {&cols[i].min, &cols[i].max};
+        for (int k = 0; k < 2; k++) {
+            qg_buf_reset(&t);
+            rows_bound_text(b[k], &t);
+            store_bound_set(out[k], vkind_of(b[k]->kind), t.data ? t.data : "", t.len);
+        }
+    }
+    qg_buf_free(&t);
+    return cols;
 }
 
 static int
@@ -156,21 +364,200 @@ sink_set_end(rows_sink *s, rows_writer *w, qg_error *err)
         j->cap = j->cap ? j->cap * 2 : 4;
         j->sets = qg_realloc(j->sets, sizeof(store_set) * j->cap);
     }
-    j->sets[j->nsets++] = (store_set){w->set_rows, w->set_bytes, j->page, j->q.max_result_reads};
+    j->sets[j->nsets] = (store_set){w->set_rows, w->set_bytes, j->page, j->q.max_result_reads};
+    store_col *cols = cols_snapshot(w);
+    pthread_mutex_lock(&j->t.mu);
+    if (j->cur_stmt < j->nstmts) {
+        store_stmt *st = &j->stmts[j->cur_stmt];
+        store_stmt_free(st);
+        st->set = j->nsets;
+        st->rows = w->set_rows;
+        st->cols = cols;
+        st->ncols = (uint32_t)w->ncols;
+        cols = NULL;
+    }
+    pthread_mutex_unlock(&j->t.mu);
+    if (cols) {
+        store_stmt tmp;
+        store_stmt_init(&tmp);
+        tmp.cols = cols;
+        tmp.ncols = (uint32_t)w->ncols;
+        store_stmt_free(&tmp);
+    }
+    j->nsets++;
     return 0;
+}
+
+/* --- worker side: statements ---------------------------------------------------- */
+
+/* Makes stmts[i] exist (t.mu held): a statement the plan did not foresee
+ * (the engine split the text differently) is added. */
+static void
+stmt_slot(mode_job *j, size_t i)
+{
+    if (i < j->nstmts)
+        return;
+    if (i >= j->cap_stmts) {
+        j->cap_stmts = i + 8;
+        j->stmts = qg_realloc(j->stmts, sizeof(store_stmt) * j->cap_stmts);
+    }
+    while (j->nstmts <= i)
+        store_stmt_init(&j->stmts[j->nstmts++]);
+}
+
+static void
+on_stmt_begin(exec_ctx *ctx, size_t i, size_t off, size_t used)
+{
+    mode_job *j = ctx->hook_arg;
+    const char *sql = j->q.statement;
+    size_t n = j->q.statement_len, start, len;
+    exec_span sp;
+    if (used) {
+        /* the statement's own text inside what the engine consumed (which
+         * may run on into a comment after its ';') */
+        if (j->app->backend->split(sql + off, used, &sp)) {
+            start = off + sp.start;
+            len = sp.len;
+        } else {
+            exec_span_trim(sql, off, used, &start, &len);
+        }
+        j->resume_off = off + used;
+    } else {
+        /* it did not compile: its extent by the lexical rules */
+        if (j->app->backend->split(sql + off, n - off, &sp)) {
+            start = off + sp.start;
+            len = sp.len;
+            j->resume_off = off + sp.used;
+        } else {
+            start = off;
+            len = 0;
+            j->resume_off = n;
+        }
+    }
+    j->resume_known = true;
+    j->begin_set = j->w.set_index;
+    j->ran = i + 1;
+    pthread_mutex_lock(&j->t.mu);
+    stmt_slot(j, i);
+    store_stmt *s = &j->stmts[i];
+    store_stmt_free(s);
+    store_stmt_init(s);
+    s->off = (uint32_t)start;
+    s->len = (uint32_t)len;
+    s->state = STORE_STMT_STARTED;
+    s->start_ns = qg_wall_ns();
+    j->cur_stmt = i;
+    pthread_mutex_unlock(&j->t.mu);
+}
+
+static void
+on_stmt_end(exec_ctx *ctx, size_t i, int rc, const qg_error *err)
+{
+    mode_job *j = ctx->hook_arg;
+    atomic_store(&j->rows_now, j->w.total_rows);
+    pthread_mutex_lock(&j->t.mu);
+    if (i < j->nstmts) {
+        store_stmt *s = &j->stmts[i];
+        s->stop_ns = qg_wall_ns();
+        if (rc == 0) {
+            s->state = STORE_STMT_FINISHED;
+        } else {
+            s->state = STORE_STMT_ERROR;
+            s->error = *err;
+        }
+    }
+    j->cur_stmt = SIZE_MAX;
+    pthread_mutex_unlock(&j->t.mu);
+}
+
+/* The statements as they ended, for the store: on success those that ran;
+ * on failure the one that failed carries the job's error (err_at: its
+ * index when no statement began, e.g. a compile error found by the check;
+ * SIZE_MAX: none), and every statement that did not run is cancelled (the
+ * text after the last one begun is split again, so the list follows what
+ * the engine actually ran). */
+static void
+stmts_final(mode_job *j, int rc, const qg_error *err, size_t err_at)
+{
+    pthread_mutex_lock(&j->t.mu);
+    if (rc == 0 || j->resume_known) {
+        for (size_t i = j->ran; i < j->nstmts; i++)
+            store_stmt_free(&j->stmts[i]);
+        j->nstmts = j->ran < j->nstmts ? j->ran : j->nstmts;
+    }
+    if (rc != 0 && j->resume_known) {
+        exec_span *sp;
+        size_t n;
+        const char *sql = j->q.statement + j->resume_off;
+        exec_split_all(j->app->backend, sql, j->q.statement_len - j->resume_off, &sp, &n);
+        for (size_t k = 0; k < n; k++) {
+            stmt_slot(j, j->nstmts);
+            store_stmt *s = &j->stmts[j->nstmts - 1];
+            s->off = (uint32_t)(j->resume_off + sp[k].start);
+            s->len = (uint32_t)sp[k].len;
+        }
+        free(sp);
+    }
+    if (rc != 0) {
+        bool unknown = err->code == QG_E_OUTCOME_UNKNOWN;
+        for (size_t i = 0; i < j->nstmts; i++) {
+            store_stmt *s = &j->stmts[i];
+            if (i == err_at && s->state == STORE_STMT_QUEUED) {
+                s->state = STORE_STMT_ERROR;
+                s->error = *err;
+            } else if (s->state == STORE_STMT_QUEUED || s->state == STORE_STMT_STARTED) {
+                s->state = STORE_STMT_CANCELLED;
+            } else if (s->state == STORE_STMT_ERROR) {
+                /* the job's error as the client sees it (the request id of
+                 * a cancel, the outcome of a cut) */
+                s->error = *err;
+                if (unknown)
+                    s->state = STORE_STMT_UNKNOWN;
+            }
+        }
+    }
+    j->cur_stmt = SIZE_MAX;
+    pthread_mutex_unlock(&j->t.mu);
+}
+
+/* A copy of the statements (t.mu held by the caller, or the worker's own
+ * array before anyone else reads it). */
+static store_stmt *
+stmts_copy(const store_stmt *v, size_t n)
+{
+    store_stmt *c = qg_calloc(n ? n : 1, sizeof(store_stmt));
+    for (size_t i = 0; i < n; i++)
+        store_stmt_copy(&c[i], &v[i]);
+    return c;
 }
 
 /* --- worker side: the run ----------------------------------------------------- */
 
-/* Submits op (a CREATE or UPDATE of r) and waits for its commit. */
+/* Submits op (a CREATE or UPDATE of r, with the statements stmts[0..n)
+ * when set_stmts, which the op takes) and waits for its commit. A CREATE
+ * of a request with an idempotency key that names a job already (a
+ * retry) creates nothing: *retry is set and *first gets that job. */
 static int
-commit(mode_job *j, store_op_kind kind, const store_job *r, bool drop, qg_error *err)
+commit(mode_job *j, store_op_kind kind, const store_job *r, bool drop, store_stmt *stmts, size_t n,
+       bool set_stmts, store_job *first, bool *retry, qg_error *err)
 {
     store_op *op = store_op_new(kind);
     store_job_copy(&op->job, r);
     op->q = &j->q;
     op->drop_pages = drop;
+    op->stmts = stmts;
+    op->nstmts = n;
+    op->set_stmts = set_stmts;
+    if (kind == STORE_OP_CREATE && j->q.idempotency_key)
+        mode__job_idem(j->app, &j->q, r->principal, op);
     int rc = store_writer_run(j->app->writer, &j->flow, op, err);
+    if (rc == 0 && op->existing) {
+        *retry = true;
+        store_job_free(first);
+        store_job_copy(first, &op->job);
+        store_op_free(op);
+        return 0;
+    }
     if (rc == 0 && kind == STORE_OP_CREATE) {
         j->rec.id = op->job.id;
         pthread_mutex_lock(&j->t.mu);
@@ -184,12 +571,13 @@ commit(mode_job *j, store_op_kind kind, const store_job *r, bool drop, qg_error 
 
 /* The deferred answer of a job that ran to its end state. */
 static void
-deferred_answer(mode_job *j, const store_job *r, const qg_error *err, int rc, qg_buf *b, int *http)
+deferred_answer(mode_job *j, const store_job *r, const qg_error *err, int rc, bool stored,
+                qg_buf *b, int *http)
 {
     qg_metrics m = r->metrics;
     if (rc != 0) {
         *http = qg_err_http(err->code);
-        mode__job_error_doc(b, j, err, &m);
+        mode__job_error_doc(b, j, err, &m, stored ? r->id : 0);
         return;
     }
     *http = 200;
@@ -225,12 +613,27 @@ job_run(exec_task *t, exec_worker *wk)
             t->deadline_ns = t->start_ns + j->q.timeout_ns;
     }
 
+    /* the plan, again: a recovered job comes with none */
+    size_t nplan;
+    store_stmt *plan = mode__job_plan(j->app->backend, &j->q, &nplan);
+    pthread_mutex_lock(&t->mu);
+    store_stmts_free(j->stmts, j->nstmts);
+    j->stmts = plan;
+    j->nstmts = j->cap_stmts = nplan;
+    if (j->cap_stmts == 0) {
+        j->cap_stmts = 1;
+        store_stmt_init(&j->stmts[0]);
+    }
+    j->cur_stmt = SIZE_MAX;
+    pthread_mutex_unlock(&t->mu);
+
     store_job r;
     store_job_copy(&r, &j->rec);
     qg_error err;
     qg_error_clear(&err);
     exec_ctx ctx = {.task = t, .readonly = j->q.readonly};
     bool ran = false;
+    size_t err_at = SIZE_MAX;
 
     /* 1-2: not cancelled meanwhile, and it compiles */
     int rc = 0;
@@ -238,16 +641,27 @@ job_run(exec_task *t, exec_worker *wk)
     if (why)
         rc = qg_error_set(&err, why, "-");
     exec_check_result chk;
-    if (rc == 0)
+    if (rc == 0) {
         rc = exec_check(wk, &j->q, &ctx, &chk, &err);
+        if (rc != 0)
+            err_at = chk.failed_at;
+    }
 
     /* 3: the running state, before anything may write */
+    store_job first; /* a deferred retry: the job of the first try */
+    store_job_init(&first);
+    bool retry = false;
     if (rc == 0) {
         r.rerunnable = j->q.readonly || chk.all_readonly;
         r.state = STORE_RUNNING;
         r.started_ns = qg_wall_ns();
-        rc = commit(j, async ? STORE_OP_UPDATE : STORE_OP_CREATE, &r, false, &err);
-        if (rc == 0) {
+        /* a deferred job is created here, with its statements queued, and
+         * its idempotency key in the same transaction */
+        bool create = !async;
+        rc = commit(j, create ? STORE_OP_CREATE : STORE_OP_UPDATE, &r, false,
+                    create ? stmts_copy(j->stmts, j->nstmts) : NULL, create ? j->nstmts : 0, false,
+                    create ? &first : NULL, &retry, &err);
+        if (rc == 0 && !retry) {
             r.id = j->rec.id;
             ran = true;
         }
@@ -256,17 +670,23 @@ job_run(exec_task *t, exec_worker *wk)
     /* 4-5: run, pages, end state */
     if (ran) {
         ctx.readonly = r.rerunnable;
+        ctx.stmt_begin = on_stmt_begin;
+        ctx.stmt_end = on_stmt_end;
+        ctx.hook_arg = j;
         j->sink.flush = sink_flush;
         j->sink.set_begin = sink_set_begin;
         j->sink.set_end = sink_set_end;
         rows_init(&j->w, &j->sink, &j->q, PAGE_SIZE, false);
         j->w.max_bytes = j->app->cfg->max_result_bytes;
+        j->w.stats = true;
+        j->w.live_rows = &j->rows_now;
         rc = exec_run(wk, &j->q, &ctx, &j->w, &err);
         qg_error ferr;
         if (store_flow_drain(&j->flow, &ferr) != 0 && rc == 0) {
             rc = -1;
             err = ferr;
         }
+        atomic_store(&j->rows_now, j->w.total_rows);
         rows_free(&j->w);
     }
     if (rc != 0 && err.code == QG_E_CANCELLED)
@@ -285,8 +705,9 @@ job_run(exec_task *t, exec_worker *wk)
         .error_count = rc != 0,
     };
 
-    bool store_it = ran || async;
-    bool drop = true;
+    bool store_it = (ran || async) && !retry;
+    bool set_stmts = true;
+    r.queries = j->nsets > 0;
     if (rc == 0) {
         r.state = STORE_SUCCESS;
         if (j->nsets == 0) {
@@ -296,7 +717,6 @@ job_run(exec_task *t, exec_worker *wk)
         } else {
             store_job_set_sets(&r, j->sets, j->nsets);
         }
-        drop = false;
     } else if (err.code == QG_E_DRAINING && async) {
         if (!ran) {
             store_it = false; /* still queued in the store: runs after the restart */
@@ -304,45 +724,68 @@ job_run(exec_task *t, exec_worker *wk)
             r.state = STORE_QUEUED;
             r.started_ns = 0;
             store_it = true;
+            set_stmts = false; /* they stay queued, as stored */
         } else {
             r.state = STORE_FAILED;
             qg_error_set(&r.error, QG_E_OUTCOME_UNKNOWN);
+            err = r.error;
         }
+        store_job_set_sets(&r, NULL, 0);
     } else {
         r.state = err.code == QG_E_TIMEOUT ? STORE_TIMEOUT : STORE_FAILED;
         r.error = err;
+        /* the sets its statements completed before the error stay */
+        store_job_set_sets(&r, j->sets, j->nsets);
     }
-    if (r.state != STORE_QUEUED && r.state != STORE_SUCCESS) {
-        r.finished_ns = wall;
-        r.expires_ns = wall + r.ttl_ns;
-        store_job_set_sets(&r, NULL, 0);
-    } else if (r.state == STORE_SUCCESS) {
+    if (r.state != STORE_QUEUED) {
         r.finished_ns = wall;
         r.expires_ns = wall + r.ttl_ns;
     }
+    if (set_stmts && !retry)
+        stmts_final(j, rc, &err, err_at);
+    bool stored = false;
     if (store_it) {
         qg_error cerr;
-        if (commit(j, STORE_OP_UPDATE, &r, drop, &cerr) != 0) {
+        store_stmt *v = NULL;
+        size_t n = 0;
+        if (set_stmts) {
+            pthread_mutex_lock(&t->mu);
+            v = stmts_copy(j->stmts, j->nstmts);
+            n = j->nstmts;
+            pthread_mutex_unlock(&t->mu);
+        }
+        /* drop: the pages of any set cut short (sets >= r.nsets) */
+        if (commit(j, STORE_OP_UPDATE, &r, true, v, n, set_stmts, NULL, NULL, &cerr) != 0) {
             qg_warn("job %llu: its end state could not be stored: %s", (unsigned long long)r.id,
                     cerr.msg);
             if (rc == 0) {
                 rc = -1;
                 err = cerr;
             }
+        } else {
+            stored = r.state != STORE_QUEUED;
         }
     }
 
-    /* 6: the answer */
+    /* 6: the answer, for a request that waits for one: deferred, or
+     * async with wait= (the loop uses it if the request still waits) */
     qg_buf reply = QG_BUF_INIT;
     int http = 200;
-    if (!async)
-        deferred_answer(j, &r, &err, rc, &reply, &http);
+    if (retry)
+        replay_doc(&reply, &first, &j->q, j->base, &http);
+    else if (async && r.state == STORE_QUEUED)
+        mode__job_accepted_doc(&reply, j, j->check_ns); /* put back: it runs after a restart */
+    else if (!async || j->q.wait_ns)
+        deferred_answer(j, &r, &err, rc, ran || async, &reply, &http);
+    store_job_free(&first);
     store_job_free(&r);
     atomic_fetch_sub(&js->running, 1);
     pthread_mutex_lock(&t->mu);
     j->finished = true;
+    j->stored_end = stored;
     j->http = http;
     j->reply = reply;
+    j->replayed = retry;
     pthread_mutex_unlock(&t->mu);
     exec_task_notify(t);
 }
@@ -367,8 +810,18 @@ unlist(mode_job *j)
 }
 
 static void
+stop_wait(mode_job *j)
+{
+    if (j->wait_ev) {
+        event_free(j->wait_ev);
+        j->wait_ev = NULL;
+    }
+}
+
+static void
 drop_loop_ref(mode_job *j)
 {
+    stop_wait(j);
     if (!j->loop_ref)
         return;
     j->loop_ref = false;
@@ -385,12 +838,17 @@ job_notify(exec_task *t)
     pthread_mutex_lock(&t->mu);
     uint64_t id = j->id;
     bool finished = j->finished;
+    bool stored_end = j->stored_end;
+    bool replayed = j->replayed;
     int http = j->http;
     qg_buf reply = j->reply;
     qg_buf_init(&j->reply);
+    j->stored_end = false; /* told once */
     pthread_mutex_unlock(&t->mu);
     if (j->listed)
         j->entry.job_id = id;
+    if (stored_end && j->q.callback_url)
+        mode_callbacks_due(j->app->callbacks, j->rec.id);
     if (!finished || !j->loop_ref) {
         qg_buf_free(&reply);
         return;
@@ -398,7 +856,9 @@ job_notify(exec_task *t)
     unlist(j);
     gw_req *req = j->req;
     drop_loop_ref(j); /* the pool still holds one: j lives on */
-    if (req && reply.len)
+    if (req && reply.len && replayed)
+        gw_reply(req, http, GW_JSON, reply.data, reply.len, &replayed_header, 1);
+    else if (req && reply.len)
         mode__job_reply(req, http, &reply);
     qg_buf_free(&reply);
 }
@@ -412,6 +872,7 @@ job_destroy(exec_task *t)
     qg_buf_free(&j->reply);
     store_flow_destroy(&j->flow);
     free(j->sets);
+    store_stmts_free(j->stmts, j->nstmts);
     free(j->base);
     free(j);
 }
@@ -422,37 +883,130 @@ static const exec_task_ops job_ops = {
     .destroy = job_destroy,
 };
 
+/* A queued job the loop failed: the request that waited for it (wait=)
+ * is answered once that is on disk. */
+typedef struct cancel_answer {
+    qg_app *app;
+    gw_req *req; /* NULL: nobody waits, or the client left */
+    int http;
+    qg_buf body;
+} cancel_answer;
+
 static void
-free_op(store_op *op)
+cancel_answer_gone(gw_req *req)
 {
+    cancel_answer *ca = req->handler_data;
+    ca->req = NULL;
+}
+
+/* Loop: a queued job failed by the loop is on disk; its callback is due
+ * and its waiting request gets the outcome. */
+static void
+cancel_stored(store_op *op)
+{
+    cancel_answer *ca = op->arg;
+    if (op->status == 0 && op->job.cb_state == STORE_CB_PENDING)
+        mode_callbacks_due(ca->app->callbacks, op->job.id);
+    if (ca->req) {
+        ca->req->on_gone = NULL;
+        mode__job_reply(ca->req, ca->http, &ca->body);
+    }
+    qg_buf_free(&ca->body);
+    free(ca);
     store_op_free(op);
 }
 
-/* Registry cancel: a queued async job that no worker took yet is failed in
- * the store at once (it may wait behind long jobs); anything else is
- * cancelled where it runs. */
-static void
-job_cancel(mode_entry *e, qg_code reason)
+void
+mode__job_cancel(mode_job *j, qg_code reason)
 {
-    mode_job *j = (mode_job *)((char *)e - offsetof(mode_job, entry));
     int expect = MODE_JOB_WAITING;
     if (j->answers || !atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_CANCELLED)) {
         exec_task_cancel(&j->t, reason);
         return;
     }
+    /* no worker took it (it may wait behind long jobs): failed at once */
     mode__jobs_unreserve(j->app->jobs);
     store_op *op = store_op_new(STORE_OP_UPDATE);
     store_job_copy(&op->job, &j->rec);
     uint64_t wall = qg_wall_ns();
-    op->job.state = STORE_FAILED;
-    qg_error_set(&op->job.error, QG_E_CANCELLED, j->rid);
+    if (reason == QG_E_TIMEOUT) {
+        op->job.state = STORE_TIMEOUT;
+        qg_error_set(&op->job.error, QG_E_TIMEOUT);
+    } else {
+        op->job.state = STORE_FAILED;
+        qg_error_set(&op->job.error, QG_E_CANCELLED, j->rid);
+    }
     op->job.metrics.error_count = 1;
     op->job.finished_ns = wall;
     op->job.expires_ns = wall + op->job.ttl_ns;
-    op->done = free_op;
+    op->fill_from = STORE_STMT_QUEUED; /* none of them ran */
+    op->fill_to = STORE_STMT_CANCELLED;
+    cancel_answer *ca = qg_calloc(1, sizeof(*ca));
+    ca->app = j->app;
+    if (j->req) {
+        gw_req *req = j->req;
+        j->req = NULL;
+        qg_metrics m = {0};
+        m.elapsed_ns = qg_now_ns() - j->recv_ns;
+        ca->http = qg_err_http(op->job.error.code);
+        mode__job_error_doc(&ca->body, j, &op->job.error, &m, j->rec.id);
+        ca->req = req;
+        req->handler_data = ca;
+        req->on_gone = cancel_answer_gone;
+    }
+    op->done = cancel_stored;
+    op->arg = ca;
     store_writer_submit(j->app->writer, op);
     unlist(j);
     drop_loop_ref(j);
+}
+
+/* Registry cancel (DELETE /status, /admin/requests/running, shutdown). */
+static void
+job_cancel(mode_entry *e, qg_code reason)
+{
+    mode__job_cancel((mode_job *)((char *)e - offsetof(mode_job, entry)), reason);
+}
+
+/* --- wait= ---------------------------------------------------------------------- */
+
+/* Answers the waiting request with the accepted answer; the job goes on. */
+static void
+wait_give_handle(mode_job *j)
+{
+    gw_req *req = j->req;
+    stop_wait(j);
+    if (!req)
+        return;
+    j->req = NULL;
+    req->on_gone = NULL;
+    qg_buf b = QG_BUF_INIT;
+    mode__job_accepted_doc(&b, j, j->check_ns);
+    gw_reply_json(req, 200, &b);
+    qg_buf_free(&b);
+}
+
+static void
+wait_expired(evutil_socket_t fd, short what, void *arg)
+{
+    mode_job *j = arg;
+    if (!j->req || !j->q.wait_cancel) {
+        wait_give_handle(j);
+        return;
+    }
+    /* on_wait_timeout=cancel: the request gets the job's outcome, a
+     * timeout, once it has stopped */
+    stop_wait(j);
+    mode__job_cancel(j, QG_E_TIMEOUT);
+}
+
+void
+mode__job_hold(mode_job *j, uint64_t wait_ns)
+{
+    j->wait_ev = evtimer_new(j->app->base, wait_expired, j);
+    struct timeval tv = {(time_t)(wait_ns / 1000000000u),
+                         (suseconds_t)(wait_ns % 1000000000u / 1000)};
+    evtimer_add(j->wait_ev, &tv);
 }
 
 mode_job *
@@ -464,10 +1018,15 @@ mode__job_new(qg_app *app, qg_query *q, const char *rid, const char *base, uint6
     j->q = *q;
     qg_query_init(q); /* moved */
     snprintf(j->rid, sizeof(j->rid), "%s", rid);
+    /* a recovered job's handles point where its request's did */
+    if (!base)
+        base = j->q.handle_base;
     j->base = base ? qg_strdup(base) : NULL;
     j->recv_ns = recv_ns;
     j->loop_ref = true;
     atomic_init(&j->claim, MODE_JOB_WAITING);
+    atomic_init(&j->rows_now, 0);
+    j->cur_stmt = SIZE_MAX;
     store_job_init(&j->rec);
     store_job_from_query(&j->rec, &j->q, rid, app->cfg->result_ttl_ns);
     j->rec.created_ns = qg_wall_ns();
@@ -607,6 +1166,7 @@ mode_jobs_park(mode_jobs *js)
         int expect = MODE_JOB_WAITING;
         if (!j->answers && atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_PARKED)) {
             mode__jobs_unreserve(js);
+            wait_give_handle(j); /* it runs after the restart */
             unlist(j);
             drop_loop_ref(j);
             n++;
@@ -622,6 +1182,34 @@ mode_jobs_cancel_running(mode_jobs *js, qg_code reason)
     for (mode_job *j = js->head; j; j = j->next)
         if (atomic_load(&j->claim) == MODE_JOB_STARTED)
             exec_task_cancel(&j->t, reason);
+}
+
+bool
+mode_jobs_progress(mode_jobs *js, uint64_t id, mode_progress *p)
+{
+    memset(p, 0, sizeof(*p));
+    for (mode_job *j = js->head; j; j = j->next) {
+        if (j->entry.job_id != id || !j->listed)
+            continue;
+        p->started = atomic_load(&j->claim) == MODE_JOB_STARTED;
+        p->rows = atomic_load(&j->rows_now);
+        pthread_mutex_lock(&j->t.mu);
+        p->statement = j->cur_stmt;
+        if (p->started && j->nstmts) {
+            p->stmts = stmts_copy(j->stmts, j->nstmts);
+            p->nstmts = j->nstmts;
+        }
+        pthread_mutex_unlock(&j->t.mu);
+        return true;
+    }
+    return false;
+}
+
+void
+mode_progress_free(mode_progress *p)
+{
+    store_stmts_free(p->stmts, p->nstmts);
+    memset(p, 0, sizeof(*p));
 }
 
 void

@@ -54,7 +54,8 @@ struct mode_job {
     bool answers;
 
     /* loop only */
-    gw_req *req; /* the request still waiting for its answer */
+    gw_req *req;           /* the request still waiting for its answer */
+    struct event *wait_ev; /* async wait=: when the request stops waiting */
     mode_entry entry;
     bool listed; /* in the registry and the jobs list */
     mode_job *prev, *next;
@@ -68,14 +69,30 @@ struct mode_job {
     bool finished; /* the worker is done with it */
     int http;      /* deferred: the answer's status */
     qg_buf reply;  /* deferred: the answer's body */
+    bool replayed; /* the answer is a retry's (Idempotent-Replayed) */
+    /* The statements: the plan (split from the text, all queued) until the
+     * worker fills them in as they run; the loop reads them for a running
+     * job's status. */
+    store_stmt *stmts;
+    size_t nstmts, cap_stmts;
+    size_t cur_stmt; /* the one running; SIZE_MAX: none */
+    bool stored_end; /* the end state is committed (callback due when pending) */
+
+    /* worker -> loop, read without the lock (progress) */
+    _Atomic uint64_t rows_now; /* rows rendered so far, all statements */
 
     /* worker only */
     store_flow flow;
     rows_writer w;
     rows_sink sink;
     uint32_t page;
+    uint64_t page_first_row; /* the set's row number the next page starts with */
     store_set *sets;
     uint32_t nsets, cap;
+    size_t ran;        /* statements begun */
+    size_t begin_set;  /* the set index when the current statement began */
+    size_t resume_off; /* where the text after the last statement begun starts */
+    bool resume_known; /* resume_off is known (the statement compiled) */
 };
 
 /* Creates the jobs' state for app (app->store, writer and pool are set). */
@@ -96,6 +113,21 @@ void mode_jobs_cancel_running(mode_jobs *js, qg_code reason);
 /* Frees js; the pool has been stopped. */
 void mode_jobs_free(mode_jobs *js);
 
+/* What a stored job that is queued or running here is doing now. */
+typedef struct mode_progress {
+    bool started;      /* a worker took it (else: queued) */
+    uint64_t rows;     /* rows rendered so far */
+    size_t statement;  /* the statement running (SIZE_MAX: none yet) */
+    store_stmt *stmts; /* a copy of its statements as they stand */
+    size_t nstmts;
+} mode_progress;
+
+/* Fills p (free with mode_progress_free) when job id is queued or running
+ * here; returns false when it is not. Loop thread: reads the worker's
+ * shared state under the task's lock, never the store. */
+bool mode_jobs_progress(mode_jobs *js, uint64_t id, mode_progress *p);
+void mode_progress_free(mode_progress *p);
+
 /* --- for modes/deferred.c and modes/async.c ---------------------------------- */
 
 /* A new job for q (moved in; q is left empty) with its request id and
@@ -107,10 +139,45 @@ void mode__job_submit(mode_job *j);
 /* Drops the loop's reference of a job that was never submitted. */
 void mode__job_drop(mode_job *j);
 /* The answer to a request whose job failed: requestID, [clientContextID],
- * [type], errors, status, metrics. */
-void mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err, const qg_metrics *m);
+ * [type], errors, status, metrics, and, when the job was stored
+ * (status_id > 0), statusHandle: its status (which lists its statements and
+ * any result sets they completed). */
+void mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err, const qg_metrics *m,
+                         uint64_t status_id);
+/* The job's statements as planned from q's text by be: all queued, with
+ * their spans (a malloc'd array of *n). */
+store_stmt *mode__job_plan(const exec_backend *be, const qg_query *q, size_t *n);
 /* requestID, [clientContextID] and, for CSV, type: the envelope's head. */
 void mode__job_doc_head(qg_buf *b, const mode_job *j);
+/* The answer of an accepted async job: requestID, [clientContextID],
+ * handle (its status), plans, status "running", metrics. */
+void mode__job_accepted_doc(qg_buf *b, const mode_job *j, uint64_t compile_ns);
+/* Async wait=: after mode__job_submit, keeps the request until the job
+ * ends (it is then answered as deferred mode answers: the result handle,
+ * or the failure) or wait_ns pass: then it gets the accepted answer, or,
+ * with q.wait_cancel, the job is stopped as timed out and the request
+ * gets that outcome. A drain answers it as accepted. */
+void mode__job_hold(mode_job *j, uint64_t wait_ns);
+/* Stops job j for reason: one no worker took yet is failed in the store at
+ * once (STORE_TIMEOUT for QG_E_TIMEOUT, else failed with reason); a
+ * running one is interrupted. Loop thread. */
+void mode__job_cancel(mode_job *j, qg_code reason);
+
+/* A retried submission: key and fingerprint of q by its principal
+ * (store/idem.h), into op's idem fields, with the key's expiry. */
+void mode__job_idem(qg_app *app, const qg_query *q, const char *principal, store_op *op);
+/* Answers a retried submission (the same idempotency key, the same
+ * request) with the first job r as it stands now: its requestID; for
+ * async, the accepted answer; for deferred, the success (result handle)
+ * or failure answer of an ended job, the accepted answer of one still
+ * running. Carries Idempotent-Replayed: true. q is the retry's query (its
+ * client context id is echoed). */
+void mode__job_replay(gw_req *req, const store_job *r, const qg_query *q, const char *base);
+/* The loop's look-up of q's idempotency key: 1 when it names a job that
+ * matches (answered by replay: nothing else to do), 0 when the submission
+ * goes on, -1 when it was answered with an error (another request under
+ * the key: 409; a store error). */
+int mode__job_idem_check(qg_app *app, gw_req *req, const qg_query *q, const char *base);
 /* Answers req with a whole JSON document (503s get Retry-After). */
 void mode__job_reply(gw_req *req, int status, const qg_buf *body);
 /* Takes a place among the queued async jobs: false when limit (0: none)

@@ -124,11 +124,11 @@ open_dbis(store_env *e, qg_error *err)
     struct {
         const char *name;
         MDB_dbi *dbi;
-    } dbis[] = {{"meta", &e->meta},
-                {"jobs", &e->jobs},
-                {"pages", &e->pages},
-                {"expiry", &e->expiry},
-                {"active", &e->active}};
+    } dbis[] = {
+        {"meta", &e->meta},           {"jobs", &e->jobs},     {"pages", &e->pages},
+        {"expiry", &e->expiry},       {"active", &e->active}, {"stmts", &e->stmts},
+        {"callbacks", &e->callbacks}, {"idem", &e->idem},     {"idem_exp", &e->idem_exp},
+    };
     for (size_t i = 0; i < sizeof(dbis) / sizeof(dbis[0]); i++) {
         rc = mdb_dbi_open(txn, dbis[i].name, MDB_CREATE, dbis[i].dbi);
         if (rc != 0) {
@@ -220,7 +220,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
     e->lock_fd = lfd;
     int rc = mdb_env_create(&e->env);
     if (rc == 0)
-        rc = mdb_env_set_maxdbs(e->env, 8);
+        rc = mdb_env_set_maxdbs(e->env, 16);
     if (rc == 0)
         rc = mdb_env_set_mapsize(e->env, (size_t)map_size);
     if (rc == 0)

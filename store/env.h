@@ -11,6 +11,10 @@
  *   pages   be64(job) be32(set) be32(page) -> rendered result text (~64 KiB)
  *   expiry  be64(expires_at) be64(job) -> "" (finished jobs, swept in order)
  *   active  be64(job) -> "" (queued and running jobs, read at recovery)
+ *   stmts   be64(job) be32(index) -> statement record (store/record.h)
+ *   callbacks be64(job) -> "" (ended jobs whose callback delivery is pending)
+ *   idem    sha256(principal, key) -> be64 job, be64 expires_at, sha256 fingerprint
+ *   idem_exp be64(expires_at) sha256(principal, key) -> "" (keys, swept in order)
  *
  * Keys are big-endian so LMDB's memcmp order is numeric order. No DBI uses
  * DUPSORT (old cursor-delete bugs in 0.9.24).
@@ -29,7 +33,7 @@
 
 /* Bump when the layout or the record encoding changes incompatibly; a store
  * of another version is refused at open. */
-#define STORE_FORMAT_VERSION 1
+#define STORE_FORMAT_VERSION 2
 
 /* Smallest --store-size accepted. */
 #define STORE_MIN_MAP_SIZE (256u * 1024)

@@ -16,11 +16,13 @@
 
 /* --- writer side ------------------------------------------------------------ */
 
-/* Whether job j's set may still be read at now. */
+/* Whether job j's set may still be read at now: a job that ended with the
+ * set (a failed batch keeps the sets its statements completed), reads
+ * left, not expired. */
 static bool
 readable(const store_job *j, uint32_t set, uint64_t now)
 {
-    return j->state == STORE_SUCCESS && set < j->nsets && j->sets[set].reads_left > 0 &&
+    return !store_state_active(j->state) && set < j->nsets && j->sets[set].reads_left > 0 &&
            (j->expires_ns == 0 || j->expires_ns > now);
 }
 
@@ -57,7 +59,7 @@ store__gc_discard(store_env *e, MDB_txn *txn, struct store_op *op)
         rc = store__job_update(e, txn, &j, false);
         bool more = true;
         while (rc == 0 && more)
-            rc = store__pages_drop(e, txn, op->job_id, op->set, SIZE_MAX, &more, NULL);
+            rc = store__pages_drop(e, txn, op->job_id, op->set, 0, SIZE_MAX, &more, NULL);
         op->found = rc == 0;
     }
     store_job_free(&j);
@@ -73,7 +75,7 @@ store__gc_release(store_env *e, MDB_txn *txn, struct store_op *op)
     if (rc == 0 && op->set < j.nsets && j.sets[op->set].reads_left == 0) {
         bool more = true;
         while (rc == 0 && more)
-            rc = store__pages_drop(e, txn, op->job_id, op->set, SIZE_MAX, &more, NULL);
+            rc = store__pages_drop(e, txn, op->job_id, op->set, 0, SIZE_MAX, &more, NULL);
     }
     store_job_free(&j);
     return rc == MDB_NOTFOUND ? 0 : rc;
@@ -112,7 +114,7 @@ store__gc_sweep(store_env *e, MDB_txn *txn, struct store_op *op)
         uint64_t id = store__get_be64(keys[i] + 8);
         bool more = false;
         size_t dropped = 0;
-        rc = store__pages_drop(e, txn, id, STORE_ALL_SETS, budget, &more, &dropped);
+        rc = store__pages_drop(e, txn, id, STORE_ALL_SETS, 0, budget, &more, &dropped);
         if (rc != 0)
             return rc;
         budget -= dropped;
@@ -137,7 +139,11 @@ store__gc_sweep(store_env *e, MDB_txn *txn, struct store_op *op)
             break;
         }
     }
-    return 0;
+    bool more = false;
+    size_t nkeys = 0;
+    rc = store__idem_sweep(e, txn, op->now_ns, STORE_SWEEP_JOBS, &more, &nkeys);
+    op->more = op->more || more;
+    return rc;
 }
 
 /* --- loop side: the sweep timer ------------------------------------------------ */
@@ -158,7 +164,23 @@ arm(store_gc *g, uint64_t ms)
     event_add(g->timer, &tv);
 }
 
-/* Whether the first entry of the expiry index is due. */
+/* Whether the first entry of an expiry index (keys starting with be64
+ * expires_at) is due. */
+static bool
+first_due(MDB_txn *txn, MDB_dbi dbi, uint64_t now)
+{
+    bool yes = false;
+    MDB_cursor *c;
+    if (mdb_cursor_open(txn, dbi, &c) == 0) {
+        MDB_val k, v;
+        if (mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0 && k.mv_size >= 8)
+            yes = store__get_be64(k.mv_data) <= now;
+        mdb_cursor_close(c);
+    }
+    return yes;
+}
+
+/* Whether a job or an idempotency key is due for the sweep. */
 static bool
 due(store_gc *g, uint64_t now)
 {
@@ -166,14 +188,7 @@ due(store_gc *g, uint64_t now)
     MDB_txn *txn = store__read_begin(g->env, &err);
     if (!txn)
         return false;
-    bool yes = false;
-    MDB_cursor *c;
-    if (mdb_cursor_open(txn, g->env->expiry, &c) == 0) {
-        MDB_val k, v;
-        if (mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0 && k.mv_size == STORE_EXPIRY_KEY_LEN)
-            yes = store__get_be64(k.mv_data) <= now;
-        mdb_cursor_close(c);
-    }
+    bool yes = first_due(txn, g->env->expiry, now) || first_due(txn, g->env->idem_exp, now);
     store__read_end(g->env);
     return yes;
 }

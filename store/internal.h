@@ -20,6 +20,10 @@
 struct store_env {
     MDB_env *env;
     MDB_dbi meta, jobs, pages, expiry, active;
+    MDB_dbi stmts;      /* be64 job, be32 index -> statement record */
+    MDB_dbi callbacks;  /* be64 job -> "": ended jobs whose callback is pending */
+    MDB_dbi idem;       /* sha256(principal, key) -> be64 job, be64 expires, fingerprint */
+    MDB_dbi idem_exp;   /* be64 expires, sha256 -> "": the idempotency keys by expiry */
     MDB_txn *rtxn;      /* the loop's read transaction, reset between uses */
     MDB_txn *room_rtxn; /* the writer's, for the free list (store__room) */
     uint64_t map_size;
@@ -32,9 +36,13 @@ struct store_env {
 
 /* --- keys ---------------------------------------------------------------- */
 
-#define STORE_JOB_KEY_LEN    8
-#define STORE_PAGE_KEY_LEN   16
-#define STORE_EXPIRY_KEY_LEN 16
+#define STORE_JOB_KEY_LEN      8
+#define STORE_PAGE_KEY_LEN     16
+#define STORE_EXPIRY_KEY_LEN   16
+#define STORE_STMT_KEY_LEN     12
+#define STORE_IDEM_KEY_LEN     32
+#define STORE_IDEM_EXP_KEY_LEN 40
+#define STORE_IDEM_VAL_LEN     48
 
 static inline void
 store__put_be32(unsigned char *p, uint32_t v)
@@ -77,6 +85,13 @@ store__expiry_key(unsigned char k[STORE_EXPIRY_KEY_LEN], uint64_t expires, uint6
 {
     store__put_be64(k, expires);
     store__put_be64(k + 8, job);
+}
+
+static inline void
+store__stmt_key(unsigned char k[STORE_STMT_KEY_LEN], uint64_t job, uint32_t index)
+{
+    store__put_be64(k, job);
+    store__put_be32(k + 8, index);
 }
 
 /* --- errors and room ------------------------------------------------------- */
@@ -122,19 +137,34 @@ int store__job_get(store_env *e, MDB_txn *txn, uint64_t id, struct store_job *j,
  * written in the same transaction, so a number is never handed out twice). */
 int store__job_create(store_env *e, MDB_txn *txn, struct store_job *j, const struct qg_query *q);
 /* Replaces job j->id's header with j's, keeping its query part, and keeps
- * the active and expiry indexes in step. drop_pages: also delete every
- * result page of the job. */
+ * the active, expiry and callbacks indexes in step. drop_pages: also
+ * delete the result pages of every set the job no longer has (sets
+ * j->nsets and above: all of them for a job without sets). */
 int store__job_update(store_env *e, MDB_txn *txn, const struct store_job *j, bool drop_pages);
-/* Deletes the job's record and index entries (not its pages). */
+/* Deletes the job's record, its statements and index entries (not its
+ * pages). */
 int store__job_delete(store_env *e, MDB_txn *txn, uint64_t id);
 
+struct store_stmt;
+/* Replaces job's statement records with v[0..n). */
+int store__stmts_put(store_env *e, MDB_txn *txn, uint64_t job, const struct store_stmt *v,
+                     size_t n);
+/* Sets every statement of job still in state from to state to (stopping
+ * the clock of those that had started). */
+int store__stmts_fill(store_env *e, MDB_txn *txn, uint64_t job, int from, int to, uint64_t now_ns);
+/* Deletes job's statement records. */
+int store__stmts_drop(store_env *e, MDB_txn *txn, uint64_t job);
+
+/* Stores page (job, set, page): the page header (first_row, nrows; see
+ * results.h) and data[0..len) after it, written in place (MDB_RESERVE). */
 int store__page_put(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t page,
-                    const void *data, size_t len);
-/* Deletes up to budget pages of job (of one set, or all sets when set is
- * STORE_ALL_SETS); *more tells whether some are left. */
+                    uint64_t first_row, uint32_t nrows, const void *data, size_t len);
+/* Deletes up to budget pages of job (of one set, or of all sets from
+ * from_set on when set is STORE_ALL_SETS); *more tells whether some are
+ * left. */
 #define STORE_ALL_SETS UINT32_MAX
-int store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, size_t budget,
-                      bool *more, size_t *dropped);
+int store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t from_set,
+                      size_t budget, bool *more, size_t *dropped);
 
 /* store/gc.c: the read-taking and deleting ops (see gc.h and writer.h). */
 struct store_op;
@@ -142,5 +172,19 @@ int store__gc_consume(store_env *e, MDB_txn *txn, struct store_op *op);
 int store__gc_discard(store_env *e, MDB_txn *txn, struct store_op *op);
 int store__gc_release(store_env *e, MDB_txn *txn, struct store_op *op);
 int store__gc_sweep(store_env *e, MDB_txn *txn, struct store_op *op);
+
+/* store/idem.c: the idempotency index. */
+/* Looks key up: 0 with *job, *expires and fp (32 bytes) when there is an
+ * entry (expired or not), MDB_NOTFOUND, or an LMDB error. */
+int store__idem_get(store_env *e, MDB_txn *txn, const unsigned char key[32], uint64_t *job,
+                    uint64_t *expires, unsigned char fp[32]);
+/* Points key at job until expires (replacing an entry that was there, and
+ * its expiry index entry). */
+int store__idem_put(store_env *e, MDB_txn *txn, const unsigned char key[32], uint64_t job,
+                    uint64_t expires, const unsigned char fp[32]);
+/* Deletes up to budget keys that expired by now; *more when some are left;
+ * *n how many went. */
+int store__idem_sweep(store_env *e, MDB_txn *txn, uint64_t now, size_t budget, bool *more,
+                      size_t *n);
 
 #endif

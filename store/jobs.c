@@ -43,21 +43,42 @@ store__job_get(store_env *e, MDB_txn *txn, uint64_t id, store_job *j, MDB_val *r
     return 0;
 }
 
-/* Moves job id between the indexes as its state and expiry change. */
+/* Whether job j belongs in the callbacks index: it ended and its
+ * delivery has not finished. */
+static bool
+cb_due(const store_job *j)
+{
+    return j->cb_state == STORE_CB_PENDING && !store_state_active(j->state);
+}
+
+/* Puts id into (is) or takes it out of (!is) an index keyed by job id,
+ * when that changes (was). */
+static int
+index_flip(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, bool was, bool is)
+{
+    MDB_val empty = {0, NULL};
+    int rc = 0;
+    if (was && !is) {
+        rc = mdb_del(txn, dbi, k, NULL);
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    } else if (is && !was) {
+        rc = mdb_put(txn, dbi, k, &empty, 0);
+    }
+    return rc;
+}
+
+/* Moves job id between the indexes as its state, expiry and callback
+ * delivery change. */
 static int
 reindex(store_env *e, MDB_txn *txn, uint64_t id, const store_job *old, const store_job *nj)
 {
     unsigned char kb[STORE_JOB_KEY_LEN];
     MDB_val k = job_key(kb, id), empty = {0, NULL};
-    bool was = old && store_state_active(old->state), is = store_state_active(nj->state);
-    int rc = 0;
-    if (was && !is) {
-        rc = mdb_del(txn, e->active, &k, NULL);
-        if (rc == MDB_NOTFOUND)
-            rc = 0;
-    } else if (is && !was) {
-        rc = mdb_put(txn, e->active, &k, &empty, 0);
-    }
+    int rc = index_flip(txn, e->active, &k, old && store_state_active(old->state),
+                        store_state_active(nj->state));
+    if (rc == 0)
+        rc = index_flip(txn, e->callbacks, &k, old && cb_due(old), cb_due(nj));
     if (rc != 0)
         return rc;
     uint64_t oexp = old ? old->expires_ns : 0;
@@ -129,7 +150,7 @@ store__job_update(store_env *e, MDB_txn *txn, const store_job *j, bool drop_page
     if (rc == 0 && drop_pages) {
         bool more = true;
         while (rc == 0 && more)
-            rc = store__pages_drop(e, txn, j->id, STORE_ALL_SETS, SIZE_MAX, &more, NULL);
+            rc = store__pages_drop(e, txn, j->id, STORE_ALL_SETS, j->nsets, SIZE_MAX, &more, NULL);
     }
     return rc;
 }
@@ -144,7 +165,13 @@ store__job_delete(store_env *e, MDB_txn *txn, uint64_t id)
         store_job gone = old;
         gone.state = STORE_FAILED;
         gone.expires_ns = 0;
+        gone.cb_state = STORE_CB_NONE;
         rc = reindex(e, txn, id, &old, &gone);
+    }
+    if (rc == 0 || rc == MDB_NOTFOUND) {
+        int src = store__stmts_drop(e, txn, id);
+        if (src != 0)
+            rc = src;
     }
     unsigned char kb[STORE_JOB_KEY_LEN];
     MDB_val k = job_key(kb, id);
@@ -197,6 +224,40 @@ int
 store_jobs_read_query(store_env *e, uint64_t id, store_job *j, qg_query *q, qg_error *err)
 {
     return read_job(e, id, j, q, err);
+}
+
+int
+store_jobs_pending_callbacks(store_env *e, uint64_t **out, size_t *n, qg_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    MDB_txn *txn = store__read_begin(e, err);
+    if (!txn)
+        return -1;
+    size_t cap = 0;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, e->callbacks, &c);
+    if (rc == 0) {
+        MDB_val k, v;
+        rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+        while (rc == 0) {
+            if (k.mv_size == STORE_JOB_KEY_LEN) {
+                if (*n == cap)
+                    *out = qg_realloc(*out, sizeof(uint64_t) * (cap = cap ? cap * 2 : 16));
+                (*out)[(*n)++] = store__get_be64(k.mv_data);
+            }
+            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+        }
+        mdb_cursor_close(c);
+    }
+    store__read_end(e);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return store__error(err, rc, "read pending callbacks");
+    }
+    return 0;
 }
 
 /* --- recovery ------------------------------------------------------------ */
@@ -266,6 +327,9 @@ store_jobs_recover(store_env *e, uint64_t now_ns, store_recover_fn fn, void *arg
             st->failed++;
         }
         rc = store__job_update(e, txn, &j, true);
+        /* which of its statements ran is not known either */
+        if (rc == 0 && j.state == STORE_FAILED)
+            rc = store__stmts_fill(e, txn, j.id, STORE_STMT_QUEUED, STORE_STMT_UNKNOWN, now_ns);
     }
     store_job_free(&j);
     if (rc != 0) {

@@ -39,6 +39,16 @@ int store_jobs_read(store_env *e, uint64_t id, store_job *j, qg_error *err);
  * free it either way). */
 int store_jobs_read_query(store_env *e, uint64_t id, store_job *j, qg_query *q, qg_error *err);
 
+/* Reads job id's statement records, in order, into a malloc'd array *out
+ * of *n (free with store_stmts_free); none is an empty array. Returns 0, or
+ * -1 with err. Loop thread. */
+int store_jobs_read_stmts(store_env *e, uint64_t id, store_stmt **out, size_t *n, qg_error *err);
+
+/* Ended jobs whose callback delivery is pending (the callbacks index), in
+ * job number order: a malloc'd array *out of *n. Returns 0, or -1 with
+ * err. Loop thread. */
+int store_jobs_pending_callbacks(store_env *e, uint64_t **out, size_t *n, qg_error *err);
+
 typedef struct store_recovery {
     uint64_t queued; /* queued jobs handed back (including reruns) */
     uint64_t rerun;  /* running rerunnable jobs queued again */

@@ -24,6 +24,7 @@ enum {
     F_MULTI = 8,
     F_CSV_HEADER = 16,
     F_RERUNNABLE = 32,
+    F_QUERIES = 64,
 };
 
 /* On-disk spellings of the enums that are not ours to number. */
@@ -88,7 +89,24 @@ store_job_from_query(store_job *j, const qg_query *q, const char *request_id,
     j->timeout_ns = q->timeout_ns;
     j->max_result_reads = q->max_result_reads ? q->max_result_reads : 1;
     j->ttl_ns = q->result_ttl_ns ? q->result_ttl_ns : default_ttl_ns;
+    j->cb_state = q->callback_url ? STORE_CB_PENDING : STORE_CB_NONE;
     snprintf(j->request_id, sizeof(j->request_id), "%s", request_id ? request_id : "");
+}
+
+const char *
+store_cb_state_name(store_cb_state s)
+{
+    switch (s) {
+    case STORE_CB_NONE:
+        return "none";
+    case STORE_CB_PENDING:
+        return "pending";
+    case STORE_CB_DELIVERED:
+        return "delivered";
+    case STORE_CB_FAILED:
+        return "failed";
+    }
+    return "?";
 }
 
 bool
@@ -202,12 +220,25 @@ put_value(qg_buf *b, const qg_value *v)
         put_be32(b, ABSENT);
 }
 
+/* An error by its row's name and its message; absent for QG_OK. */
+static void
+put_error(qg_buf *b, const qg_error *e)
+{
+    if (e->code == QG_OK) {
+        put_be32(b, ABSENT);
+    } else {
+        put_str(b, qg_err_name(e->code));
+        put_str(b, e->msg);
+    }
+}
+
 void
 store_record_encode_header(const store_job *j, qg_buf *out)
 {
     unsigned flags = (j->readonly ? F_READONLY : 0) | (j->pretty ? F_PRETTY : 0) |
                      (j->signature ? F_SIGNATURE : 0) | (j->multi_statement ? F_MULTI : 0) |
-                     (j->csv_header ? F_CSV_HEADER : 0) | (j->rerunnable ? F_RERUNNABLE : 0);
+                     (j->csv_header ? F_CSV_HEADER : 0) | (j->rerunnable ? F_RERUNNABLE : 0) |
+                     (j->queries ? F_QUERIES : 0);
     put_u8(out, STORE_RECORD_VERSION);
     put_u8(out, (unsigned)j->state);
     put_u8(out, mode_disk(j->mode));
@@ -223,18 +254,18 @@ store_record_encode_header(const store_job *j, qg_buf *out)
     put_be32(out, j->max_result_reads);
     put_str(out, j->request_id);
     put_str(out, j->principal[0] ? j->principal : NULL);
-    if (j->error.code == QG_OK) {
-        put_be32(out, ABSENT);
-    } else {
-        put_str(out, qg_err_name(j->error.code));
-        put_str(out, j->error.msg);
-    }
+    put_error(out, &j->error);
     const qg_metrics *m = &j->metrics;
     const uint64_t mv[] = {m->elapsed_ns,        m->execution_ns,  m->compile_ns,
                            m->queue_wait_ns,     m->result_count,  m->result_size,
                            m->processed_objects, m->warning_count, m->error_count};
     for (size_t i = 0; i < sizeof(mv) / sizeof(mv[0]); i++)
         put_be64(out, mv[i]);
+    put_u8(out, (unsigned)j->cb_state);
+    put_be32(out, j->cb_attempts);
+    put_be64(out, j->cb_next_ns);
+    put_be64(out, j->cb_last_ns);
+    put_str(out, j->cb_error[0] ? j->cb_error : NULL);
     put_be32(out, j->nsets);
     for (uint32_t i = 0; i < j->nsets; i++) {
         put_be64(out, j->sets[i].rows);
@@ -258,6 +289,8 @@ store_record_encode(const store_job *j, const qg_query *q, qg_buf *out)
         put_str(out, q->named[i].name);
         put_value(out, &q->named[i].val);
     }
+    put_str(out, q->callback_url);
+    put_str(out, q->handle_base);
 }
 
 /* --- reading ------------------------------------------------------------- */
@@ -349,6 +382,30 @@ code_by_name(const char *name, size_t n)
     return -1;
 }
 
+static bool
+get_error(cur *c, qg_error *e)
+{
+    const char *s;
+    size_t sn;
+    bool absent;
+    qg_error_clear(e);
+    if (!get_bytes(c, &s, &sn, &absent))
+        return false;
+    if (absent)
+        return true;
+    int code = code_by_name(s, sn);
+    const char *msg;
+    size_t mn;
+    if (!get_bytes(c, &msg, &mn, NULL) || mn >= sizeof(e->msg))
+        return false;
+    /* A row renamed or removed since the record was written: keep the
+     * message (it carries the ASX code) under a generic row. */
+    e->code = code > 0 ? (qg_code)code : QG_E_INTERNAL;
+    memcpy(e->msg, msg, mn);
+    e->msg[mn] = '\0';
+    return true;
+}
+
 int
 store_record_decode(const void *p, size_t n, store_job *j, size_t *query_off)
 {
@@ -358,7 +415,7 @@ store_record_decode(const void *p, size_t n, store_job *j, size_t *query_off)
     if (get_u8(&c) != STORE_RECORD_VERSION || c.bad)
         return -1;
     unsigned state = get_u8(&c), mode = get_u8(&c), flags = get_u8(&c), format = get_u8(&c);
-    if (c.bad || !state_ok(state) || mode > DISK_ASYNC || format > DISK_CSV || flags >= 64)
+    if (c.bad || !state_ok(state) || mode > DISK_ASYNC || format > DISK_CSV || flags >= 128)
         return -1;
     j->state = (store_state)state;
     j->mode = mode == DISK_IMMEDIATE  ? QG_MODE_IMMEDIATE
@@ -371,6 +428,7 @@ store_record_decode(const void *p, size_t n, store_job *j, size_t *query_off)
     j->multi_statement = flags & F_MULTI;
     j->csv_header = flags & F_CSV_HEADER;
     j->rerunnable = flags & F_RERUNNABLE;
+    j->queries = flags & F_QUERIES;
     j->id = get_be64(&c);
     j->created_ns = get_be64(&c);
     j->started_ns = get_be64(&c);
@@ -392,26 +450,26 @@ store_record_decode(const void *p, size_t n, store_job *j, size_t *query_off)
     if (!absent)
         memcpy(j->principal, s, sn);
     j->principal[absent ? 0 : sn] = '\0';
-    if (!get_bytes(&c, &s, &sn, &absent))
+    if (!get_error(&c, &j->error))
         return -1;
-    if (!absent) {
-        int code = code_by_name(s, sn);
-        const char *msg;
-        size_t mn;
-        if (!get_bytes(&c, &msg, &mn, NULL) || mn >= sizeof(j->error.msg))
-            return -1;
-        /* A row renamed or removed since the record was written: keep the
-         * message (it carries the ASX code) under a generic row. */
-        j->error.code = code > 0 ? (qg_code)code : QG_E_INTERNAL;
-        memcpy(j->error.msg, msg, mn);
-        j->error.msg[mn] = '\0';
-    }
     qg_metrics *m = &j->metrics;
     uint64_t *mv[] = {&m->elapsed_ns,        &m->execution_ns,  &m->compile_ns,
                       &m->queue_wait_ns,     &m->result_count,  &m->result_size,
                       &m->processed_objects, &m->warning_count, &m->error_count};
     for (size_t i = 0; i < sizeof(mv) / sizeof(mv[0]); i++)
         *mv[i] = get_be64(&c);
+    unsigned cb = get_u8(&c);
+    if (cb > STORE_CB_FAILED)
+        return -1;
+    j->cb_state = (store_cb_state)cb;
+    j->cb_attempts = get_be32(&c);
+    j->cb_next_ns = get_be64(&c);
+    j->cb_last_ns = get_be64(&c);
+    if (!get_bytes(&c, &s, &sn, &absent) || sn >= sizeof(j->cb_error))
+        return -1;
+    if (!absent)
+        memcpy(j->cb_error, s, sn);
+    j->cb_error[absent ? 0 : sn] = '\0';
     uint32_t nsets = get_be32(&c);
     /* each set takes 24 bytes: a count beyond what is left is damage */
     if (c.bad || nsets > (c.n - c.off) / 24)
@@ -498,6 +556,224 @@ store_record_decode_query(const void *p, size_t n, const store_job *j, qg_query 
         q->named[i].name = qg_arena_memdup0(&q->arena, s, sn);
         if (!get_value(&c, &q->arena, &q->named[i].val))
             return -1;
+    }
+    if (!get_bytes(&c, &s, &sn, &absent))
+        return -1;
+    q->callback_url = absent ? NULL : qg_arena_memdup0(&q->arena, s, sn);
+    if (!get_bytes(&c, &s, &sn, &absent))
+        return -1;
+    q->handle_base = absent ? NULL : qg_arena_memdup0(&q->arena, s, sn);
+    if (c.bad || c.off != c.n)
+        return -1;
+    return 0;
+}
+
+/* --- statements ------------------------------------------------------------ */
+
+void
+store_stmt_init(store_stmt *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->state = STORE_STMT_QUEUED;
+    s->set = -1;
+    qg_error_clear(&s->error);
+}
+
+static void
+bound_free(store_bound *b)
+{
+    free(b->text);
+    memset(b, 0, sizeof(*b));
+}
+
+void
+store_stmt_free(store_stmt *s)
+{
+    for (uint32_t i = 0; i < s->ncols; i++) {
+        free(s->cols[i].name);
+        free(s->cols[i].type);
+        bound_free(&s->cols[i].min);
+        bound_free(&s->cols[i].max);
+    }
+    free(s->cols);
+    s->cols = NULL;
+    s->ncols = 0;
+}
+
+void
+store_stmts_free(store_stmt *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        store_stmt_free(&v[i]);
+    free(v);
+}
+
+static void
+bound_copy(store_bound *dst, const store_bound *src)
+{
+    *dst = *src;
+    dst->text = src->text ? qg_memdup0(src->text, src->len) : NULL;
+}
+
+void
+store_stmt_copy(store_stmt *dst, const store_stmt *src)
+{
+    *dst = *src;
+    dst->cols = NULL;
+    if (src->ncols) {
+        dst->cols = qg_calloc(src->ncols, sizeof(store_col));
+        for (uint32_t i = 0; i < src->ncols; i++) {
+            const store_col *a = &src->cols[i];
+            store_col *b = &dst->cols[i];
+            *b = *a;
+            b->name = qg_strdup(a->name ? a->name : "");
+            b->type = a->type ? qg_strdup(a->type) : NULL;
+            bound_copy(&b->min, &a->min);
+            bound_copy(&b->max, &a->max);
+        }
+    }
+}
+
+const char *
+store_stmt_state_name(store_stmt_state s)
+{
+    switch (s) {
+    case STORE_STMT_QUEUED:
+        return "queued";
+    case STORE_STMT_STARTED:
+        return "started";
+    case STORE_STMT_FINISHED:
+        return "finished";
+    case STORE_STMT_ERROR:
+        return "error";
+    case STORE_STMT_CANCELLED:
+        return "cancelled";
+    case STORE_STMT_UNKNOWN:
+        return "unknown";
+    }
+    return "?";
+}
+
+void
+store_bound_set(store_bound *b, store_vkind k, const char *p, size_t n)
+{
+    free(b->text);
+    b->kind = k;
+    b->cut = false;
+    if (k == STORE_V_NONE) {
+        b->text = NULL;
+        b->len = 0;
+        return;
+    }
+    if (n > STORE_BOUND_MAX) {
+        b->cut = true;
+        n = STORE_BOUND_MAX;
+        /* text: never end inside a character */
+        if (k == STORE_V_TEXT) {
+            size_t i = n;
+            while (i > 0 && ((unsigned char)p[i] & 0xC0) == 0x80)
+                i--;
+            n = i;
+        }
+    }
+    b->text = qg_memdup0(p, n);
+    b->len = n;
+}
+
+static void
+put_bound(qg_buf *out, const store_bound *b)
+{
+    put_u8(out, (unsigned)b->kind | (b->cut ? 0x80 : 0));
+    if (b->kind != STORE_V_NONE)
+        put_bytes(out, b->text, b->len);
+}
+
+void
+store_stmt_encode(const store_stmt *s, qg_buf *out)
+{
+    put_u8(out, STORE_RECORD_VERSION);
+    put_u8(out, (unsigned)s->state);
+    put_be32(out, s->off);
+    put_be32(out, s->len);
+    put_be64(out, s->start_ns);
+    put_be64(out, s->stop_ns);
+    put_be64(out, s->rows);
+    put_be64(out, (uint64_t)s->set);
+    put_error(out, &s->error);
+    put_be32(out, s->ncols);
+    for (uint32_t i = 0; i < s->ncols; i++) {
+        const store_col *c = &s->cols[i];
+        put_str(out, c->name ? c->name : "");
+        put_str(out, c->type);
+        put_bound(out, &c->min);
+        put_bound(out, &c->max);
+        put_be64(out, c->max_len);
+        put_be64(out, c->nulls);
+    }
+}
+
+static bool
+get_bound(cur *c, store_bound *b)
+{
+    unsigned k = get_u8(c);
+    if (c->bad || (k & 0x7F) > STORE_V_BLOB)
+        return false;
+    b->kind = (store_vkind)(k & 0x7F);
+    b->cut = (k & 0x80) != 0;
+    if (b->kind == STORE_V_NONE)
+        return !b->cut;
+    const char *p;
+    size_t n;
+    if (!get_bytes(c, &p, &n, NULL) || n > STORE_BOUND_MAX)
+        return false;
+    b->text = qg_memdup0(p, n);
+    b->len = n;
+    return true;
+}
+
+int
+store_stmt_decode(const void *p, size_t n, store_stmt *s)
+{
+    cur c = {p, n, 0, false};
+    store_stmt_free(s);
+    store_stmt_init(s);
+    if (get_u8(&c) != STORE_RECORD_VERSION)
+        return -1;
+    unsigned st = get_u8(&c);
+    if (c.bad || st < STORE_STMT_QUEUED || st > STORE_STMT_UNKNOWN)
+        return -1;
+    s->state = (store_stmt_state)st;
+    s->off = get_be32(&c);
+    s->len = get_be32(&c);
+    s->start_ns = get_be64(&c);
+    s->stop_ns = get_be64(&c);
+    s->rows = get_be64(&c);
+    s->set = (int64_t)get_be64(&c);
+    if (c.bad || s->set < -1 || !get_error(&c, &s->error))
+        return -1;
+    uint32_t ncols = get_be32(&c);
+    /* a column takes at least 26 bytes: a count beyond what is left is damage */
+    if (c.bad || ncols > (c.n - c.off) / 26)
+        return -1;
+    if (ncols) {
+        s->cols = qg_calloc(ncols, sizeof(store_col));
+        s->ncols = ncols;
+    }
+    for (uint32_t i = 0; i < ncols; i++) {
+        store_col *col = &s->cols[i];
+        const char *t;
+        size_t tn;
+        bool absent;
+        if (!get_bytes(&c, &t, &tn, NULL))
+            return -1;
+        col->name = qg_memdup0(t, tn);
+        if (!get_bytes(&c, &t, &tn, &absent))
+            return -1;
+        col->type = absent ? NULL : qg_memdup0(t, tn);
+        if (!get_bound(&c, &col->min) || !get_bound(&c, &col->max))
+            return -1;
+        col->max_len = get_be64(&c);
+        col->nulls = get_be64(&c);
     }
     if (c.bad || c.off != c.n)
         return -1;

@@ -12,20 +12,29 @@
 
 int
 store__page_put(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t page,
-                const void *data, size_t len)
+                uint64_t first_row, uint32_t nrows, const void *data, size_t len)
 {
     unsigned char kb[STORE_PAGE_KEY_LEN];
     store__page_key(kb, job, set, page);
-    MDB_val k = {STORE_PAGE_KEY_LEN, kb}, v = {len, (void *)data};
-    return mdb_put(txn, e->pages, &k, &v, 0);
+    MDB_val k = {STORE_PAGE_KEY_LEN, kb}, v = {STORE_PAGE_HEADER_LEN + len, NULL};
+    /* written in place: the header goes in front without another copy */
+    int rc = mdb_put(txn, e->pages, &k, &v, MDB_RESERVE);
+    if (rc != 0)
+        return rc;
+    unsigned char *p = v.mv_data;
+    store__put_be64(p, first_row);
+    store__put_be32(p + 8, nrows);
+    if (len)
+        memcpy(p + STORE_PAGE_HEADER_LEN, data, len);
+    return 0;
 }
 
 int
-store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, size_t budget, bool *more,
-                  size_t *dropped)
+store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t from_set,
+                  size_t budget, bool *more, size_t *dropped)
 {
     unsigned char kb[STORE_PAGE_KEY_LEN];
-    store__page_key(kb, job, set == STORE_ALL_SETS ? 0 : set, 0);
+    store__page_key(kb, job, set == STORE_ALL_SETS ? from_set : set, 0);
     /* the prefix that must match: the job, or the job and the set */
     size_t prefix = set == STORE_ALL_SETS ? 8 : 12;
     MDB_cursor *c;
@@ -81,7 +90,7 @@ forget(const void *data, size_t len)
 }
 
 int
-store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, store_bytes_fn fn,
+store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, store_page_fn fn,
                    void *arg, qg_error *err)
 {
     MDB_txn *txn = store__read_begin(e, err);
@@ -92,14 +101,50 @@ store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, stor
     MDB_val k = {STORE_PAGE_KEY_LEN, kb}, v;
     int rc = mdb_get(txn, e->pages, &k, &v);
     int out = 1;
-    if (rc == 0) {
-        fn(v.mv_data, v.mv_size, arg);
+    if (rc == 0 && v.mv_size >= STORE_PAGE_HEADER_LEN) {
+        const unsigned char *p = v.mv_data;
+        store_page pg = {store__get_be64(p), store__get_be32(p + 8),
+                         (const char *)p + STORE_PAGE_HEADER_LEN,
+                         v.mv_size - STORE_PAGE_HEADER_LEN};
+        fn(&pg, arg);
         forget(v.mv_data, v.mv_size);
-    } else if (rc == MDB_NOTFOUND)
+    } else if (rc == 0 || rc == MDB_NOTFOUND)
         out = 0;
     else
         out = store__error(err, rc, "read result page");
     store__read_end(e);
+    return out;
+}
+
+int
+store_results_find(store_env *e, uint64_t job, uint32_t set, uint32_t npages, uint64_t row,
+                   uint32_t *page, qg_error *err)
+{
+    MDB_txn *txn = store__read_begin(e, err);
+    if (!txn)
+        return -1;
+    /* invariant: first_row(lo) <= row, first_row(hi) > row (hi may be npages) */
+    uint32_t lo = 0, hi = npages;
+    int out = npages > 0;
+    while (out == 1 && hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        unsigned char kb[STORE_PAGE_KEY_LEN];
+        store__page_key(kb, job, set, mid);
+        MDB_val k = {STORE_PAGE_KEY_LEN, kb}, v;
+        int rc = mdb_get(txn, e->pages, &k, &v);
+        if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size < STORE_PAGE_HEADER_LEN)) {
+            out = 0;
+        } else if (rc != 0) {
+            out = store__error(err, rc, "find result page");
+        } else if (store__get_be64(v.mv_data) <= row) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    store__read_end(e);
+    if (out == 1)
+        *page = lo;
     return out;
 }
 

@@ -2,11 +2,17 @@
  * results: stored result pages.
  *
  * A job's result set s is pages 0, 1, ... under the key
- * be64(job) be32(s) be32(page), each about 64 KiB of text already rendered
- * for the client (JSON rows with their separators, or CSV lines), so reading
- * a result back copies bytes to the socket and a result of any size streams
- * in and out one page at a time. Pages are written through the writer
- * (store/writer.h: STORE_OP_PAGE) and read here.
+ * be64(job) be32(s) be32(page). A page is a 12-byte header, be64 first_row
+ * (the set's row number of its first row) and be32 nrows (rows in it),
+ * followed by about 64 KiB of text already rendered for the client: JSON
+ * rows with their separators (",", or ",\n" when pretty), or CSV lines (the
+ * header line, when asked for, starts page 0 and is not a row). Pages end on
+ * row boundaries. So a whole read copies each page's text to the socket, a
+ * result of any size streams in and out one page at a time, and a read that
+ * starts at row r finds its page by a binary search over the headers alone
+ * (store_results_find) without touching the text of the pages before it.
+ * Pages are written through the writer (store/writer.h: STORE_OP_PAGE) and
+ * read here.
  */
 #ifndef QG_STORE_RESULTS_H
 #define QG_STORE_RESULTS_H
@@ -17,14 +23,31 @@
 #include "core/err.h"
 #include "store/env.h"
 
-/* Receives a page's bytes; they are valid only during the call. */
-typedef void (*store_bytes_fn)(const void *data, size_t len, void *arg);
+#define STORE_PAGE_HEADER_LEN 12
 
-/* Reads page (job, set, page) in one short read transaction and passes its
- * bytes to fn before the transaction ends. Returns 1 when the page was
- * there, 0 when not, -1 with err on a store error. Loop thread. */
-int store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, store_bytes_fn fn,
+/* One page as read: valid only during the callback that receives it. */
+typedef struct store_page {
+    uint64_t first_row;
+    uint32_t nrows;
+    const char *text;
+    size_t len;
+} store_page;
+
+typedef void (*store_page_fn)(const store_page *pg, void *arg);
+
+/* Reads page (job, set, page) in one short read transaction and passes it
+ * to fn before the transaction ends. Returns 1 when the page was there, 0
+ * when not (or it is damaged), -1 with err on a store error. Loop thread. */
+int store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, store_page_fn fn,
                        void *arg, qg_error *err);
+
+/* The page of set (job, set), which has npages pages, that holds row:
+ * *page gets the last page whose first row is at most row. A binary search
+ * that reads only page headers (log2(npages) of them), in one short read
+ * transaction. Returns 1, 0 when no page holds it, -1 with err. Loop
+ * thread. */
+int store_results_find(store_env *e, uint64_t job, uint32_t set, uint32_t npages, uint64_t row,
+                       uint32_t *page, qg_error *err);
 
 /* How many pages job has stored (all sets). Loop thread; for tests and
  * diagnostics (it walks the pages' keys). -1 with err on a store error. */

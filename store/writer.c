@@ -18,6 +18,7 @@
 #include "core/wake.h"
 #include "store/gc.h"
 #include "store/internal.h"
+#include "store/results.h"
 
 struct store_writer {
     store_env *env;
@@ -56,6 +57,7 @@ store_op_free(store_op *op)
     if (!op)
         return;
     store_job_free(&op->job);
+    store_stmts_free(op->stmts, op->nstmts);
     free(op->data);
     free(op);
 }
@@ -162,12 +164,42 @@ apply(store_writer *w, MDB_txn *txn, store_op *op)
     int rc = 0;
     switch (op->kind) {
     case STORE_OP_CREATE: {
-        uint64_t cost = store__cost(e, 1024 + (op->q ? op->q->statement_len : 0));
+        uint64_t cost = store__cost(e, 1024 + (op->q ? op->q->statement_len : 0)) +
+                        op->nstmts * store__cost(e, 64);
         if (w->room < reserve / 2 + cost) {
             refuse(op, QG_E_STORE_FULL, "no room for a new job (--store-size)");
             return 0;
         }
+        if (op->idem) {
+            uint64_t id, expires;
+            unsigned char fp[32];
+            rc = store__idem_get(e, txn, op->idem_key, &id, &expires, fp);
+            if (rc == 0 && expires > op->now_ns) {
+                if (memcmp(fp, op->idem_fp, sizeof(fp)) != 0) {
+                    refuse(op, QG_E_CONFLICT,
+                           "Idempotency key already used for a different request (another "
+                           "statement, parameters or options)");
+                    return 0;
+                }
+                /* a retry: nothing is created, the first job answers */
+                op->existing = true;
+                rc = store__job_get(e, txn, id, &op->job, NULL, NULL);
+                if (rc == MDB_NOTFOUND) {
+                    op->existing_gone = true;
+                    op->job.id = id;
+                    rc = 0;
+                }
+                return rc;
+            }
+            if (rc != 0 && rc != MDB_NOTFOUND)
+                return rc;
+        }
         rc = store__job_create(e, txn, &op->job, op->q);
+        if (rc == 0 && op->nstmts)
+            rc = store__stmts_put(e, txn, op->job.id, op->stmts, op->nstmts);
+        if (rc == 0 && op->idem)
+            rc =
+                store__idem_put(e, txn, op->idem_key, op->job.id, op->idem_expires_ns, op->idem_fp);
         if (rc == 0)
             w->room -= cost < w->room ? cost : w->room;
         return rc;
@@ -176,19 +208,41 @@ apply(store_writer *w, MDB_txn *txn, store_op *op)
         rc = store__job_update(e, txn, &op->job, op->drop_pages);
         if (rc == MDB_NOTFOUND) {
             refuse(op, QG_E_NOT_FOUND, "");
-            rc = 0;
+            return 0;
         }
+        if (rc == 0 && op->set_stmts)
+            rc = store__stmts_put(e, txn, op->job.id, op->stmts, op->nstmts);
+        if (rc == 0 && op->fill_from)
+            rc = store__stmts_fill(e, txn, op->job.id, op->fill_from, op->fill_to,
+                                   op->job.finished_ns);
         return rc;
     case STORE_OP_PAGE: {
-        uint64_t cost = store__cost(e, op->len);
+        uint64_t cost = store__cost(e, STORE_PAGE_HEADER_LEN + op->len);
         if (w->room < reserve + cost) {
             refuse(op, QG_E_STORE_FULL, "no room for more result pages (--store-size)");
             return 0;
         }
-        rc = store__page_put(e, txn, op->job_id, op->set, op->page, op->data, op->len);
+        rc = store__page_put(e, txn, op->job_id, op->set, op->page, op->first_row, op->nrows,
+                             op->data, op->len);
         if (rc == 0)
             w->room -= cost;
         return rc;
+    }
+    case STORE_OP_CALLBACK: {
+        store_job j;
+        store_job_init(&j);
+        rc = store__job_get(e, txn, op->job_id, &j, NULL, NULL);
+        op->found = rc == 0;
+        if (rc == 0) {
+            j.cb_state = op->job.cb_state;
+            j.cb_attempts = op->job.cb_attempts;
+            j.cb_next_ns = op->job.cb_next_ns;
+            j.cb_last_ns = op->job.cb_last_ns;
+            memcpy(j.cb_error, op->job.cb_error, sizeof(j.cb_error));
+            rc = store__job_update(e, txn, &j, false);
+        }
+        store_job_free(&j);
+        return rc == MDB_NOTFOUND ? 0 : rc;
     }
     case STORE_OP_CONSUME:
         return store__gc_consume(e, txn, op);
@@ -220,6 +274,8 @@ kind_name(store_op_kind k)
         return "release result";
     case STORE_OP_SWEEP:
         return "sweep";
+    case STORE_OP_CALLBACK:
+        return "record callback delivery";
     }
     return "?";
 }

@@ -72,9 +72,15 @@ typedef enum store_op_kind {
     /* Delete (job_id, set)'s pages if its reads are used up (after the last
      * GET has streamed them). */
     STORE_OP_RELEASE,
-    /* Delete jobs that expired by now_ns, a small batch (STORE_SWEEP_*);
-     * more tells whether expired jobs remain, swept how many went. */
+    /* Delete jobs that expired by now_ns, a small batch (STORE_SWEEP_*),
+     * and idempotency keys that expired; more tells whether expired ones
+     * remain, swept how many jobs went. */
     STORE_OP_SWEEP,
+    /* Record a callback delivery's progress on job_id: the header's cb_*
+     * fields as committed are replaced by job.cb_* (the rest of the header
+     * stays as stored: reads taken meanwhile are not lost); found tells
+     * whether the job was there. */
+    STORE_OP_CALLBACK,
 } store_op_kind;
 
 /* A worker's account with the writer: how much of its job is queued, and
@@ -94,20 +100,42 @@ struct store_op {
     store_op_kind kind;
 
     /* in */
-    store_job job;      /* CREATE, UPDATE; out for CONSUME/DISCARD */
+    store_job job;      /* CREATE, UPDATE, CALLBACK; out for CONSUME/DISCARD, CREATE */
     const qg_query *q;  /* CREATE: borrowed until completion */
-    bool drop_pages;    /* UPDATE */
-    uint64_t job_id;    /* PAGE, CONSUME, DISCARD, RELEASE */
+    bool drop_pages;    /* UPDATE: drop the pages of sets >= job.nsets */
+    uint64_t job_id;    /* PAGE, CONSUME, DISCARD, RELEASE, CALLBACK */
     uint32_t set, page; /* PAGE, CONSUME, DISCARD, RELEASE */
+    uint64_t first_row; /* PAGE: the set's row number of its first row */
+    uint32_t nrows;     /* PAGE: rows in it */
     char *data;         /* PAGE: malloc'd, owned by the op */
     size_t len;
-    uint64_t now_ns; /* CONSUME, DISCARD, SWEEP: wall clock */
+    uint64_t now_ns; /* CONSUME, DISCARD, SWEEP, CREATE: wall clock */
+    /* CREATE, UPDATE: the job's statements, malloc'd, owned by the op.
+     * CREATE writes them; UPDATE replaces the stored ones when set_stmts. */
+    store_stmt *stmts;
+    size_t nstmts;
+    bool set_stmts;
+    /* UPDATE: statements still in state fill_from (when not 0) go to
+     * fill_to, in the same transaction (a job ended without running them). */
+    int fill_from, fill_to;
+    /* CREATE with an idempotency key: idem_key = sha256(principal, key),
+     * idem_fp = sha256 of what the request asks for. A live entry for the
+     * key with the same fingerprint creates nothing: existing is set and job
+     * is the first job's header (job.id its number; existing_gone when
+     * the job itself was deleted meanwhile). Another fingerprint fails the
+     * op with QG_E_CONFLICT. Otherwise the job is created and the key
+     * points at it until idem_expires_ns. */
+    bool idem;
+    unsigned char idem_key[32];
+    unsigned char idem_fp[32];
+    uint64_t idem_expires_ns;
 
     /* out */
     int status; /* 0, or -1 with err */
     qg_error err;
     bool found;
     bool more;
+    bool existing, existing_gone;
     uint64_t swept;
 
     /* completion: a flow (writer thread), else done (loop thread) */

@@ -129,6 +129,65 @@ test_sizes(void **state)
     assert_int_equal(qg_parse_size("99999999999T", &v), -1);
 }
 
+
+static void
+test_callback_and_job_settings(void **state)
+{
+    qg_config c;
+    qg_error err;
+    char *argv[] = {"qgate", NULL};
+    char *envp[] = {NULL};
+    assert_int_equal(load(&c, argv, envp, &err), 0);
+    assert_string_equal(c.callback_allow, "");
+    assert_string_equal(c.callback_secret, "");
+    assert_int_equal(c.callback_retries, 8);
+    assert_true(c.callback_backoff_ns == 1000000000ull);
+    assert_true(c.callback_backoff_max_ns == 600ull * 1000000000ull);
+    assert_true(c.callback_timeout_ns == 10ull * 1000000000ull);
+    assert_true(c.max_wait_ns == 60ull * 1000000000ull);
+    assert_true(c.idempotency_ttl_ns == 24ull * 3600 * 1000000000ull);
+    qg_config_free(&c);
+
+    /* the secret from the environment, the rest from flags */
+    char *argv2[] = {"qgate", "--callback-allow", "127.0.0.1:*", "--callback-retries=3",
+                     "--callback-backoff", "250ms", "--max-wait", "5s", "--idempotency-ttl",
+                     "1h", NULL};
+    char *envp2[] = {"QGATE_CALLBACK_SECRET=from-env", NULL};
+    assert_int_equal(load(&c, argv2, envp2, &err), 0);
+    assert_string_equal(c.callback_allow, "127.0.0.1:*");
+    assert_string_equal(c.callback_secret, "from-env");
+    assert_int_equal(c.callback_retries, 3);
+    assert_true(c.callback_backoff_ns == 250000000ull);
+    assert_true(c.max_wait_ns == 5000000000ull);
+    assert_true(c.idempotency_ttl_ns == 3600ull * 1000000000ull);
+    qg_config_free(&c);
+
+    char *bad1[] = {"qgate", "--callback-retries", "0", NULL};
+    assert_int_equal(load(&c, bad1, envp, &err), -1);
+    assert_non_null(strstr(err.msg, "--callback-retries"));
+    qg_config_free(&c);
+    char *bad2[] = {"qgate", "--idempotency-ttl", "0", NULL};
+    assert_int_equal(load(&c, bad2, envp, &err), -1);
+    assert_non_null(strstr(err.msg, "--idempotency-ttl"));
+    qg_config_free(&c);
+    char *bad3[] = {"qgate", "--callback-timeout", "0", NULL};
+    assert_int_equal(load(&c, bad3, envp, &err), -1);
+    qg_config_free(&c);
+
+    /* --help names them */
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    qg_config_usage(f);
+    fclose(f);
+    for (const char *k = "--callback-allow\0--callback-secret\0--callback-retries\0"
+                         "--callback-backoff\0--callback-backoff-max\0--callback-timeout\0"
+                         "--max-wait\0--idempotency-ttl\0";
+         *k; k += strlen(k) + 1)
+        assert_non_null(strstr(buf, k));
+    free(buf);
+}
+
 int
 main(void)
 {
@@ -137,6 +196,7 @@ main(void)
         cmocka_unit_test(test_precedence_file_env_flags),
         cmocka_unit_test(test_errors_name_the_culprit),
         cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_callback_and_job_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

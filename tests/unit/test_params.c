@@ -26,6 +26,8 @@ typedef struct req {
     size_t body_len; /* 0: strlen(body) */
     size_t max_statement;
     size_t max_params;
+    uint64_t max_wait_ns;
+    const char *idem_header; /* Idempotency-Key */
 } req;
 
 /* Heap copy of exactly n bytes (no terminator), so ASan sees any overread
@@ -69,6 +71,8 @@ run(const req *r, qg_query *q, qg_error *e)
     in.body_len = bn;
     in.max_statement = r->max_statement;
     in.max_params = r->max_params;
+    in.max_wait_ns = r->max_wait_ns;
+    in.idempotency_key = r->idem_header;
     qg_query_init(q);
     int rc = gw_params_parse(&in, q, e);
     scrub((char *)in.content_type, cn);
@@ -1144,6 +1148,142 @@ test_format_and_accept(void **state)
     bad(&r2, QG_E_PARAM, "ASX0047: Invalid value for parameter 'format': tsv");
 }
 
+
+/* ---- callbacks, waiting, retry keys ---- */
+
+static void
+test_callback_url(void **state)
+{
+    qg_query q;
+    get_ok("statement=x&callback_url=http%3A%2F%2F127.0.0.1%3A8080%2Fhook%3Fa%3D1", &q);
+    assert_string_equal(q.callback_url, "http://127.0.0.1:8080/hook?a=1");
+    qg_query_free(&q);
+    json_ok("{\"statement\":\"x\",\"callback_url\":\"HTTPS://Hooks.Example.com\"}", &q);
+    assert_string_equal(q.callback_url, "HTTPS://Hooks.Example.com");
+    qg_query_free(&q);
+    get_ok("statement=x", &q);
+    assert_null(q.callback_url);
+    qg_query_free(&q);
+    get_bad("statement=x&callback_url=ftp%3A%2F%2Fh%2Fx", QG_E_PARAM,
+            "ASX0047: Invalid value for parameter 'callback_url': ftp://h/x");
+    get_bad("statement=x&callback_url=http%3A%2F%2Fu%40h%2Fx", QG_E_PARAM, NULL);
+    get_bad("statement=x&callback_url=http%3A%2F%2Fh%2Fa+b", QG_E_PARAM, NULL);
+    get_bad("statement=x&callback_url=http%3A%2F%2Fh%2Fa%23frag", QG_E_PARAM, NULL);
+    get_bad("statement=x&callback_url=http%3A%2F%2Fh%3A0%2F", QG_E_PARAM, NULL);
+    get_bad("statement=x&callback_url=http%3A%2F%2F%2Fx", QG_E_PARAM, NULL);
+    get_bad("statement=x&callback_url=", QG_E_PARAM, NULL);
+    json_bad("{\"statement\":\"x\",\"callback_url\":[\"http://h/\"]}", QG_E_PARAM, NULL);
+}
+
+static void
+test_wait_and_on_wait_timeout(void **state)
+{
+    qg_query q;
+    req r = {.get = true, .query = "statement=x&wait=1.5s&on_wait_timeout=CANCEL",
+             .max_wait_ns = 60000000000ull};
+    ok(&r, &q);
+    assert_true(q.wait_ns == 1500000000ull);
+    assert_true(q.wait_cancel);
+    qg_query_free(&q);
+    get_ok("statement=x&on_wait_timeout=continue", &q);
+    assert_true(q.wait_ns == 0 && !q.wait_cancel);
+    qg_query_free(&q);
+    get_ok("statement=x&wait=0", &q);
+    assert_true(q.wait_ns == 0);
+    qg_query_free(&q);
+    /* over the server's maximum, and bad values */
+    req over = {.get = true, .query = "statement=x&wait=61s", .max_wait_ns = 60000000000ull};
+    bad(&over, QG_E_PARAM, "ASX0047: Invalid value for parameter 'wait': 61s");
+    req at = {.get = true, .query = "statement=x&wait=1m", .max_wait_ns = 60000000000ull};
+    ok(&at, &q);
+    qg_query_free(&q);
+    get_bad("statement=x&wait=5", QG_E_PARAM, "ASX0047: Invalid value for parameter 'wait': 5");
+    get_bad("statement=x&wait=-1s", QG_E_PARAM, NULL);
+    get_bad("statement=x&on_wait_timeout=stop", QG_E_PARAM,
+            "ASX0047: Invalid value for parameter 'on_wait_timeout': stop");
+}
+
+static void
+test_idempotency_key(void **state)
+{
+    qg_query q;
+    get_ok("statement=x&idempotency_key=req-42", &q);
+    assert_string_equal(q.idempotency_key, "req-42");
+    qg_query_free(&q);
+    /* the header, and the parameter winning over it */
+    req h = {.get = true, .query = "statement=x", .idem_header = "a1b2 c3"};
+    ok(&h, &q);
+    assert_string_equal(q.idempotency_key, "a1b2 c3");
+    qg_query_free(&q);
+    req both = {.get = true, .query = "statement=x&idempotency_key=p", .idem_header = "h"};
+    ok(&both, &q);
+    assert_string_equal(q.idempotency_key, "p");
+    qg_query_free(&q);
+    char longk[300];
+    memset(longk, 'k', sizeof(longk));
+    snprintf(longk, sizeof(longk), "statement=x&idempotency_key=");
+    memset(longk + strlen(longk), 'k', 255);
+    longk[28 + 255] = '\0';
+    get_ok(longk, &q);
+    assert_int_equal(strlen(q.idempotency_key), 255);
+    qg_query_free(&q);
+    longk[28 + 255] = 'k';
+    longk[28 + 256] = '\0';
+    get_bad(longk, QG_E_PARAM, NULL);
+    get_bad("statement=x&idempotency_key=", QG_E_PARAM, NULL);
+    get_bad("statement=x&idempotency_key=+++", QG_E_PARAM, NULL);
+    get_bad("statement=x&idempotency_key=a%0Ab", QG_E_PARAM, NULL);
+    get_bad("statement=x&idempotency_key=%C3%A9", QG_E_PARAM, NULL);
+    req badh = {.get = true, .query = "statement=x", .idem_header = "tab\there"};
+    bad(&badh, QG_E_PARAM, "ASX0047: Invalid value for parameter 'Idempotency-Key': tab\there");
+}
+
+static void
+result_ok(const char *qs, gw_result_params *p)
+{
+    qg_error e;
+    if (gw_result_params_parse(qs, qs ? strlen(qs) : 0, p, &e) != 0)
+        fail_msg("%s: %s", qs, e.msg);
+}
+
+static void
+result_bad(const char *qs, const char *msg)
+{
+    gw_result_params p;
+    qg_error e;
+    assert_int_equal(gw_result_params_parse(qs, strlen(qs), &p, &e), -1);
+    assert_int_equal(e.code, QG_E_PARAM);
+    assert_string_equal(e.msg, msg);
+}
+
+static void
+test_result_params(void **state)
+{
+    gw_result_params p;
+    result_ok(NULL, &p);
+    assert_false(p.arrays || p.has_offset || p.has_limit);
+    result_ok("", &p);
+    assert_false(p.arrays || p.has_offset || p.has_limit);
+    result_ok("rows=arrays&offset=10&limit=0", &p);
+    assert_true(p.arrays && p.has_offset && p.has_limit);
+    assert_true(p.offset == 10 && p.limit == 0);
+    result_ok("rows=Objects&offset=9223372036854775807", &p);
+    assert_false(p.arrays);
+    assert_true(p.offset == INT64_MAX && !p.has_limit);
+    /* first wins, unknown and differently-cased names ignored */
+    result_ok("limit=5&limit=x&Offset=q&other=1&&rows=arrays&rows=bad", &p);
+    assert_true(p.limit == 5 && !p.has_offset && p.arrays);
+    result_ok("%6Cimit=3", &p);
+    assert_true(p.has_limit && p.limit == 3);
+    result_bad("rows=tables", "ASX0047: Invalid value for parameter 'rows': tables");
+    result_bad("offset=-1", "ASX0047: Invalid value for parameter 'offset': -1");
+    result_bad("offset=9223372036854775808",
+               "ASX0047: Invalid value for parameter 'offset': 9223372036854775808");
+    result_bad("limit=", "ASX0047: Invalid value for parameter 'limit': ");
+    result_bad("limit=1.5", "ASX0047: Invalid value for parameter 'limit': 1.5");
+    result_bad("limit=%zz", "ASX0047: Invalid value for parameter '<query string>': <bad escape>");
+}
+
 /* ---- mode=stream ---- */
 
 static void
@@ -1327,6 +1467,10 @@ main(void)
         cmocka_unit_test(test_named_params),
         cmocka_unit_test(test_max_params),
         cmocka_unit_test(test_format_and_accept),
+        cmocka_unit_test(test_callback_url),
+        cmocka_unit_test(test_wait_and_on_wait_timeout),
+        cmocka_unit_test(test_idempotency_key),
+        cmocka_unit_test(test_result_params),
         cmocka_unit_test(test_stream_mode_and_framing),
         cmocka_unit_test(test_stream_intervals),
     };

@@ -40,6 +40,8 @@ full_query(qg_query *q)
     q->named[0].val = (qg_value){QG_VAL_BOOL, 1, 0, "true", 4};
     q->named[1].name = "empty";
     q->named[1].val = (qg_value){QG_VAL_TEXT, 0, 0, "", 0};
+    q->callback_url = "http://hooks.example:8080/done?x=1";
+    q->handle_base = "https://front.example/n2";
 }
 
 static void
@@ -51,6 +53,7 @@ full_job(store_job *j, const qg_query *q)
     snprintf(j->principal, sizeof(j->principal), "%s", "alice");
     j->state = STORE_TIMEOUT;
     j->rerunnable = true;
+    j->queries = true;
     j->readonly = true;
     j->pretty = true;
     j->signature = false;
@@ -67,6 +70,11 @@ full_job(store_job *j, const qg_query *q)
     j->metrics = (qg_metrics){UINT64_MAX, 2, 3, 4, 5, 6, 7, 8, 9};
     store_set sets[3] = {{0, 0, 0, 0}, {UINT64_MAX, 12345, 7, 2}, {1, 2, UINT32_MAX, 1}};
     store_job_set_sets(j, sets, 3);
+    j->cb_state = STORE_CB_FAILED;
+    j->cb_attempts = UINT32_MAX;
+    j->cb_next_ns = UINT64_MAX;
+    j->cb_last_ns = 3;
+    snprintf(j->cb_error, sizeof(j->cb_error), "connect: Connection refused \xc3\xa9");
 }
 
 static void
@@ -87,6 +95,7 @@ assert_jobs_equal(const store_job *a, const store_job *b)
     assert_int_equal(a->state, b->state);
     assert_int_equal(a->mode, b->mode);
     assert_int_equal(a->rerunnable, b->rerunnable);
+    assert_int_equal(a->queries, b->queries);
     assert_int_equal(a->readonly, b->readonly);
     assert_int_equal(a->pretty, b->pretty);
     assert_int_equal(a->signature, b->signature);
@@ -105,6 +114,11 @@ assert_jobs_equal(const store_job *a, const store_job *b)
     assert_int_equal(a->error.code, b->error.code);
     assert_string_equal(a->error.msg, b->error.msg);
     assert_memory_equal(&a->metrics, &b->metrics, sizeof(qg_metrics));
+    assert_int_equal(a->cb_state, b->cb_state);
+    assert_int_equal(a->cb_attempts, b->cb_attempts);
+    assert_true(a->cb_next_ns == b->cb_next_ns);
+    assert_true(a->cb_last_ns == b->cb_last_ns);
+    assert_string_equal(a->cb_error, b->cb_error);
     assert_int_equal(a->nsets, b->nsets);
     if (a->nsets)
         assert_memory_equal(a->sets, b->sets, sizeof(store_set) * a->nsets);
@@ -145,6 +159,8 @@ test_round_trip_every_field(void **state)
         assert_string_equal(back.named[i].name, q.named[i].name);
         assert_value_equal(&q.named[i].val, &back.named[i].val);
     }
+    assert_string_equal(back.callback_url, q.callback_url);
+    assert_string_equal(back.handle_base, q.handle_base);
     qg_query_free(&back);
     store_job_free(&d);
     store_job_free(&j);
@@ -177,6 +193,9 @@ test_round_trip_minimal(void **state)
     qg_query_init(&back);
     assert_int_equal(store_record_decode_query(b.data + qoff, b.len - qoff, &d, &back), 0);
     assert_null(back.client_context_id);
+    assert_null(back.callback_url);
+    assert_null(back.handle_base);
+    assert_int_equal(d.cb_state, STORE_CB_NONE);
     assert_int_equal(back.nargs, 0);
     assert_int_equal(back.nnamed, 0);
     assert_int_equal(back.mode, QG_MODE_DEFERRED);
@@ -247,6 +266,9 @@ test_other_version_and_bad_values_refused(void **state)
     b.data[2] = 2;
     assert_int_equal(store_record_decode(b.data, b.len, &d, &qoff), 0);
     assert_int_equal(d.state, STORE_SUCCESS);
+    /* a version 1 record (the format before batches and callbacks) */
+    b.data[0] = 1;
+    assert_int_equal(store_record_decode(b.data, b.len, &d, &qoff), -1);
     store_job_free(&d);
     store_job_free(&j);
     qg_query_free(&q);
@@ -327,6 +349,129 @@ test_random_damage(void **state)
     qg_buf_free(&b);
 }
 
+/* --- statement records ----------------------------------------------------- */
+
+static void
+full_stmt(store_stmt *s)
+{
+    store_stmt_init(s);
+    s->state = STORE_STMT_ERROR;
+    s->off = 7;
+    s->len = UINT32_MAX;
+    s->start_ns = 1;
+    s->stop_ns = UINT64_MAX;
+    s->rows = 12345678901ull;
+    s->set = 3;
+    qg_error_set(&s->error, QG_E_RUNTIME, "division by zero");
+    s->ncols = 3;
+    s->cols = calloc(3, sizeof(store_col));
+    s->cols[0].name = strdup("n");
+    s->cols[0].type = strdup("INTEGER");
+    store_bound_set(&s->cols[0].min, STORE_V_NUMBER, "-9223372036854775808", 20);
+    store_bound_set(&s->cols[0].max, STORE_V_NUMBER, "42", 2);
+    s->cols[0].max_len = 20;
+    s->cols[0].nulls = 2;
+    s->cols[1].name = strdup("");
+    store_bound_set(&s->cols[1].min, STORE_V_BLOB, "\0\1", 2);
+    store_bound_set(&s->cols[1].max, STORE_V_BOOL, "true", 4);
+    s->cols[2].name = strdup("t \xc3\xa9");
+    s->cols[2].type = strdup("text");
+    char big[600];
+    memset(big, 'a', sizeof(big));
+    memcpy(big + STORE_BOUND_MAX - 1, "\xc3\xa9", 2); /* a character across the cut */
+    store_bound_set(&s->cols[2].max, STORE_V_TEXT, big, sizeof(big));
+}
+
+static void
+test_stmt_round_trip(void **state)
+{
+    store_stmt s, d;
+    full_stmt(&s);
+    /* the cut falls before the character it would split */
+    assert_true(s.cols[2].max.cut);
+    assert_int_equal(s.cols[2].max.len, STORE_BOUND_MAX - 1);
+    qg_buf b = QG_BUF_INIT;
+    store_stmt_encode(&s, &b);
+    store_stmt_init(&d);
+    assert_int_equal(store_stmt_decode(b.data, b.len, &d), 0);
+    assert_int_equal(d.state, STORE_STMT_ERROR);
+    assert_true(d.off == 7 && d.len == UINT32_MAX);
+    assert_true(d.start_ns == 1 && d.stop_ns == UINT64_MAX && d.rows == 12345678901ull);
+    assert_true(d.set == 3);
+    assert_int_equal(d.error.code, QG_E_RUNTIME);
+    assert_string_equal(d.error.msg, s.error.msg);
+    assert_int_equal(d.ncols, 3);
+    assert_string_equal(d.cols[0].name, "n");
+    assert_string_equal(d.cols[0].type, "INTEGER");
+    assert_int_equal(d.cols[0].min.kind, STORE_V_NUMBER);
+    assert_string_equal(d.cols[0].min.text, "-9223372036854775808");
+    assert_string_equal(d.cols[0].max.text, "42");
+    assert_true(d.cols[0].max_len == 20 && d.cols[0].nulls == 2);
+    assert_string_equal(d.cols[1].name, "");
+    assert_null(d.cols[1].type);
+    assert_int_equal(d.cols[1].min.kind, STORE_V_BLOB);
+    assert_memory_equal(d.cols[1].min.text, "\0\1", 2);
+    assert_int_equal(d.cols[1].max.kind, STORE_V_BOOL);
+    assert_int_equal(d.cols[2].min.kind, STORE_V_NONE);
+    assert_null(d.cols[2].min.text);
+    assert_true(d.cols[2].max.cut);
+    assert_int_equal(d.cols[2].max.len, STORE_BOUND_MAX - 1);
+    /* a copy is deep */
+    store_stmt c;
+    store_stmt_copy(&c, &d);
+    store_stmt_free(&d);
+    assert_string_equal(c.cols[2].name, "t \xc3\xa9");
+    store_stmt_free(&c);
+
+    /* a statement without columns or error: the set's absence is -1 */
+    store_stmt m;
+    store_stmt_init(&m);
+    qg_buf_reset(&b);
+    store_stmt_encode(&m, &b);
+    store_stmt_init(&d);
+    assert_int_equal(store_stmt_decode(b.data, b.len, &d), 0);
+    assert_true(d.set == -1 && d.ncols == 0 && d.state == STORE_STMT_QUEUED);
+    assert_int_equal(d.error.code, QG_OK);
+    store_stmt_free(&d);
+    store_stmt_free(&s);
+    qg_buf_free(&b);
+}
+
+static void
+test_stmt_truncation_and_damage_refused(void **state)
+{
+    store_stmt s, d;
+    full_stmt(&s);
+    qg_buf b = QG_BUF_INIT;
+    store_stmt_encode(&s, &b);
+    store_stmt_init(&d);
+    for (size_t n = 0; n < b.len; n++) {
+        char *copy = malloc(n ? n : 1);
+        memcpy(copy, b.data, n);
+        assert_int_equal(store_stmt_decode(copy, n, &d), -1);
+        free(copy);
+    }
+    qg_buf_addc(&b, 'x');
+    assert_int_equal(store_stmt_decode(b.data, b.len, &d), -1);
+    b.len--;
+    b.data[1] = 9; /* no such state */
+    assert_int_equal(store_stmt_decode(b.data, b.len, &d), -1);
+    b.data[1] = STORE_STMT_FINISHED;
+    assert_int_equal(store_stmt_decode(b.data, b.len, &d), 0);
+    srand(11);
+    for (int round = 0; round < 5000; round++) {
+        char *copy = malloc(b.len);
+        memcpy(copy, b.data, b.len);
+        for (int f = 0; f < 1 + rand() % 4; f++)
+            copy[rand() % b.len] = (char)rand();
+        store_stmt_decode(copy, b.len, &d);
+        free(copy);
+    }
+    store_stmt_free(&d);
+    store_stmt_free(&s);
+    qg_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -337,6 +482,8 @@ main(void)
         cmocka_unit_test(test_other_version_and_bad_values_refused),
         cmocka_unit_test(test_header_rewrite_keeps_query),
         cmocka_unit_test(test_random_damage),
+        cmocka_unit_test(test_stmt_round_trip),
+        cmocka_unit_test(test_stmt_truncation_and_damage_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -365,6 +365,199 @@ test_envelope(void **state)
     qg_buf_free(&b);
 }
 
+
+/* --- column statistics -------------------------------------------------- */
+
+/* A sink that keeps nothing: the statistics are what is looked at. */
+static int
+drop_flush(rows_sink *s, rows_writer *w, qg_error *err)
+{
+    qg_buf_reset(&w->out);
+    return 0;
+}
+
+static void
+bound_is(const rows_bound *b, int kind, const char *text)
+{
+    qg_buf t = QG_BUF_INIT;
+    rows_bound_text(b, &t);
+    assert_int_equal(b->kind, kind);
+    assert_int_equal(t.len, strlen(text));
+    if (t.len)
+        assert_memory_equal(t.data, text, t.len);
+    qg_buf_free(&t);
+}
+
+static void
+test_column_statistics(void **state)
+{
+    qg_query q;
+    qg_query_init(&q);
+    rows_sink sink = {.flush = drop_flush};
+    rows_writer w;
+    rows_init(&w, &sink, &q, 1 << 16, false);
+    w.stats = true;
+    qg_error err;
+    static const char *names[] = {"n", "t", "mixed", "big", "j"};
+    static const size_t nl[] = {1, 1, 5, 3, 1};
+    static const char *types[] = {"INTEGER", NULL, NULL, NULL, NULL};
+    assert_int_equal(rows_set_begin_typed(&w, 5, names, nl, types, &err), 0);
+    struct {
+        int64_t n;
+        const char *t;
+        double m;
+        const char *big;
+    } v[] = {{5, "pear", 2.5, "9223372036854775807"},
+             {-3, "apple", -0.25, "9223372036854775806"},
+             {12, "zebra\xc3\xa9", 1e300, "12345678901234567890123.5"},
+             {7, "", 0.0, "-1"}};
+    for (size_t i = 0; i < 4; i++) {
+        rows_row_begin(&w);
+        rows_int(&w, v[i].n);
+        rows_text(&w, v[i].t, strlen(v[i].t));
+        if (i == 3)
+            rows_text(&w, "str", 3); /* text sorts after numbers */
+        else
+            rows_real(&w, v[i].m);
+        rows_number_text(&w, v[i].big, strlen(v[i].big));
+        rows_json(&w, "[1,2,3]", 7);
+        assert_int_equal(rows_row_end(&w, &err), 0);
+    }
+    rows_row_begin(&w);
+    rows_null(&w);
+    rows_null(&w);
+    rows_real(&w, 0.0 / 0.0); /* NaN takes no place in the order */
+    rows_null(&w);
+    rows_null(&w);
+    assert_int_equal(rows_row_end(&w, &err), 0);
+    const rows_col *c = w.cols;
+    assert_string_equal(c[0].type, "INTEGER");
+    assert_null(c[1].type);
+    bound_is(&c[0].stat.min, ROWS_K_NUMBER, "-3");
+    bound_is(&c[0].stat.max, ROWS_K_NUMBER, "12");
+    assert_int_equal(c[0].stat.max_len, 2);
+    assert_int_equal(c[0].stat.nulls, 1);
+    bound_is(&c[1].stat.min, ROWS_K_TEXT, "");
+    bound_is(&c[1].stat.max, ROWS_K_TEXT, "zebra\xc3\xa9");
+    assert_int_equal(c[1].stat.max_len, 7); /* bytes */
+    bound_is(&c[2].stat.min, ROWS_K_NUMBER, "-0.25");
+    bound_is(&c[2].stat.max, ROWS_K_TEXT, "str");
+    assert_int_equal(c[2].stat.max_len, 6); /* "1e+300" */
+    /* exact integers beyond a double's precision keep their order */
+    bound_is(&c[3].stat.min, ROWS_K_NUMBER, "-1");
+    bound_is(&c[3].stat.max, ROWS_K_NUMBER, "12345678901234567890123.5");
+    assert_int_equal(c[4].stat.min.kind, ROWS_K_NONE);
+    assert_int_equal(c[4].stat.max_len, 7);
+    assert_int_equal(c[4].stat.nulls, 1);
+    rows_free(&w);
+
+    /* off: nothing is kept */
+    rows_init(&w, &sink, &q, 1 << 16, false);
+    assert_int_equal(rows_set_begin(&w, 1, names, nl, &err), 0);
+    rows_row_begin(&w);
+    rows_int(&w, 1);
+    assert_int_equal(rows_row_end(&w, &err), 0);
+    assert_int_equal(w.cols[0].stat.min.kind, ROWS_K_NONE);
+    assert_int_equal(w.cols[0].stat.max_len, 0);
+    rows_free(&w);
+}
+
+/* --- reading stored rows back ---------------------------------------------- */
+
+static void
+test_json_scanner(void **state)
+{
+    /* rows as pages hold them: separators, nested JSON, tricky strings */
+    const char *p = ",{\"a\":1,\"b\":\"x},{\\\"y\\\\\"},\n{\"a\":[1,{\"z\":\"]\"}],\"b\":null}"
+                    ",{}  ,{\"k\":-1.5e3}";
+    size_t n = strlen(p), pos = 0, a, b;
+    const char *want[] = {"{\"a\":1,\"b\":\"x},{\\\"y\\\\\"}",
+                          "{\"a\":[1,{\"z\":\"]\"}],\"b\":null}", "{}", "{\"k\":-1.5e3}"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_true(rows_json_next(p, n, &pos, &a, &b));
+        assert_int_equal(b - a, strlen(want[i]));
+        assert_memory_equal(p + a, want[i], b - a);
+    }
+    assert_false(rows_json_next(p, n, &pos, &a, &b));
+    /* a cut row is not a row */
+    const char *cut = "{\"a\":\"b";
+    pos = 0;
+    assert_false(rows_json_next(cut, strlen(cut), &pos, &a, &b));
+    const char *cut2 = "{\"a\":[1,2}";
+    pos = 0;
+    assert_false(rows_json_next(cut2, strlen(cut2), &pos, &a, &b));
+}
+
+static void
+array_is(const char *row, bool pretty, const char *want)
+{
+    qg_buf out = QG_BUF_INIT;
+    qg_buf_addlit(&out, "<");
+    size_t used;
+    assert_int_equal(rows_object_to_array(row, strlen(row), pretty, &out, &used), 0);
+    assert_int_equal(used, strlen(row));
+    assert_string_equal(out.data + 1, want);
+    qg_buf_free(&out);
+}
+
+static void
+test_objects_to_arrays(void **state)
+{
+    array_is("{\"a\":1,\"b\":\"x\\\",y\",\"c\":null}", false, "[1,\"x\\\",y\",null]");
+    array_is("{\"a\":{\"n\":[1,2]},\"a\":true}", false, "[{\"n\":[1,2]},true]");
+    array_is("{}", false, "[]");
+    array_is("{\n  \"a\": 1,\n  \"b\": \"x\"\n}", true, "[\n  1,\n  \"x\"\n]");
+    array_is("{\n}", true, "[]");
+    array_is("{\"a\":\"\\\\\",\"b\":\"x\\\\\\\"y\"}", false, "[\"\\\\\",\"x\\\\\\\"y\"]");
+    /* what the writer renders, turned around */
+    qg_query q;
+    qg_query_init(&q);
+    collect c;
+    rows_writer w;
+    setup(&c, &w, &q, 1 << 16, true);
+    two_rows(&w);
+    size_t pos = 1, a, b; /* past the '[' framing of the test sink */
+    qg_buf out = QG_BUF_INIT;
+    assert_true(rows_json_next(c.all.data, c.all.len - 1, &pos, &a, &b));
+    size_t used;
+    /* the rest of the text follows the row: only the row is taken */
+    assert_int_equal(rows_object_to_array(c.all.data + a, c.all.len - a, false, &out, &used), 0);
+    assert_int_equal(used, b - a);
+    assert_string_equal(out.data, "[-9223372036854775808,\"a\\\"b\",0.5]");
+    rows_free(&w);
+    qg_buf_free(&c.all);
+    /* not objects: refused, nothing appended */
+    qg_buf_reset(&out);
+    qg_buf_addlit(&out, "keep");
+    static const char *bad[] = {"[1]", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":1", "{1:2}",
+                                "x"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(rows_object_to_array(bad[i], strlen(bad[i]), false, &out, NULL), -1);
+        assert_string_equal(out.data, "keep");
+    }
+    qg_buf_free(&out);
+}
+
+static void
+test_csv_lines(void **state)
+{
+    const char *p = "a,b\r\n1,\"x\r\ny\"\r\n2,\"q\"\"\"\r\nlast";
+    size_t n = strlen(p), pos = 0, a, b;
+    const char *want[] = {"a,b\r\n", "1,\"x\r\ny\"\r\n", "2,\"q\"\"\"\r\n", "last"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_true(rows_csv_next(p, n, &pos, &a, &b));
+        assert_int_equal(b - a, strlen(want[i]));
+        assert_memory_equal(p + a, want[i], b - a);
+    }
+    assert_false(rows_csv_next(p, n, &pos, &a, &b));
+    qg_buf out = QG_BUF_INIT;
+    const char *f[] = {"id", "a,b", " sp", "q\""};
+    size_t fl[] = {2, 3, 3, 2};
+    rows_csv_line(&out, f, fl, 4);
+    assert_string_equal(out.data, "id,\"a,b\",\" sp\",\"q\"\"\"\r\n");
+    qg_buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -374,6 +567,10 @@ main(void)
         cmocka_unit_test(test_values),        cmocka_unit_test(test_chunks_and_limit),
         cmocka_unit_test(test_set_names),     cmocka_unit_test(test_sqltext),
         cmocka_unit_test(test_envelope),      cmocka_unit_test(test_row_hook),
+        cmocka_unit_test(test_column_statistics),
+        cmocka_unit_test(test_json_scanner),
+        cmocka_unit_test(test_objects_to_arrays),
+        cmocka_unit_test(test_csv_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "store/env.h"
+#include "store/idem.h"
 #include "store/jobs.h"
 #include "store/results.h"
 #include "store/writer.h"
@@ -144,8 +145,10 @@ put_page(fixture *f, uint64_t job, uint32_t set, uint32_t page, size_t len)
     op->job_id = job;
     op->set = set;
     op->page = page;
+    op->first_row = (uint64_t)page * 10;
+    op->nrows = 10;
     op->len = len;
-    op->data = malloc(len);
+    op->data = malloc(len ? len : 1);
     for (size_t i = 0; i < len; i++)
         op->data[i] = (char)(job * 31 + set * 7 + page + i);
     op->flow = &f->flow;
@@ -154,21 +157,29 @@ put_page(fixture *f, uint64_t job, uint32_t set, uint32_t page, size_t len)
 
 typedef struct got {
     qg_buf b;
+    uint64_t first_row;
+    uint32_t nrows;
 } got;
 
 static void
-collect(const void *p, size_t n, void *arg)
+collect(const store_page *pg, void *arg)
 {
-    qg_buf_add(&((got *)arg)->b, p, n);
+    got *g = arg;
+    qg_buf_add(&g->b, pg->text, pg->len);
+    g->first_row = pg->first_row;
+    g->nrows = pg->nrows;
 }
 
 static void
 assert_page(fixture *f, uint64_t job, uint32_t set, uint32_t page, size_t len)
 {
     qg_error err;
-    got g = {QG_BUF_INIT};
+    got g = {QG_BUF_INIT, 0, 0};
     assert_int_equal(store_results_read(f->env, job, set, page, collect, &g, &err), 1);
     assert_int_equal(g.b.len, len);
+    /* the page header comes back as written */
+    assert_true(g.first_row == (uint64_t)page * 10);
+    assert_int_equal(g.nrows, 10);
     for (size_t i = 0; i < len; i++)
         if (g.b.data[i] != (char)(job * 31 + set * 7 + page + i))
             fail_msg("page %llu/%u/%u differs at byte %zu", (unsigned long long)job, set, page, i);
@@ -303,7 +314,7 @@ test_pages_round_trip_and_drop(void **state)
     assert_page(f, a, 1, 4, 14);
     assert_page(f, a, 2, 0, 0);
     assert_page(f, b, 0, 150, 250);
-    got g = {QG_BUF_INIT};
+    got g = {QG_BUF_INIT, 0, 0};
     assert_int_equal(store_results_read(f->env, a, 1, 5, collect, &g, &err), 0);
     assert_int_equal(store_results_read(f->env, a, 3, 0, collect, &g, &err), 0);
     assert_int_equal(count_pages(f, a), 306);
@@ -555,6 +566,19 @@ test_refused_op_fails_alone(void **state)
         store_op_free(ops[i]);
 }
 
+static store_stmt *
+some_stmts(size_t n, store_stmt_state st)
+{
+    store_stmt *v = calloc(n, sizeof(store_stmt));
+    for (size_t i = 0; i < n; i++) {
+        store_stmt_init(&v[i]);
+        v[i].state = st;
+        v[i].off = (uint32_t)i * 10;
+        v[i].len = 8;
+    }
+    return v;
+}
+
 typedef struct seen {
     uint64_t ids[8];
     char stmts[8][32];
@@ -587,6 +611,15 @@ test_recovery_rules(void **state)
     put_page(f, rw, 0, 0, 10);
     store_job j;
     store_job_init(&j);
+    /* rw's statements, as stored when it was created */
+    assert_int_equal(store_jobs_read(f->env, rw, &j, &err), 1);
+    store_op *sop = store_op_new(STORE_OP_UPDATE);
+    store_job_copy(&sop->job, &j);
+    sop->stmts = some_stmts(2, STORE_STMT_QUEUED);
+    sop->nstmts = 2;
+    sop->set_stmts = true;
+    assert_int_equal(store_writer_run(f->w, &f->flow, sop, &err), 0);
+    store_op_free(sop);
     assert_int_equal(store_jobs_read(f->env, ro, &j, &err), 1);
     store_op *op = store_op_new(STORE_OP_UPDATE);
     store_job_copy(&op->job, &j);
@@ -611,6 +644,14 @@ test_recovery_rules(void **state)
     assert_int_equal(j.error.code, QG_E_OUTCOME_UNKNOWN);
     assert_non_null(strstr(j.error.msg, "ASX0921"));
     assert_true(j.expires_ns > qg_wall_ns());
+    /* which of its statements ran is not known either */
+    store_stmt *v;
+    size_t n;
+    assert_int_equal(store_jobs_read_stmts(f->env, rw, &v, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].state, STORE_STMT_UNKNOWN);
+    assert_int_equal(v[1].state, STORE_STMT_UNKNOWN);
+    store_stmts_free(v, n);
     assert_int_equal(store_jobs_read(f->env, done, &j, &err), 1);
     assert_int_equal(j.state, STORE_SUCCESS);
     assert_int_equal(count_pages(f, done), 1);
@@ -659,6 +700,347 @@ test_stale_reader_slot_cleared(void **state)
     assert_true(create(f, "SELECT 1", STORE_QUEUED, &err) == 1);
 }
 
+/* A window's first page is found from the page headers alone. */
+static void
+test_find_page_of_a_row(void **state)
+{
+    fixture *f = *state;
+    qg_error err;
+    open_store(f, 64 * MiB);
+    uint64_t id = create(f, "SELECT r", STORE_RUNNING, &err);
+    for (uint32_t p = 0; p < 300; p++)
+        put_page(f, id, 0, p, 100); /* page p holds rows 10p .. 10p+9 */
+    assert_int_equal(store_flow_drain(&f->flow, &err), 0);
+    uint32_t page = 12345;
+    struct {
+        uint64_t row;
+        uint32_t page;
+    } cases[] = {{0, 0},      {9, 0},      {10, 1},     {11, 1},
+                 {1234, 123}, {2990, 299}, {2999, 299}, {5000, 299}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(store_results_find(f->env, id, 0, 300, cases[i].row, &page, &err), 1);
+        assert_int_equal(page, cases[i].page);
+    }
+    for (uint32_t n = 1; n < 40; n++) { /* every count of pages, every row */
+        for (uint64_t row = 0; row < 10 * n; row += 3) {
+            assert_int_equal(store_results_find(f->env, id, 0, n, row, &page, &err), 1);
+            assert_int_equal(page, row / 10);
+        }
+    }
+    assert_int_equal(store_results_find(f->env, id, 0, 0, 0, &page, &err), 0);
+    /* a page missing on the way is reported, not skipped */
+    assert_int_equal(store_results_find(f->env, id, 1, 300, 1234, &page, &err), 0);
+}
+
+/* A failed batch keeps the sets its statements completed; the set cut
+ * short loses its pages. */
+static void
+test_failed_job_keeps_completed_sets(void **state)
+{
+    fixture *f = *state;
+    qg_error err;
+    open_store(f, 64 * MiB);
+    uint64_t id = create(f, "SELECT 1; SELECT 2; SELECT x", STORE_RUNNING, &err);
+    put_page(f, id, 0, 0, 100);
+    put_page(f, id, 1, 0, 100);
+    put_page(f, id, 1, 1, 100);
+    put_page(f, id, 2, 0, 100); /* the set its error cut short */
+    uint32_t pages[2] = {1, 2};
+    assert_int_equal(finish(f, id, STORE_FAILED, 2, pages, 1, 0, true), 0);
+    assert_int_equal(count_pages(f, id), 3);
+    assert_page(f, id, 1, 1, 100);
+    assert_true(consume(f, id, 1));
+    assert_false(consume(f, id, 1));
+    assert_false(consume(f, id, 2));
+    assert_true(consume(f, id, 0));
+}
+
+static void
+test_statements_stored_replaced_and_deleted(void **state)
+{
+    fixture *f = *state;
+    qg_error err;
+    open_store(f, 64 * MiB);
+    qg_query q;
+    qg_query_init(&q);
+    q.statement = "SELECT 1; SELECT 2; SELECT 3";
+    q.statement_len = strlen(q.statement);
+    store_op *op = store_op_new(STORE_OP_CREATE);
+    store_job_from_query(&op->job, &q, "r", 3600000000000ull);
+    op->q = &q;
+    op->stmts = some_stmts(3, STORE_STMT_QUEUED);
+    op->nstmts = 3;
+    assert_int_equal(store_writer_run(f->w, &f->flow, op, &err), 0);
+    uint64_t id = op->job.id;
+    store_op_free(op);
+    uint64_t other = create(f, "SELECT other", STORE_QUEUED, &err);
+
+    store_stmt *v;
+    size_t n;
+    assert_int_equal(store_jobs_read_stmts(f->env, id, &v, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(v[2].off, 20);
+    assert_int_equal(v[1].state, STORE_STMT_QUEUED);
+    store_stmts_free(v, n);
+    assert_int_equal(store_jobs_read_stmts(f->env, other, &v, &n, &err), 0);
+    assert_int_equal(n, 0);
+    store_stmts_free(v, n);
+
+    /* the end: two ran (one with columns), the third never did */
+    store_job j;
+    store_job_init(&j);
+    assert_int_equal(store_jobs_read(f->env, id, &j, &err), 1);
+    op = store_op_new(STORE_OP_UPDATE);
+    store_job_copy(&op->job, &j);
+    op->job.state = STORE_FAILED;
+    op->job.finished_ns = qg_wall_ns();
+    op->stmts = some_stmts(2, STORE_STMT_FINISHED);
+    op->nstmts = 2;
+    op->stmts[1].state = STORE_STMT_ERROR;
+    qg_error_set(&op->stmts[1].error, QG_E_RUNTIME, "boom");
+    op->stmts[0].set = 0;
+    op->stmts[0].rows = 7;
+    op->stmts[0].ncols = 1;
+    op->stmts[0].cols = calloc(1, sizeof(store_col));
+    op->stmts[0].cols[0].name = strdup("a");
+    store_bound_set(&op->stmts[0].cols[0].min, STORE_V_NUMBER, "1", 1);
+    op->set_stmts = true;
+    assert_int_equal(store_writer_run(f->w, &f->flow, op, &err), 0);
+    store_op_free(op);
+    assert_int_equal(store_jobs_read_stmts(f->env, id, &v, &n, &err), 0);
+    assert_int_equal(n, 2); /* replaced whole: the third record is gone */
+    assert_int_equal(v[0].state, STORE_STMT_FINISHED);
+    assert_true(v[0].rows == 7 && v[0].set == 0 && v[0].ncols == 1);
+    assert_string_equal(v[0].cols[0].min.text, "1");
+    assert_int_equal(v[1].state, STORE_STMT_ERROR);
+    assert_non_null(strstr(v[1].error.msg, "boom"));
+    store_stmts_free(v, n);
+
+    /* the sweep takes the statements with the job */
+    op = store_op_new(STORE_OP_UPDATE);
+    store_job_copy(&op->job, &j);
+    op->job.state = STORE_SUCCESS;
+    op->job.expires_ns = 1;
+    assert_int_equal(store_writer_run(f->w, &f->flow, op, &err), 0);
+    store_op_free(op);
+    assert_int_equal(run_op(f, STORE_OP_SWEEP, 0, 0, qg_wall_ns(), &op), 0);
+    assert_int_equal(op->swept, 1);
+    store_op_free(op);
+    assert_int_equal(store_jobs_read_stmts(f->env, id, &v, &n, &err), 0);
+    assert_int_equal(n, 0);
+    store_stmts_free(v, n);
+    store_job_free(&j);
+}
+
+static void
+test_fill_marks_unrun_statements(void **state)
+{
+    fixture *f = *state;
+    qg_error err;
+    open_store(f, 64 * MiB);
+    qg_query q;
+    qg_query_init(&q);
+    q.statement = "SELECT 1; SELECT 2";
+    q.statement_len = strlen(q.statement);
+    store_op *op = store_op_new(STORE_OP_CREATE);
+    store_job_from_query(&op->job, &q, "r", 3600000000000ull);
+    op->q = &q;
+    op->stmts = some_stmts(2, STORE_STMT_QUEUED);
+    op->nstmts = 2;
+    op->stmts[0].state = STORE_STMT_FINISHED;
+    assert_int_equal(store_writer_run(f->w, &f->flow, op, &err), 0);
+    uint64_t id = op->job.id;
+    store_op_free(op);
+    op = store_op_new(STORE_OP_UPDATE);
+    assert_int_equal(store_jobs_read(f->env, id, &op->job, &err), 1);
+    op->job.state = STORE_FAILED;
+    op->job.finished_ns = 42;
+    op->fill_from = STORE_STMT_QUEUED;
+    op->fill_to = STORE_STMT_CANCELLED;
+    assert_int_equal(store_writer_run(f->w, &f->flow, op, &err), 0);
+    store_op_free(op);
+    store_stmt *v;
+    size_t n;
+    assert_int_equal(store_jobs_read_stmts(f->env, id, &v, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].state, STORE_STMT_FINISHED);
+    assert_int_equal(v[1].state, STORE_STMT_CANCELLED);
+    store_stmts_free(v, n);
+}
+
+/* One create through the writer with an idempotency key. */
+static store_op *
+create_idem(fixture *f, const char *stmt, const char *principal, const char *key, uint64_t now,
+            uint64_t expires)
+{
+    qg_error err;
+    static qg_query q; /* borrowed by the op until it completes */
+    qg_query_init(&q);
+    q.statement = stmt;
+    q.statement_len = strlen(stmt);
+    q.mode = QG_MODE_ASYNC;
+    store_op *op = store_op_new(STORE_OP_CREATE);
+    store_job_from_query(&op->job, &q, "r", 3600000000000ull);
+    op->q = &q;
+    op->now_ns = now;
+    op->idem = true;
+    store_idem_key(principal, key, op->idem_key);
+    store_idem_fingerprint(&q, op->idem_fp);
+    op->idem_expires_ns = expires;
+    store_writer_run(f->w, &f->flow, op, &err);
+    return op;
+}
+
+static void
+test_idempotency_keys(void **state)
+{
+    fixture *f = *state;
+    qg_error err;
+    open_store(f, 64 * MiB);
+    uint64_t now = qg_wall_ns(), hour = 3600000000000ull;
+    store_op *a = create_idem(f, "INSERT 1", "alice", "k1", now, now + hour);
+    assert_int_equal(a->status, 0);
+    assert_false(a->existing);
+    uint64_t first = a->job.id;
+    store_op_free(a);
+
+    /* the same again: nothing new, the first job answers */
+    a = create_idem(f, "INSERT 1", "alice", "k1", now + 1, now + hour);
+    assert_int_equal(a->status, 0);
+    assert_true(a->existing && !a->existing_gone);
+    assert_true(a->job.id == first);
+    assert_string_equal(a->job.request_id, "r");
+    store_op_free(a);
+    assert_true(store_env_next_id(f->env) == first + 1);
+
+    /* the same key for something else: a conflict */
+    a = create_idem(f, "INSERT 2", "alice", "k1", now + 2, now + hour);
+    assert_int_equal(a->status, -1);
+    assert_int_equal(a->err.code, QG_E_CONFLICT);
+    assert_non_null(strstr(a->err.msg, "ASX0917"));
+    store_op_free(a);
+
+    /* keys are per principal */
+    a = create_idem(f, "INSERT 2", "bob", "k1", now + 3, now + hour);
+    assert_int_equal(a->status, 0);
+    assert_false(a->existing);
+    store_op_free(a);
+
+    /* the loop's look-up, also after a restart */
+    close_store(f);
+    open_store(f, 64 * MiB);
+    unsigned char key[32], fp[32], want[32];
+    uint64_t job = 0;
+    store_idem_key("alice", "k1", key);
+    assert_int_equal(store_idem_lookup(f->env, key, now + 4, &job, fp, &err), 1);
+    assert_true(job == first);
+    qg_query q;
+    qg_query_init(&q);
+    q.statement = "INSERT 1";
+    q.statement_len = 8;
+    q.mode = QG_MODE_ASYNC;
+    store_idem_fingerprint(&q, want);
+    assert_memory_equal(fp, want, 32);
+    /* fingerprints tell requests apart */
+    q.args = (qg_value[]){{QG_VAL_INT, 1, 0, "1", 1}};
+    q.nargs = 1;
+    store_idem_fingerprint(&q, fp);
+    assert_memory_not_equal(fp, want, 32);
+
+    /* expired: a new job, and the sweep takes the old key's entries */
+    a = create_idem(f, "INSERT 1", "alice", "k1", now + 2 * hour, now + 3 * hour);
+    assert_int_equal(a->status, 0);
+    assert_false(a->existing);
+    uint64_t second = a->job.id;
+    store_op_free(a);
+    assert_int_equal(store_idem_lookup(f->env, key, now + 2 * hour, &job, fp, &err), 1);
+    assert_true(job == second);
+    store_op *op;
+    /* the first key's expiry entry was replaced: a sweep between the two
+     * expiries keeps the new entry */
+    assert_int_equal(run_op(f, STORE_OP_SWEEP, 0, 0, now + 2 * hour, &op), 0);
+    store_op_free(op);
+    assert_int_equal(store_idem_lookup(f->env, key, now + 2 * hour, &job, fp, &err), 1);
+    assert_int_equal(run_op(f, STORE_OP_SWEEP, 0, 0, now + 4 * hour, &op), 0);
+    store_op_free(op);
+    assert_int_equal(store_idem_lookup(f->env, key, 0, &job, fp, &err), 0);
+    store_idem_key("bob", "k1", key);
+    assert_int_equal(store_idem_lookup(f->env, key, 0, &job, fp, &err), 0);
+}
+
+static void
+test_callback_index_and_delivery_state(void **state)
+{
+    fixture *f = *state;
+    qg_error err;
+    open_store(f, 64 * MiB);
+    qg_query q;
+    qg_query_init(&q);
+    q.statement = "SELECT cb";
+    q.statement_len = 9;
+    q.callback_url = "http://127.0.0.1:9/hook";
+    store_op *op = store_op_new(STORE_OP_CREATE);
+    store_job_from_query(&op->job, &q, "r", 3600000000000ull);
+    assert_int_equal(op->job.cb_state, STORE_CB_PENDING);
+    op->q = &q;
+    assert_int_equal(store_writer_run(f->w, &f->flow, op, &err), 0);
+    uint64_t id = op->job.id;
+    store_op_free(op);
+    uint64_t *ids;
+    size_t n;
+    assert_int_equal(store_jobs_pending_callbacks(f->env, &ids, &n, &err), 0);
+    assert_int_equal(n, 0); /* not ended yet */
+    free(ids);
+    uint32_t one = 1;
+    put_page(f, id, 0, 0, 10);
+    assert_int_equal(finish(f, id, STORE_SUCCESS, 1, &one, 2, 0, false), 0);
+    assert_int_equal(store_jobs_pending_callbacks(f->env, &ids, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_true(ids[0] == id);
+    free(ids);
+
+    /* a read meanwhile is kept by the delivery's update */
+    assert_true(consume(f, id, 0));
+    op = store_op_new(STORE_OP_CALLBACK);
+    op->job_id = id;
+    op->job.cb_state = STORE_CB_PENDING;
+    op->job.cb_attempts = 1;
+    op->job.cb_next_ns = 77;
+    snprintf(op->job.cb_error, sizeof(op->job.cb_error), "HTTP 500");
+    assert_int_equal(store_writer_run(f->w, &f->flow, op, &err), 0);
+    assert_true(op->found);
+    store_op_free(op);
+    store_job j;
+    store_job_init(&j);
+    assert_int_equal(store_jobs_read_query(f->env, id, &j, &q, &err), 1);
+    assert_string_equal(q.callback_url, "http://127.0.0.1:9/hook");
+    assert_int_equal(j.sets[0].reads_left, 1);
+    assert_true(j.cb_attempts == 1 && j.cb_next_ns == 77);
+    assert_string_equal(j.cb_error, "HTTP 500");
+    qg_query_free(&q);
+
+    op = store_op_new(STORE_OP_CALLBACK);
+    op->job_id = id;
+    op->job.cb_state = STORE_CB_DELIVERED;
+    op->job.cb_attempts = 2;
+    assert_int_equal(store_writer_run(f->w, &f->flow, op, &err), 0);
+    store_op_free(op);
+    assert_int_equal(store_jobs_pending_callbacks(f->env, &ids, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(ids);
+    assert_int_equal(store_jobs_read(f->env, id, &j, &err), 1);
+    assert_int_equal(j.cb_state, STORE_CB_DELIVERED);
+    assert_string_equal(j.cb_error, "");
+    store_job_free(&j);
+
+    /* a job that is gone: not found, nothing written */
+    op = store_op_new(STORE_OP_CALLBACK);
+    op->job_id = 9999;
+    assert_int_equal(store_writer_run(f->w, &f->flow, op, &err), 0);
+    assert_false(op->found);
+    store_op_free(op);
+}
+
 int
 main(void)
 {
@@ -673,6 +1055,13 @@ main(void)
         cmocka_unit_test_setup_teardown(test_refused_op_fails_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recovery_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_reader_slot_cleared, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_page_of_a_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_job_keeps_completed_sets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_statements_stored_replaced_and_deleted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_fill_marks_unrun_statements, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idempotency_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_callback_index_and_delivery_state, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
