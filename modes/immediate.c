@@ -23,8 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/event.h>
-
 #include "core/clock.h"
 #include "core/envelope.h"
 #include "core/json.h"
@@ -32,8 +30,8 @@
 #include "exec/pool.h"
 #include "exec/run.h"
 #include "gateway/reply.h"
+#include "modes/live.h"
 #include "modes/mode.h"
-#include "modes/registry.h"
 
 #define CHUNK_SIZE (64 * 1024)
 #define QUEUE_MAX (256 * 1024)
@@ -45,15 +43,8 @@ typedef struct chunk {
 } chunk;
 
 typedef struct imm {
-    exec_task t; /* first: the pool hands us &t */
-    qg_app *app;
-    gw_req *req; /* loop only; NULL once detached */
-    qg_query q;  /* the worker reads it; freed with the task */
-    char rid[QG_UUID_LEN + 1];
-    uint64_t recv_ns;
-    mode_entry entry;
-    bool streaming;            /* loop only: head sent, chunks follow */
-    struct event *deadline_ev; /* loop only: the request's timeout */
+    mode_live l;    /* first: the task, the request, the query */
+    bool streaming; /* loop only: head sent, chunks follow */
 
     /* under t.mu */
     chunk *head, *tail;
@@ -80,7 +71,7 @@ push(imm *m, bool last, int status, qg_error *err)
     if (!last)
         qg_buf_reserve(&m->w.out, CHUNK_SIZE + 4096);
 
-    pthread_mutex_lock(&m->t.mu);
+    pthread_mutex_lock(&m->l.t.mu);
     if (m->tail)
         m->tail->next = c;
     else
@@ -92,21 +83,21 @@ push(imm *m, bool last, int status, qg_error *err)
         m->status = m->pushed ? 200 : status;
     }
     m->pushed = true;
-    pthread_mutex_unlock(&m->t.mu);
-    exec_task_notify(&m->t);
+    pthread_mutex_unlock(&m->l.t.mu);
+    exec_task_notify(&m->l.t);
     if (last)
         return 0;
 
     int rc = 0;
-    pthread_mutex_lock(&m->t.mu);
+    pthread_mutex_lock(&m->l.t.mu);
     while (m->queued > QUEUE_MAX) {
-        qg_code why = exec_task_wait(&m->t);
+        qg_code why = exec_task_wait(&m->l.t);
         if (why) {
             rc = qg_error_set(err, why, "-");
             break;
         }
     }
-    pthread_mutex_unlock(&m->t.mu);
+    pthread_mutex_unlock(&m->l.t.mu);
     return rc;
 }
 
@@ -123,7 +114,7 @@ sink_set_begin(rows_sink *s, rows_writer *w, qg_error *err)
     imm *m = (imm *)((char *)s - offsetof(imm, sink));
     char name[32];
     rows_set_name(w->set_index, name);
-    if (m->q.signature)
+    if (m->l.q.signature)
         qg_buf_addlit(&w->out, ",\"signature\":{\"*\":\"*\"}");
     qg_buf_printf(&w->out, ",\"%s\":[", name);
     if (w->pretty)
@@ -141,55 +132,22 @@ sink_set_end(rows_sink *s, rows_writer *w, qg_error *err)
 }
 
 static void
-write_head(imm *m, qg_buf *b)
-{
-    qg_buf_addlit(b, "{\"requestID\":\"");
-    qg_buf_adds(b, m->rid);
-    qg_buf_addc(b, '"');
-    if (m->q.client_context_id) {
-        qg_buf_addlit(b, ",\"clientContextID\":");
-        qg_json_string(b, m->q.client_context_id, strlen(m->q.client_context_id));
-    }
-    if (m->q.format == QG_FORMAT_CSV) {
-        if (m->q.csv_header)
-            qg_buf_addlit(b, ",\"type\":\"text/csv; header=present\"");
-        else
-            qg_buf_addlit(b, ",\"type\":\"text/csv; header=absent\"");
-    }
-}
-
-/* The envelope's end: errors or plans, status, metrics. err NULL: success. */
-static void
-write_tail(qg_buf *b, const qg_error *err, const qg_metrics *mt)
-{
-    if (err) {
-        qg_buf_addc(b, ',');
-        qg_env_errors(b, err);
-        qg_buf_printf(b, ",\"status\":\"%s\",", qg_err_status(err->code));
-    } else {
-        qg_buf_addlit(b, ",\"plans\":{},\"status\":\"success\",");
-    }
-    qg_env_metrics(b, mt);
-    qg_buf_addlit(b, "}\n");
-}
-
-static void
 imm_run(exec_task *t, exec_worker *wk)
 {
     imm *m = (imm *)t;
     m->sink.flush = sink_flush;
     m->sink.set_begin = sink_set_begin;
     m->sink.set_end = sink_set_end;
-    rows_init(&m->w, &m->sink, &m->q, CHUNK_SIZE, true);
-    m->w.max_bytes = m->app->cfg->max_result_bytes;
-    write_head(m, &m->w.out);
+    rows_init(&m->w, &m->sink, &m->l.q, CHUNK_SIZE, true);
+    m->w.max_bytes = m->l.app->cfg->max_result_bytes;
+    mode_live_head(&m->l, &m->w.out);
 
-    exec_ctx ctx = {.task = t, .readonly = m->q.readonly};
+    exec_ctx ctx = {.task = t, .readonly = m->l.q.readonly};
     qg_error err;
     qg_error_clear(&err);
-    int rc = exec_run(wk, &m->q, &ctx, &m->w, &err);
+    int rc = exec_run(wk, &m->l.q, &ctx, &m->w, &err);
     if (rc != 0 && err.code == QG_E_CANCELLED)
-        qg_error_set(&err, QG_E_CANCELLED, m->rid);
+        qg_error_set(&err, QG_E_CANCELLED, m->l.rid);
     if (m->w.in_set) {
         /* a failure inside a result set: close its array */
         m->w.total_bytes += m->w.set_bytes;
@@ -199,7 +157,7 @@ imm_run(exec_task *t, exec_worker *wk)
 
     uint64_t now = qg_now_ns();
     qg_metrics mt = {
-        .elapsed_ns = now - m->recv_ns,
+        .elapsed_ns = now - m->l.recv_ns,
         .execution_ns = now - t->start_ns,
         .compile_ns = ctx.compile_ns,
         .queue_wait_ns = t->start_ns - t->submit_ns,
@@ -208,7 +166,7 @@ imm_run(exec_task *t, exec_worker *wk)
         .processed_objects = ctx.processed,
         .error_count = rc != 0,
     };
-    write_tail(&m->w.out, rc != 0 ? &err : NULL, &mt);
+    mode_live_tail(&m->w.out, rc != 0 ? &err : NULL, &mt);
     push(m, true, rc != 0 ? qg_err_http(err.code) : 200, NULL);
     rows_free(&m->w);
 }
@@ -233,45 +191,20 @@ free_chunks(chunk *c)
     }
 }
 
-/* The loop is done with the request: stop tracking it, drop our reference. */
-static void
-detach(imm *m)
-{
-    if (m->req)
-        m->req->on_gone = NULL;
-    m->req = NULL;
-    if (m->deadline_ev) {
-        event_free(m->deadline_ev);
-        m->deadline_ev = NULL;
-    }
-    mode_registry_remove(m->app->running, &m->entry);
-    exec_task_unref(&m->t);
-}
-
-static void
-on_gone(gw_req *req)
-{
-    imm *m = req->handler_data;
-    m->req = NULL;
-    if (!exec_pool_unqueue(m->app->pool, &m->t))
-        exec_task_cancel(&m->t, QG_E_CANCELLED);
-    detach(m);
-}
-
 static void imm_notify(exec_task *t);
 
 static void
 on_drain(gw_req *req)
 {
     imm *m = req->handler_data;
-    imm_notify(&m->t);
+    imm_notify(&m->l.t);
 }
 
 static void
 imm_notify(exec_task *t)
 {
     imm *m = (imm *)t;
-    gw_req *req = m->req;
+    gw_req *req = m->l.req;
     if (req && m->streaming && gw_req_output_pending(req) >= GW_OUTPUT_HIGH) {
         gw_req_want_drain(req);
         return;
@@ -297,7 +230,7 @@ imm_notify(exec_task *t)
         free_chunks(list);
         req->status = status;
         gw_req *r = req;
-        detach(m);
+        mode_live_detach(&m->l);
         gw_reply(r, status, GW_JSON, body.data, body.len, NULL, 0);
         qg_buf_free(&body);
         return;
@@ -313,7 +246,7 @@ imm_notify(exec_task *t)
         list = next;
     }
     if (done) {
-        detach(m);
+        mode_live_detach(&m->l);
         gw_reply_end(req);
     } else if (gw_req_output_pending(req) >= GW_OUTPUT_HIGH) {
         gw_req_want_drain(req);
@@ -325,96 +258,36 @@ imm_destroy(exec_task *t)
 {
     imm *m = (imm *)t;
     free_chunks(m->head);
-    qg_query_free(&m->q);
+    mode_live_free(&m->l);
     free(m);
 }
 
 /* Answers a request whose task never reached a worker (taken back out of
  * the queue): the whole envelope is written here, on the loop. */
 static void
-answer_unstarted(imm *m, const qg_error *err)
+answer_unstarted(mode_live *l, const qg_error *err)
 {
     qg_buf b = QG_BUF_INIT;
-    write_head(m, &b);
-    uint64_t now = qg_now_ns();
-    qg_metrics mt = {.elapsed_ns = now - m->recv_ns,
-                     .queue_wait_ns = now - m->t.submit_ns,
-                     .error_count = 1};
-    write_tail(&b, err, &mt);
-    gw_req *r = m->req;
-    detach(m); /* may free m */
+    mode_live_head(l, &b);
+    qg_metrics mt;
+    mode_live_unstarted_metrics(l, &mt);
+    mode_live_tail(&b, err, &mt);
+    gw_req *r = l->req;
+    mode_live_detach(l); /* may free it */
     gw_reply(r, qg_err_http(err->code), GW_JSON, b.data, b.len, NULL, 0);
     qg_buf_free(&b);
 }
 
-/* Stops m for why; a task still queued is answered at once, so a timeout
- * or a cancel is honoured even while every worker is busy. */
-static void
-stop(imm *m, qg_code why)
-{
-    if (m->req && exec_pool_unqueue(m->app->pool, &m->t)) {
-        qg_error err;
-        if (why == QG_E_CANCELLED)
-            qg_error_set(&err, why, m->rid);
-        else
-            qg_error_set(&err, why);
-        answer_unstarted(m, &err);
-        return;
-    }
-    exec_task_cancel(&m->t, why);
-}
-
-static void
-deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-    stop(arg, QG_E_TIMEOUT);
-}
-
-static void
-entry_cancel(mode_entry *e, qg_code why)
-{
-    stop((imm *)((char *)e - offsetof(imm, entry)), why);
-}
-
-static const exec_task_ops imm_ops = {
-    .run = imm_run,
-    .notify = imm_notify,
-    .destroy = imm_destroy,
+static const mode_live_ops imm_ops = {
+    .task = {.run = imm_run, .notify = imm_notify, .destroy = imm_destroy},
+    .unstarted = answer_unstarted,
 };
 
 void
 mode_immediate_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
 {
     imm *m = qg_calloc(1, sizeof(*m));
-    exec_task_init(&m->t, &imm_ops);
-    m->app = app;
-    m->req = req;
-    m->q = *q;
-    qg_query_init(q); /* moved */
-    memcpy(m->rid, request_id, sizeof(m->rid));
-    m->recv_ns = req->start_ns;
-    if (m->q.timeout_ns)
-        m->t.deadline_ns = req->start_ns + m->q.timeout_ns;
-
-    memcpy(m->entry.uuid, m->rid, sizeof(m->entry.uuid));
-    m->entry.client_context_id = m->q.client_context_id;
-    m->entry.statement = m->q.statement;
-    m->entry.start_wall_ns = qg_wall_ns();
-    m->entry.start_ns = req->start_ns;
-    m->entry.task = &m->t;
-    m->entry.cancel = entry_cancel;
-    m->entry.principal = req->principal; /* lives as long as the app */
-    mode_registry_add(app->running, &m->entry);
-    if (m->t.deadline_ns) {
-        uint64_t now = qg_now_ns();
-        uint64_t left = m->t.deadline_ns > now ? m->t.deadline_ns - now : 0;
-        struct timeval tv = {(time_t)(left / 1000000000u), (suseconds_t)(left % 1000000000u / 1000)};
-        m->deadline_ev = evtimer_new(app->base, deadline_cb, m);
-        evtimer_add(m->deadline_ev, &tv);
-    }
-
-    req->handler_data = m;
-    req->on_gone = on_gone;
+    mode_live_init(&m->l, &imm_ops, app, req, q, request_id);
     req->on_drain = on_drain;
-    exec_pool_submit(app->pool, &m->t);
+    mode_live_submit(&m->l);
 }

@@ -59,8 +59,8 @@
 #include "exec/run.h"
 #include "gateway/reply.h"
 #include "modes/message.h"
+#include "modes/live.h"
 #include "modes/mode.h"
-#include "modes/registry.h"
 
 /* Pending bytes above which the worker waits for the loop. */
 #define QUEUE_MAX (256 * 1024)
@@ -71,18 +71,11 @@
 #define ROW_BUF 4096
 
 typedef struct strm {
-    exec_task t; /* first: the pool hands us &t */
-    qg_app *app;
-    gw_req *req; /* loop only; NULL once detached */
-    qg_query q;  /* the worker reads it; freed with the task */
-    char rid[QG_UUID_LEN + 1];
-    uint64_t recv_ns;
-    mode_entry entry;
+    mode_live l;              /* first: the task, the request, the query */
     mode_msg_framing framing; /* set before submit, read by both */
 
     /* loop only */
     bool started; /* the response head is out */
-    struct event *deadline_ev;
     struct event *beat_ev;  /* one-shot, re-armed */
     struct event *stats_ev; /* persistent */
     struct event *linger_ev;
@@ -132,19 +125,19 @@ static int
 after_append(strm *m, bool wake, bool full, qg_error *err)
 {
     if (wake)
-        exec_task_notify(&m->t);
+        exec_task_notify(&m->l.t);
     if (!full)
         return 0;
     int rc = 0;
-    pthread_mutex_lock(&m->t.mu);
+    pthread_mutex_lock(&m->l.t.mu);
     while (m->pending.len > QUEUE_MAX) {
-        qg_code why = exec_task_wait(&m->t);
+        qg_code why = exec_task_wait(&m->l.t);
         if (why) {
             rc = qg_error_set(err, why, "-");
             break;
         }
     }
-    pthread_mutex_unlock(&m->t.mu);
+    pthread_mutex_unlock(&m->l.t.mu);
     return rc;
 }
 
@@ -154,12 +147,12 @@ sink_set_begin(rows_sink *s, rows_writer *w, qg_error *err)
 {
     strm *m = of_sink(s);
     bool wake, full;
-    pthread_mutex_lock(&m->t.mu);
+    pthread_mutex_lock(&m->l.t.mu);
     size_t before = m->pending.len;
-    mode_msg_metadata(&m->pending, m->framing, w->set_index, m->rid, m->q.client_context_id,
+    mode_msg_metadata(&m->pending, m->framing, w->set_index, m->l.rid, m->l.q.client_context_id,
                       w->cols, w->ncols);
     appended(m, before, &wake, &full);
-    pthread_mutex_unlock(&m->t.mu);
+    pthread_mutex_unlock(&m->l.t.mu);
     return after_append(m, wake, full, err);
 }
 
@@ -169,7 +162,7 @@ sink_row(rows_sink *s, rows_writer *w, const char *text, size_t len, qg_error *e
 {
     strm *m = of_sink(s);
     bool wake, full;
-    pthread_mutex_lock(&m->t.mu);
+    pthread_mutex_lock(&m->l.t.mu);
     size_t before = m->pending.len;
     mode_msg_record_open(&m->pending, m->framing, w->set_index);
     qg_buf_add(&m->pending, text, len);
@@ -177,7 +170,7 @@ sink_row(rows_sink *s, rows_writer *w, const char *text, size_t len, qg_error *e
     m->pend_rows++;
     m->pend_bytes += len;
     appended(m, before, &wake, &full);
-    pthread_mutex_unlock(&m->t.mu);
+    pthread_mutex_unlock(&m->l.t.mu);
     return after_append(m, wake, full, err);
 }
 
@@ -195,18 +188,8 @@ sink_flush(rows_sink *s, rows_writer *w, qg_error *err)
 static void
 error_doc(strm *m, qg_buf *b, const qg_error *err, const qg_metrics *mt)
 {
-    qg_buf_addlit(b, "{\"requestID\":\"");
-    qg_buf_adds(b, m->rid);
-    qg_buf_addc(b, '"');
-    if (m->q.client_context_id) {
-        qg_buf_addlit(b, ",\"clientContextID\":");
-        qg_json_string(b, m->q.client_context_id, strlen(m->q.client_context_id));
-    }
-    qg_buf_addc(b, ',');
-    qg_env_errors(b, err);
-    qg_buf_printf(b, ",\"status\":\"%s\",", qg_err_status(err->code));
-    qg_env_metrics(b, mt);
-    qg_buf_addlit(b, "}\n");
+    mode_live_head(&m->l, b);
+    mode_live_tail(b, err, mt);
 }
 
 /* The worker's last words: ERROR (on failure) and END, or, when nothing
@@ -214,7 +197,7 @@ error_doc(strm *m, qg_buf *b, const qg_error *err, const qg_metrics *mt)
 static void
 finish(strm *m, const qg_error *err, const qg_metrics *mt)
 {
-    pthread_mutex_lock(&m->t.mu);
+    pthread_mutex_lock(&m->l.t.mu);
     bool wake = m->pending.len == 0;
     if (err && !m->begun) {
         error_doc(m, &m->pending, err, mt);
@@ -222,14 +205,14 @@ finish(strm *m, const qg_error *err, const qg_metrics *mt)
     } else {
         if (err)
             mode_msg_error(&m->pending, m->framing, err);
-        mode_msg_end(&m->pending, m->framing, m->rid, m->q.client_context_id,
+        mode_msg_end(&m->pending, m->framing, m->l.rid, m->l.q.client_context_id,
                      err ? err->code : QG_OK, mt);
         m->begun = true;
     }
     m->done = true;
-    pthread_mutex_unlock(&m->t.mu);
+    pthread_mutex_unlock(&m->l.t.mu);
     if (wake)
-        exec_task_notify(&m->t);
+        exec_task_notify(&m->l.t);
 }
 
 static void
@@ -239,16 +222,16 @@ strm_run(exec_task *t, exec_worker *wk)
     m->sink.flush = sink_flush;
     m->sink.set_begin = sink_set_begin;
     m->sink.row = sink_row;
-    rows_init(&m->w, &m->sink, &m->q, ROW_BUF, true);
+    rows_init(&m->w, &m->sink, &m->l.q, ROW_BUF, true);
     m->w.format = QG_FORMAT_JSON; /* params refuse CSV for streams; stay sure */
-    m->w.max_bytes = m->app->cfg->max_result_bytes;
+    m->w.max_bytes = m->l.app->cfg->max_result_bytes;
 
-    exec_ctx ctx = {.task = t, .readonly = m->q.readonly};
+    exec_ctx ctx = {.task = t, .readonly = m->l.q.readonly};
     qg_error err;
     qg_error_clear(&err);
-    int rc = exec_run(wk, &m->q, &ctx, &m->w, &err);
+    int rc = exec_run(wk, &m->l.q, &ctx, &m->w, &err);
     if (rc != 0 && err.code == QG_E_CANCELLED)
-        qg_error_set(&err, QG_E_CANCELLED, m->rid);
+        qg_error_set(&err, QG_E_CANCELLED, m->l.rid);
     if (m->w.in_set) {
         /* a failure inside a result set: its rows so far count */
         m->w.total_bytes += m->w.set_bytes;
@@ -257,7 +240,7 @@ strm_run(exec_task *t, exec_worker *wk)
 
     uint64_t now = qg_now_ns();
     qg_metrics mt = {
-        .elapsed_ns = now - m->recv_ns,
+        .elapsed_ns = now - m->l.recv_ns,
         .execution_ns = now - t->start_ns,
         .compile_ns = ctx.compile_ns,
         .queue_wait_ns = t->start_ns - t->submit_ns,
@@ -288,20 +271,14 @@ free_event(struct event **ev)
     }
 }
 
-/* The loop is done with the request: stop tracking it, drop our reference
- * (which may free m). */
+/* mode_live_detach's hook: the stream's own timers go with the request. */
 static void
-detach(strm *m)
+detached(mode_live *l)
 {
-    if (m->req)
-        m->req->on_gone = NULL;
-    m->req = NULL;
-    free_event(&m->deadline_ev);
+    strm *m = (strm *)l;
     free_event(&m->beat_ev);
     free_event(&m->stats_ev);
     free_event(&m->linger_ev);
-    mode_registry_remove(m->app->running, &m->entry);
-    exec_task_unref(&m->t);
 }
 
 /* Sends the head of the stream. */
@@ -309,7 +286,7 @@ static void
 start(strm *m)
 {
     const gw_header h[] = {{"X-Accel-Buffering", "no"}, {"Cache-Control", "no-cache"}};
-    gw_reply_start(m->req, 200, mode_msg_content_type(m->framing), h, 2);
+    gw_reply_start(m->l.req, 200, mode_msg_content_type(m->framing), h, 2);
     m->started = true;
 }
 
@@ -319,11 +296,11 @@ start(strm *m)
 static bool
 begin_from_loop(strm *m)
 {
-    pthread_mutex_lock(&m->t.mu);
+    pthread_mutex_lock(&m->l.t.mu);
     bool ok = m->whole_status == 0;
     if (ok)
         m->begun = true;
-    pthread_mutex_unlock(&m->t.mu);
+    pthread_mutex_unlock(&m->l.t.mu);
     if (ok && !m->started)
         start(m);
     return ok;
@@ -332,7 +309,7 @@ begin_from_loop(strm *m)
 static void
 write_own(strm *m, qg_buf *b)
 {
-    gw_reply_chunk(m->req, b->data, b->len);
+    gw_reply_chunk(m->l.req, b->data, b->len);
     m->last_out_ns = qg_now_ns();
 }
 
@@ -342,8 +319,8 @@ write_own(strm *m, qg_buf *b)
 static void
 pump(strm *m, bool now)
 {
-    exec_task *t = &m->t;
-    gw_req *req = m->req;
+    exec_task *t = &m->l.t;
+    gw_req *req = m->l.req;
     if (req && m->started && gw_req_output_pending(req) >= GW_OUTPUT_HIGH) {
         gw_req_want_drain(req);
         return;
@@ -374,7 +351,7 @@ pump(strm *m, bool now)
         /* Nothing began the stream: the error document with its status. */
         qg_buf doc = m->spare;
         qg_buf_init(&m->spare);
-        detach(m); /* may free m */
+        mode_live_detach(&m->l); /* may free m */
         gw_reply(req, whole, GW_JSON, doc.data, doc.len, NULL, 0);
         qg_buf_free(&doc);
         return;
@@ -388,7 +365,7 @@ pump(strm *m, bool now)
     m->sent_rows = rows;
     m->sent_bytes = bytes;
     if (done) {
-        detach(m); /* may free m */
+        mode_live_detach(&m->l); /* may free m */
         gw_reply_end(req);
     } else if (gw_req_output_pending(req) >= GW_OUTPUT_HIGH) {
         gw_req_want_drain(req);
@@ -415,22 +392,13 @@ on_drain(gw_req *req)
     pump(m, true);
 }
 
-static void
-on_gone(gw_req *req)
-{
-    strm *m = req->handler_data;
-    m->req = NULL;
-    if (!exec_pool_unqueue(m->app->pool, &m->t))
-        exec_task_cancel(&m->t, QG_E_CANCELLED);
-    detach(m);
-}
 
 static void
 beat_cb(evutil_socket_t fd, short what, void *arg)
 {
     strm *m = arg;
     uint64_t now = qg_now_ns();
-    if (gw_req_output_pending(m->req) > 0) {
+    if (gw_req_output_pending(m->l.req) > 0) {
         /* still writing: the bytes on their way keep the connection alive */
         m->last_out_ns = now;
     }
@@ -442,7 +410,7 @@ beat_cb(evutil_socket_t fd, short what, void *arg)
     if (!begin_from_loop(m))
         return;
     qg_buf b = QG_BUF_INIT;
-    mode_msg_heartbeat(&b, m->framing, now - m->recv_ns);
+    mode_msg_heartbeat(&b, m->framing, now - m->l.recv_ns);
     write_own(m, &b);
     qg_buf_free(&b);
     arm(m->beat_ev, m->beat_ns);
@@ -455,7 +423,7 @@ stats_cb(evutil_socket_t fd, short what, void *arg)
     if (!begin_from_loop(m))
         return;
     qg_buf b = QG_BUF_INIT;
-    mode_msg_stats(&b, m->framing, m->sent_rows, m->sent_bytes, qg_now_ns() - m->recv_ns);
+    mode_msg_stats(&b, m->framing, m->sent_rows, m->sent_bytes, qg_now_ns() - m->l.recv_ns);
     write_own(m, &b);
     qg_buf_free(&b);
 }
@@ -466,7 +434,7 @@ strm_destroy(exec_task *t)
     strm *m = (strm *)t;
     qg_buf_free(&m->pending);
     qg_buf_free(&m->spare);
-    qg_query_free(&m->q);
+    mode_live_free(&m->l);
     free(m);
 }
 
@@ -474,109 +442,55 @@ strm_destroy(exec_task *t)
  * queue), on the loop: the error document when nothing went out yet, else
  * ERROR and END after the heartbeats or stats already sent. */
 static void
-answer_unstarted(strm *m, const qg_error *err)
+answer_unstarted(mode_live *l, const qg_error *err)
 {
-    uint64_t now = qg_now_ns();
-    qg_metrics mt = {
-        .elapsed_ns = now - m->recv_ns, .queue_wait_ns = now - m->t.submit_ns, .error_count = 1};
+    strm *m = (strm *)l;
+    qg_metrics mt;
+    mode_live_unstarted_metrics(l, &mt);
     qg_buf b = QG_BUF_INIT;
-    gw_req *r = m->req;
+    gw_req *r = l->req;
     if (!m->started) {
         error_doc(m, &b, err, &mt);
-        detach(m); /* may free m */
+        mode_live_detach(l); /* may free m */
         gw_reply(r, qg_err_http(err->code), GW_JSON, b.data, b.len, NULL, 0);
     } else {
         mode_msg_error(&b, m->framing, err);
-        mode_msg_end(&b, m->framing, m->rid, m->q.client_context_id, err->code, &mt);
+        mode_msg_end(&b, m->framing, l->rid, l->q.client_context_id, err->code, &mt);
         gw_reply_chunk(r, b.data, b.len);
-        detach(m); /* may free m */
+        mode_live_detach(l); /* may free m */
         gw_reply_end(r);
     }
     qg_buf_free(&b);
 }
 
-/* Stops m for why; a task still queued is answered at once, so a timeout
- * or a cancel is honoured even while every worker is busy. */
-static void
-stop(strm *m, qg_code why)
-{
-    if (m->req && exec_pool_unqueue(m->app->pool, &m->t)) {
-        qg_error err;
-        if (why == QG_E_CANCELLED)
-            qg_error_set(&err, why, m->rid);
-        else
-            qg_error_set(&err, why);
-        answer_unstarted(m, &err);
-        return;
-    }
-    exec_task_cancel(&m->t, why);
-}
-
-static void
-deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-    stop(arg, QG_E_TIMEOUT);
-}
-
-static void
-entry_cancel(mode_entry *e, qg_code why)
-{
-    stop((strm *)((char *)e - offsetof(strm, entry)), why);
-}
-
-static const exec_task_ops strm_ops = {
-    .run = strm_run,
-    .notify = strm_notify,
-    .destroy = strm_destroy,
+static const mode_live_ops strm_ops = {
+    .task = {.run = strm_run, .notify = strm_notify, .destroy = strm_destroy},
+    .unstarted = answer_unstarted,
+    .detached = detached,
 };
 
 void
 mode_stream_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
 {
     strm *m = qg_calloc(1, sizeof(*m));
-    exec_task_init(&m->t, &strm_ops);
-    m->app = app;
-    m->req = req;
-    m->q = *q;
-    qg_query_init(q); /* moved */
-    memcpy(m->rid, request_id, sizeof(m->rid));
-    m->recv_ns = req->start_ns;
-    m->framing = m->q.stream_sse ? MODE_MSG_SSE : MODE_MSG_NDJSON;
+    mode_live_init(&m->l, &strm_ops, app, req, q, request_id);
+    m->framing = m->l.q.stream_sse ? MODE_MSG_SSE : MODE_MSG_NDJSON;
     m->last_out_ns = req->start_ns;
-    m->beat_ns = m->q.heartbeat_given ? m->q.heartbeat_ns : app->cfg->stream_heartbeat_ns;
-    if (m->q.timeout_ns)
-        m->t.deadline_ns = req->start_ns + m->q.timeout_ns;
-
-    memcpy(m->entry.uuid, m->rid, sizeof(m->entry.uuid));
-    m->entry.client_context_id = m->q.client_context_id;
-    m->entry.statement = m->q.statement;
-    m->entry.start_wall_ns = qg_wall_ns();
-    m->entry.start_ns = req->start_ns;
-    m->entry.task = &m->t;
-    m->entry.cancel = entry_cancel;
-    m->entry.principal = req->principal; /* lives as long as the app */
-    mode_registry_add(app->running, &m->entry);
+    m->beat_ns = m->l.q.heartbeat_given ? m->l.q.heartbeat_ns : app->cfg->stream_heartbeat_ns;
 
     m->linger_ev = evtimer_new(app->base, linger_cb, m);
     uint64_t now = qg_now_ns();
-    if (m->t.deadline_ns) {
-        m->deadline_ev = evtimer_new(app->base, deadline_cb, m);
-        arm(m->deadline_ev, m->t.deadline_ns > now ? m->t.deadline_ns - now : 0);
-    }
     if (m->beat_ns) {
         m->beat_ev = evtimer_new(app->base, beat_cb, m);
         uint64_t idle = now - m->last_out_ns;
         arm(m->beat_ev, idle < m->beat_ns ? m->beat_ns - idle : 0);
     }
-    if (m->q.stats_ns) {
+    if (m->l.q.stats_ns) {
         /* persistent: libevent keeps the period from the first schedule,
          * so STATS do not drift */
         m->stats_ev = event_new(app->base, -1, EV_PERSIST, stats_cb, m);
-        arm(m->stats_ev, m->q.stats_ns);
+        arm(m->stats_ev, m->l.q.stats_ns);
     }
-
-    req->handler_data = m;
-    req->on_gone = on_gone;
     req->on_drain = on_drain;
-    exec_pool_submit(app->pool, &m->t);
+    mode_live_submit(&m->l);
 }

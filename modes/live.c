@@ -1,0 +1,155 @@
+/* live: requests answered on their own connection (see live.h). */
+#include "modes/live.h"
+
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "core/clock.h"
+#include "core/json.h"
+
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    mode_live_stop(arg, QG_E_TIMEOUT);
+}
+
+static void
+entry_cancel(mode_entry *e, qg_code why)
+{
+    mode_live_stop((mode_live *)((char *)e - offsetof(mode_live, entry)), why);
+}
+
+static void
+on_gone(gw_req *req)
+{
+    mode_live *l = req->handler_data;
+    l->req = NULL;
+    if (!exec_pool_unqueue(l->app->pool, &l->t))
+        exec_task_cancel(&l->t, QG_E_CANCELLED);
+    mode_live_detach(l);
+}
+
+void
+mode_live_init(mode_live *l, const mode_live_ops *ops, qg_app *app, gw_req *req, qg_query *q,
+               const char *request_id)
+{
+    exec_task_init(&l->t, &ops->task);
+    l->ops = ops;
+    l->app = app;
+    l->req = req;
+    l->q = *q;
+    qg_query_init(q); /* moved */
+    memcpy(l->rid, request_id, sizeof(l->rid));
+    l->recv_ns = req->start_ns;
+    if (l->q.timeout_ns)
+        l->t.deadline_ns = req->start_ns + l->q.timeout_ns;
+
+    mode_entry *e = &l->entry;
+    memcpy(e->uuid, l->rid, sizeof(e->uuid));
+    e->client_context_id = l->q.client_context_id;
+    e->statement = l->q.statement;
+    e->start_wall_ns = qg_wall_ns();
+    e->start_ns = req->start_ns;
+    e->task = &l->t;
+    e->cancel = entry_cancel;
+    e->principal = req->principal; /* lives as long as the app */
+    mode_registry_add(app->running, e);
+
+    if (l->t.deadline_ns) {
+        uint64_t now = qg_now_ns();
+        uint64_t left = l->t.deadline_ns > now ? l->t.deadline_ns - now : 0;
+        struct timeval tv = {(time_t)(left / 1000000000u), (suseconds_t)(left % 1000000000u / 1000)};
+        l->deadline_ev = evtimer_new(app->base, deadline_cb, l);
+        evtimer_add(l->deadline_ev, &tv);
+    }
+    req->handler_data = l;
+    req->on_gone = on_gone;
+}
+
+void
+mode_live_submit(mode_live *l)
+{
+    exec_pool_submit(l->app->pool, &l->t);
+}
+
+void
+mode_live_stop(mode_live *l, qg_code why)
+{
+    if (l->req && exec_pool_unqueue(l->app->pool, &l->t)) {
+        qg_error err;
+        if (why == QG_E_CANCELLED)
+            qg_error_set(&err, why, l->rid);
+        else
+            qg_error_set(&err, why);
+        l->ops->unstarted(l, &err);
+        return;
+    }
+    exec_task_cancel(&l->t, why);
+}
+
+void
+mode_live_detach(mode_live *l)
+{
+    if (l->req)
+        l->req->on_gone = NULL;
+    l->req = NULL;
+    if (l->deadline_ev) {
+        event_free(l->deadline_ev);
+        l->deadline_ev = NULL;
+    }
+    if (l->ops->detached)
+        l->ops->detached(l);
+    mode_registry_remove(l->app->running, &l->entry);
+    exec_task_unref(&l->t);
+}
+
+void
+mode_live_free(mode_live *l)
+{
+    qg_query_free(&l->q);
+}
+
+void
+mode_live_head(const mode_live *l, qg_buf *b)
+{
+    qg_buf_addlit(b, "{\"requestID\":\"");
+    qg_buf_adds(b, l->rid);
+    qg_buf_addc(b, '"');
+    if (l->q.client_context_id) {
+        qg_buf_addlit(b, ",\"clientContextID\":");
+        qg_json_string(b, l->q.client_context_id, strlen(l->q.client_context_id));
+    }
+    if (l->q.format == QG_FORMAT_CSV) {
+        if (l->q.csv_header)
+            qg_buf_addlit(b, ",\"type\":\"text/csv; header=present\"");
+        else
+            qg_buf_addlit(b, ",\"type\":\"text/csv; header=absent\"");
+    }
+}
+
+void
+mode_live_tail(qg_buf *b, const qg_error *err, const qg_metrics *mt)
+{
+    if (err) {
+        qg_buf_addc(b, ',');
+        qg_env_errors(b, err);
+        qg_buf_addlit(b, ",\"status\":\"");
+        qg_buf_adds(b, qg_err_status(err->code));
+        qg_buf_addlit(b, "\",");
+    } else {
+        qg_buf_addlit(b, ",\"plans\":{},\"status\":\"success\",");
+    }
+    qg_env_metrics(b, mt);
+    qg_buf_addlit(b, "}\n");
+}
+
+void
+mode_live_unstarted_metrics(const mode_live *l, qg_metrics *mt)
+{
+    uint64_t now = qg_now_ns();
+    memset(mt, 0, sizeof(*mt));
+    mt->elapsed_ns = now - l->recv_ns;
+    mt->queue_wait_ns = now - l->t.submit_ns;
+    mt->error_count = 1;
+}
