@@ -243,6 +243,40 @@ qg_utf8_valid(const char *s, size_t n)
     return 1;
 }
 
+size_t
+qg_utf8_seq(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (n == 0)
+        return 0;
+    if (*p < 0x80)
+        return 1;
+    int r = utf8_seq(p, p + n, byte_class[*p]);
+    return r > 0 ? (size_t)r : 0;
+}
+
+void
+qg_utf8_repair(qg_buf *b, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        int r = utf8_seq(p, end, byte_class[*p]);
+        if (r > 0) {
+            p += r;
+            continue;
+        }
+        qg_buf_add(b, run, (size_t)(p - run));
+        qg_buf_addlit(b, "\xEF\xBF\xBD");
+        p += -r;
+        run = p;
+    }
+    qg_buf_add(b, run, (size_t)(end - run));
+}
+
 /* Two digits per step: the division count is what costs. */
 static const char digits2[200] = "00010203040506070809101112131415161718192021222324"
                                  "25262728293031323334353637383940414243444546474849"

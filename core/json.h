@@ -44,6 +44,14 @@ size_t qg_fmt_double(double v, char *out);
 size_t qg_fmt_int64(int64_t v, char *out);
 size_t qg_fmt_uint64(uint64_t v, char *out);
 
+/* Length of the well-formed UTF-8 sequence starting at s[0..n) (1 for any
+ * ASCII byte), or 0 when none starts there (a bad lead byte, a truncated
+ * sequence, an overlong form, a surrogate, above U+10FFFF). */
+size_t qg_utf8_seq(const char *s, size_t n);
+/* Appends s[0..n), each maximal invalid subsequence replaced by U+FFFD as
+ * qg_json_string does, and nothing else changed (no escaping). */
+void qg_utf8_repair(qg_buf *b, const char *s, size_t n);
+
 /* 1 when s[0..n) is well-formed UTF-8 (no overlong forms, no surrogates,
  * nothing above U+10FFFF), else 0. */
 int qg_utf8_valid(const char *s, size_t n);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "core/mem.h"
 
 typedef struct jstack {
@@ -80,43 +81,6 @@ skip_ws(jparser *p)
             break;
         p->pos++;
     }
-}
-
-/* Length of the well-formed UTF-8 sequence at s[0..n), or 0 if there is
- * none: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < need; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return need;
 }
 
 static int
@@ -238,7 +202,7 @@ parse_string(jparser *p, const char **str, size_t *str_len)
             o[n++] = (char)c;
             i++;
         } else {
-            size_t k = utf8_seq(s + i, end - i);
+            size_t k = qg_utf8_seq((const char *)s + i, end - i);
             if (k == 0)
                 return fail(p, "invalid UTF-8 in string");
             memcpy(o + n, s + i, k);

@@ -74,28 +74,6 @@ pretty_rows(const rows_writer *w)
 
 /* --- CSV --------------------------------------------------------------- */
 
-/* Appends p[0..n) with invalid UTF-8 replaced by U+FFFD. */
-static void
-utf8_repaired(qg_buf *b, const char *p, size_t n)
-{
-    if (qg_utf8_valid(p, n)) {
-        qg_buf_add(b, p, n);
-        return;
-    }
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)p[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (len && i + len <= n && qg_utf8_valid(p + i, len)) {
-            qg_buf_add(b, p + i, len);
-            i += len;
-        } else {
-            qg_buf_addlit(b, "\xEF\xBF\xBD");
-            i++;
-        }
-    }
-}
-
 static void
 csv_field(qg_buf *line, const char *p, size_t n, bool is_text)
 {
@@ -106,19 +84,19 @@ csv_field(qg_buf *line, const char *p, size_t n, bool is_text)
     if (n && (p[0] == ' ' || p[n - 1] == ' '))
         quote = true;
     if (!quote) {
-        utf8_repaired(line, p, n);
+        qg_utf8_repair(line, p, n);
         return;
     }
     qg_buf_addc(line, '"');
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         if (p[i] == '"') {
-            utf8_repaired(line, p + start, i + 1 - start);
+            qg_utf8_repair(line, p + start, i + 1 - start);
             qg_buf_addc(line, '"');
             start = i + 1;
         }
     }
-    utf8_repaired(line, p + start, n - start);
+    qg_utf8_repair(line, p + start, n - start);
     qg_buf_addc(line, '"');
 }
 

@@ -26,6 +26,7 @@
 
 #include "core/buf.h"
 #include "core/duration.h"
+#include "core/json.h"
 #include "core/jsonparse.h"
 #include "gateway/url.h"
 
@@ -158,42 +159,6 @@ trim_ows(const char **s, size_t *n)
         (*n)--;
 }
 
-/* Length of the well-formed UTF-8 sequence at s[0..n), or 0 if there is
- * none (overlong forms, surrogates and code points above U+10FFFF are not
- * well-formed). */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n < need || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < need; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return need;
-}
-
 /* Valid UTF-8 without NULs: what every text the query keeps must be, since
  * the backends take NUL-terminated UTF-8. */
 static bool
@@ -204,7 +169,7 @@ text_ok(const char *s, size_t n)
     while (i < n) {
         if (u[i] == 0)
             return false;
-        size_t k = utf8_seq(u + i, n - i);
+        size_t k = qg_utf8_seq((const char *)u + i, n - i);
         if (k == 0)
             return false;
         i += k;
@@ -237,7 +202,7 @@ shown(pctx *c, const char *s, size_t n)
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, len = 0;
     while (i < n && len < cap) {
-        size_t k = u[i] ? utf8_seq(u + i, n - i) : 0;
+        size_t k = u[i] ? qg_utf8_seq((const char *)u + i, n - i) : 0;
         if (k == 0) {
             o[len++] = '?';
             i++;

@@ -155,17 +155,8 @@ imm_run(exec_task *t, exec_worker *wk)
         m->w.in_set = false;
     }
 
-    uint64_t now = qg_now_ns();
-    qg_metrics mt = {
-        .elapsed_ns = now - m->l.recv_ns,
-        .execution_ns = now - t->start_ns,
-        .compile_ns = ctx.compile_ns,
-        .queue_wait_ns = t->start_ns - t->submit_ns,
-        .result_count = m->w.total_rows,
-        .result_size = m->w.total_bytes,
-        .processed_objects = ctx.processed,
-        .error_count = rc != 0,
-    };
+    qg_metrics mt;
+    mode_live_metrics(&m->l, &ctx, &m->w, rc, &mt);
     mode_live_tail(&m->w.out, rc != 0 ? &err : NULL, &mt);
     push(m, true, rc != 0 ? qg_err_http(err.code) : 200, NULL);
     rows_free(&m->w);

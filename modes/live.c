@@ -145,6 +145,22 @@ mode_live_tail(qg_buf *b, const qg_error *err, const qg_metrics *mt)
 }
 
 void
+mode_live_metrics(const mode_live *l, const exec_ctx *ctx, const rows_writer *w, int rc,
+                  qg_metrics *mt)
+{
+    uint64_t now = qg_now_ns();
+    memset(mt, 0, sizeof(*mt));
+    mt->elapsed_ns = now - l->recv_ns;
+    mt->execution_ns = now - l->t.start_ns;
+    mt->compile_ns = ctx->compile_ns;
+    mt->queue_wait_ns = l->t.start_ns - l->t.submit_ns;
+    mt->result_count = w->total_rows;
+    mt->result_size = w->total_bytes;
+    mt->processed_objects = ctx->processed;
+    mt->error_count = rc != 0;
+}
+
+void
 mode_live_unstarted_metrics(const mode_live *l, qg_metrics *mt)
 {
     uint64_t now = qg_now_ns();

@@ -70,6 +70,10 @@ void mode_live_free(mode_live *l);
 void mode_live_head(const mode_live *l, qg_buf *b);
 /* The envelope's end: errors (err) or plans, status, metrics. */
 void mode_live_tail(qg_buf *b, const qg_error *err, const qg_metrics *mt);
+/* Metrics of a request its worker ran (worker thread, at its end): rc is
+ * exec_run's answer. */
+void mode_live_metrics(const mode_live *l, const exec_ctx *ctx, const rows_writer *w, int rc,
+                       qg_metrics *mt);
 /* Metrics of a request stopped before a worker took it (loop). */
 void mode_live_unstarted_metrics(const mode_live *l, qg_metrics *mt);
 
