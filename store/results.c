@@ -29,6 +29,24 @@ store__page_put(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t
     return 0;
 }
 
+/* Drops the process's mapping of the map pages a value lies on, once its
+ * bytes are copied out. LMDB maps the file read-only and shared (no
+ * MDB_WRITEMAP), so this only unmaps them: the next touch of any of them,
+ * this value's or a neighbour's, maps them again from the page cache. It
+ * keeps the daemon's RSS from growing by every result it streams out. */
+static void
+forget(const void *data, size_t len)
+{
+    static long pg;
+    if (!pg)
+        pg = sysconf(_SC_PAGESIZE);
+    uintptr_t mask = ~(uintptr_t)(pg - 1);
+    uintptr_t a = (uintptr_t)data & mask;
+    uintptr_t b = ((uintptr_t)data + len + (uintptr_t)pg - 1) & mask;
+    if (b > a)
+        madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 int
 store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t from_set,
                   size_t budget, bool *more, size_t *dropped)
@@ -60,9 +78,15 @@ store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32
             *more = true;
             break;
         }
+        const void *data = v.mv_data;
+        size_t len = v.mv_size;
         rc = mdb_cursor_del(c, 0);
         if (rc != 0)
             break;
+        /* freeing a value's overflow pages reads its first page, and the
+         * kernel maps its neighbours with it (fault-around): without this
+         * a discarded result ends up mapped whole */
+        forget(data, len);
         n++;
     }
     mdb_cursor_close(c);
@@ -71,23 +95,6 @@ store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Drops the process's mapping of the map pages a value lies on, once its
- * bytes are copied out. LMDB maps the file read-only and shared (no
- * MDB_WRITEMAP), so this only unmaps them: the next touch of any of them,
- * this value's or a neighbour's, maps them again from the page cache. It
- * keeps the daemon's RSS from growing by every result it streams out. */
-static void
-forget(const void *data, size_t len)
-{
-    static long pg;
-    if (!pg)
-        pg = sysconf(_SC_PAGESIZE);
-    uintptr_t mask = ~(uintptr_t)(pg - 1);
-    uintptr_t a = (uintptr_t)data & mask;
-    uintptr_t b = ((uintptr_t)data + len + (uintptr_t)pg - 1) & mask;
-    if (b > a)
-        madvise((void *)a, b - a, MADV_DONTNEED);
-}
 
 int
 store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, store_page_fn fn,
