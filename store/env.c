@@ -246,6 +246,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
     mdb_env_info(e->env, &info);
     mdb_env_stat(e->env, &st);
     e->map_size = info.me_mapsize;
+    e->map_addr = info.me_mapaddr;
     e->psize = st.ms_psize;
 
     if (open_dbis(e, err) != 0 || (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->rtxn)) != 0 ||

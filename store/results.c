@@ -35,8 +35,13 @@ store__page_put(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t
  * this value's or a neighbour's, maps them again from the page cache. It
  * keeps the daemon's RSS from growing by every result it streams out. */
 static void
-forget(const void *data, size_t len)
+forget(const store_env *e, const void *data, size_t len)
 {
+    /* only what lies in the map: a value written in the current write
+     * transaction sits in a page of the heap, which this would wipe */
+    const char *p = data;
+    if (!e->map_addr || p < e->map_addr || p + len > e->map_addr + e->map_size)
+        return;
     static long pg;
     if (!pg)
         pg = sysconf(_SC_PAGESIZE);
@@ -86,7 +91,7 @@ store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32
         /* freeing a value's overflow pages reads its first page, and the
          * kernel maps its neighbours with it (fault-around): without this
          * a discarded result ends up mapped whole */
-        forget(data, len);
+        forget(e, data, len);
         n++;
     }
     mdb_cursor_close(c);
@@ -114,7 +119,7 @@ store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, stor
                          (const char *)p + STORE_PAGE_HEADER_LEN,
                          v.mv_size - STORE_PAGE_HEADER_LEN};
         fn(&pg, arg);
-        forget(v.mv_data, v.mv_size);
+        forget(e, v.mv_data, v.mv_size);
     } else if (rc == 0 || rc == MDB_NOTFOUND)
         out = 0;
     else
