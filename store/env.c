@@ -11,6 +11,7 @@
 #include "store/internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,33 @@ open_dbis(store_env *e, qg_error *err)
     return 0;
 }
 
+/* Finds the address range of the map of dir/data.mdb in /proc/self/maps. */
+static void
+find_map(store_env *e, const char *dir)
+{
+    char path[PATH_MAX], real[PATH_MAX], line[PATH_MAX + 128];
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    if (!realpath(path, real))
+        return;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return;
+    size_t rl = strlen(real);
+    while (fgets(line, sizeof(line), f)) {
+        size_t n = strlen(line);
+        while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
+            line[--n] = '\0';
+        unsigned long lo, hi;
+        if (n > rl && strcmp(line + n - rl, real) == 0 && line[n - rl - 1] == ' ' &&
+            sscanf(line, "%lx-%lx", &lo, &hi) == 2) {
+            e->map_addr = (const char *)lo;
+            e->map_end = (const char *)hi;
+            break;
+        }
+    }
+    fclose(f);
+}
+
 int
 store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *err)
 {
@@ -246,7 +274,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
     mdb_env_info(e->env, &info);
     mdb_env_stat(e->env, &st);
     e->map_size = info.me_mapsize;
-    e->map_addr = info.me_mapaddr;
+    find_map(e, dir);
     e->psize = st.ms_psize;
 
     if (open_dbis(e, err) != 0 || (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->rtxn)) != 0 ||

@@ -28,7 +28,9 @@ struct store_env {
     MDB_txn *room_rtxn; /* the writer's, for the free list (store__room) */
     uint64_t map_size;
     uint64_t psize;
-    const char *map_addr; /* the map, read-only and shared: see forget() in results.c */
+    /* Where the map lies (from /proc/self/maps: LMDB tells only a fixed
+     * map's address), for forget() in results.c; NULL: not found. */
+    const char *map_addr, *map_end;
     uint64_t next_id; /* next job number; the writer's after start-up */
     int stale_readers;
     int lock_fd; /* flock'ed: one qgate per store */

@@ -40,7 +40,7 @@ forget(const store_env *e, const void *data, size_t len)
     /* only what lies in the map: a value written in the current write
      * transaction sits in a page of the heap, which this would wipe */
     const char *p = data;
-    if (!e->map_addr || p < e->map_addr || p + len > e->map_addr + e->map_size)
+    if (!e->map_addr || p < e->map_addr || p + len > e->map_end)
         return;
     static long pg;
     if (!pg)
