@@ -22,7 +22,15 @@ struct exec_pool {
     exec_task *qhead, *qtail;
     size_t nqueued;
     bool stopping;
+    int nwaiting;  /* workers blocked on qcv */
+    int nsignaled; /* of those, signalled and not yet awake */
+    int ntaking;   /* workers taking tasks: awake and not running one */
     atomic_size_t nrunning;
+
+    /* Loop thread: tasks submitted in one round of the loop wake workers
+     * once, at the end of the round (kick_cb), not one by one. */
+    struct event *kick;
+    bool kick_pending;
 
     pthread_mutex_t nmu; /* guards the notify list */
     exec_task *nhead, *ntail;
@@ -164,19 +172,25 @@ worker_main(void *arg)
 {
     exec_worker *w = arg;
     exec_pool *p = w->pool;
+    pthread_mutex_lock(&p->qmu);
     for (;;) {
-        pthread_mutex_lock(&p->qmu);
-        while (!p->qhead && !p->stopping)
+        while (!p->qhead && !p->stopping) {
+            p->ntaking--;
+            p->nwaiting++;
             pthread_cond_wait(&p->qcv, &p->qmu);
-        exec_task *t = p->qhead;
-        if (!t) {
-            pthread_mutex_unlock(&p->qmu);
-            break;
+            p->nwaiting--;
+            if (p->nsignaled > 0)
+                p->nsignaled--;
+            p->ntaking++;
         }
+        exec_task *t = p->qhead;
+        if (!t)
+            break;
         p->qhead = t->q_next;
         if (!p->qhead)
             p->qtail = NULL;
         p->nqueued--;
+        p->ntaking--;
         atomic_fetch_add(&p->nrunning, 1);
         pthread_mutex_unlock(&p->qmu);
 
@@ -187,10 +201,38 @@ worker_main(void *arg)
         atomic_fetch_add(&w->busy_ns, qg_now_ns() - t->start_ns);
         atomic_store(&w->busy, false);
         atomic_store(&t->worker, NULL);
-        atomic_fetch_sub(&p->nrunning, 1);
         exec_task_unref(t);
+
+        pthread_mutex_lock(&p->qmu);
+        atomic_fetch_sub(&p->nrunning, 1);
+        p->ntaking++;
     }
+    pthread_mutex_unlock(&p->qmu);
     return NULL;
+}
+
+/* Loop thread, once at the end of a round of the loop that submitted tasks:
+ * wakes as many sleeping workers as there are queued tasks that no awake
+ * worker is about to take. A burst of submissions thus costs one wake-up
+ * per worker rather than one per task, and a worker woken for the first
+ * task of a burst finds the rest queued; yet no task waits behind a running
+ * one while a worker sleeps. */
+static void
+kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    exec_pool *p = arg;
+    p->kick_pending = false;
+    pthread_mutex_lock(&p->qmu);
+    int idle = p->nwaiting - p->nsignaled;
+    int ready = p->ntaking + p->nsignaled;
+    int want = (int)(p->nqueued < (size_t)p->nworkers ? p->nqueued : (size_t)p->nworkers) - ready;
+    for (; want > 0 && idle > 0; want--, idle--) {
+        p->nsignaled++;
+        pthread_cond_signal(&p->qcv);
+    }
+    pthread_mutex_unlock(&p->qmu);
 }
 
 exec_pool *
@@ -206,6 +248,8 @@ exec_pool_new(struct event_base *base, const exec_backend *be, const char *uri, 
     pthread_mutex_init(&p->nmu, NULL);
     atomic_init(&p->nrunning, 0);
     p->wake = qg_wake_new(base, notify_cb, p);
+    p->kick = event_new(base, -1, 0, kick_cb, p);
+    p->ntaking = nworkers;
     p->workers = qg_calloc((size_t)nworkers, sizeof(exec_worker));
     for (int i = 0; i < nworkers; i++) {
         exec_worker *w = &p->workers[i];
@@ -217,6 +261,7 @@ exec_pool_new(struct event_base *base, const exec_backend *be, const char *uri, 
         if (be->open(uri, &w->conn, err) != 0) {
             for (int j = 0; j < i; j++)
                 be->close(p->workers[j].conn);
+            event_free(p->kick);
             qg_wake_free(p->wake);
             free(p->workers);
             free(p);
@@ -247,8 +292,11 @@ exec_pool_submit(exec_pool *p, exec_task *t)
         p->qhead = t;
     p->qtail = t;
     p->nqueued++;
-    pthread_cond_signal(&p->qcv);
     pthread_mutex_unlock(&p->qmu);
+    if (!p->kick_pending) {
+        p->kick_pending = true;
+        event_active(p->kick, 0, 0);
+    }
 }
 
 bool
@@ -325,6 +373,7 @@ exec_pool_free(exec_pool *p)
     notify_cb(p);
     for (int i = 0; i < p->nworkers; i++)
         p->be->close(p->workers[i].conn);
+    event_free(p->kick);
     qg_wake_free(p->wake);
     pthread_mutex_destroy(&p->qmu);
     pthread_cond_destroy(&p->qcv);
