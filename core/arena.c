@@ -14,13 +14,18 @@ struct qg_arena_block {
 };
 
 #define BLOCK_SIZE 4000
+/* The first block is small enough for malloc's per-thread cache (blocks
+ * up to 1,032 bytes): most requests need no more, and a bigger block costs
+ * them a trip through malloc's bins on every request. */
+#define FIRST_SIZE (1000 - sizeof(qg_arena_block))
 
 void *
 qg_arena_alloc(qg_arena *a, size_t n)
 {
     n = (n + 7) & ~(size_t)7;
     if (n > a->avail) {
-        size_t size = n > BLOCK_SIZE / 4 ? n : BLOCK_SIZE;
+        size_t block = a->head ? BLOCK_SIZE : FIRST_SIZE;
+        size_t size = n > block / 4 ? n : block;
         qg_arena_block *b = qg_malloc(sizeof(*b) + size);
         b->size = size;
         if (a->head && size == n && a->avail > 0) {

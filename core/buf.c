@@ -35,7 +35,7 @@ qg_buf_reserve(qg_buf *b, size_t n)
 }
 
 void
-qg_buf_add(qg_buf *b, const void *p, size_t n)
+qg_buf_add_slow(qg_buf *b, const void *p, size_t n)
 {
     qg_buf_reserve(b, n);
     if (n)

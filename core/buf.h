@@ -22,14 +22,18 @@ typedef struct qg_buf {
     size_t cap;
 } qg_buf;
 
-#define QG_BUF_INIT {NULL, 0, 0}
+#define QG_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void qg_buf_init(qg_buf *b);
 /* Frees the data; the buf is empty and reusable afterwards. */
 void qg_buf_free(qg_buf *b);
 /* Makes room for at least n more bytes (plus the terminating NUL). */
 void qg_buf_reserve(qg_buf *b, size_t n);
-void qg_buf_add(qg_buf *b, const void *p, size_t n);
+/* qg_buf_add's growing path. */
+void qg_buf_add_slow(qg_buf *b, const void *p, size_t n);
 void qg_buf_printf(qg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void qg_buf_vprintf(qg_buf *b, const char *fmt, va_list ap);
 /* Takes the data out; the caller frees it. The buf is empty afterwards. */
@@ -41,6 +45,18 @@ qg_buf_reset(qg_buf *b)
     b->len = 0;
     if (b->data)
         b->data[0] = '\0';
+}
+
+static inline void
+qg_buf_add(qg_buf *b, const void *p, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        qg_buf_add_slow(b, p, n);
+        return;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
 }
 
 static inline void

@@ -8,6 +8,9 @@
  * pool's notify list (once, however often it is notified before the loop gets
  * to it) and the loop is woken through a libevent event made active from the
  * worker (libevent's pthread support is on). The loop then calls ops->notify.
+ * Workers are woken once at the end of the loop round that submitted tasks,
+ * as many as the queued tasks need beyond the workers already awake: a
+ * burst of small requests costs a wake-up per worker, not per request.
  * A task is reference-counted: the queue/worker holds one reference, the
  * notify list one per posting, and the owner (a mode) its own.
  *

@@ -50,8 +50,15 @@ gw_status(gw_req *req, qg_app *app)
     qg_buf base = QG_BUF_INIT, b = QG_BUF_INIT;
     mode_progress live;
     bool have_live = false;
+    /* the job and its statements from one state of the store */
+    if (store_env_snapshot_begin(app->store, &err) != 0) {
+        gw_reply_error(req, &err, NULL);
+        goto out;
+    }
     int found = store_jobs_read_query(app->store, job, &j, &q, &err);
-    if (found < 0) {
+    int srd = found > 0 ? store_jobs_read_stmts(app->store, job, &stmts, &nstmts, &err) : 0;
+    store_env_snapshot_end(app->store);
+    if (found < 0 || srd < 0) {
         gw_reply_error(req, &err, NULL);
         goto out;
     }
@@ -63,8 +70,7 @@ gw_status(gw_req *req, qg_app *app)
         gw_reply_empty(req, 404);
         goto out;
     }
-    if (store_jobs_read_stmts(app->store, job, &stmts, &nstmts, &err) != 0 ||
-        gw_base_url(req, app, &base, &err) != 0) {
+    if (gw_base_url(req, app, &base, &err) != 0) {
         gw_reply_error(req, &err, NULL);
         goto out;
     }
@@ -81,6 +87,9 @@ gw_status(gw_req *req, qg_app *app)
         .set = set,
         .now_wall = qg_wall_ns(),
     };
+    /* most documents fit without regrowing, in a block small enough for
+     * malloc's per-thread cache (1,024 bytes in all) */
+    qg_buf_reserve(&b, 1000);
     mode_jobdoc_status(&b, &d);
     gw_reply_json(req, 200, &b);
 out:

@@ -12,14 +12,66 @@
 #include "core/json.h"
 #include "gateway/handle.h"
 
+/* n digits of v, zero-padded, at out. */
+static char *
+put_digits(char *out, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        out[i] = (char)('0' + v % 10);
+    return out + n;
+}
+
 void
 mode_jobdoc_time(uint64_t wall_ns, char out[40])
 {
+    /* status polls render several of these: no strftime or printf */
     time_t s = (time_t)(wall_ns / 1000000000u);
     struct tm tm;
     gmtime_r(&s, &tm);
-    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 40 - n, ".%03uZ", (unsigned)(wall_ns / 1000000u % 1000u));
+    char *p = out;
+    unsigned year = (unsigned)(tm.tm_year + 1900);
+    p = put_digits(p, year, year > 9999 ? 5 : 4);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)tm.tm_mon + 1, 2);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)tm.tm_mday, 2);
+    *p++ = 'T';
+    p = put_digits(p, (unsigned)tm.tm_hour, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)tm.tm_min, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)tm.tm_sec, 2);
+    *p++ = '.';
+    p = put_digits(p, (unsigned)(wall_ns / 1000000u % 1000u), 3);
+    *p++ = 'Z';
+    *p = '\0';
+}
+
+/* ,"name": */
+static void
+add_key(qg_buf *b, const char *name)
+{
+    qg_buf_addlit(b, ",\"");
+    qg_buf_adds(b, name);
+    qg_buf_addlit(b, "\":");
+}
+
+/* ,"name":"text" (text needs no escaping) */
+static void
+add_plain(qg_buf *b, const char *name, const char *text)
+{
+    add_key(b, name);
+    qg_buf_addc(b, '"');
+    qg_buf_adds(b, text);
+    qg_buf_addc(b, '"');
+}
+
+/* ,"name":v */
+static void
+add_uint(qg_buf *b, const char *name, uint64_t v)
+{
+    add_key(b, name);
+    qg_json_uint64(b, v);
 }
 
 static void
@@ -27,7 +79,7 @@ add_duration(qg_buf *b, const char *name, uint64_t ns)
 {
     char d[QG_DURATION_MAX_TEXT];
     qg_duration_format(ns, d);
-    qg_buf_printf(b, ",\"%s\":\"%s\"", name, d);
+    add_plain(b, name, d);
 }
 
 static void
@@ -35,7 +87,7 @@ add_time(qg_buf *b, const char *name, uint64_t wall_ns)
 {
     char t[40];
     mode_jobdoc_time(wall_ns, t);
-    qg_buf_printf(b, ",\"%s\":\"%s\"", name, t);
+    add_plain(b, name, t);
 }
 
 static void
@@ -45,7 +97,11 @@ add_handle(qg_buf *b, const mode_jobdoc *d, const char *kind, uint32_t set)
     gw_handle_format(d->job->id, set, h);
     qg_buf_addlit(b, "\"");
     qg_json_escape(b, d->base ? d->base : "", d->base ? d->base_len : 0);
-    qg_buf_printf(b, "/query/service/%s/%s\"", kind, h);
+    qg_buf_addlit(b, "/query/service/");
+    qg_buf_adds(b, kind);
+    qg_buf_addc(b, '/');
+    qg_buf_adds(b, h);
+    qg_buf_addc(b, '"');
 }
 
 static void
@@ -53,7 +109,7 @@ add_bound(qg_buf *b, const char *name, const store_bound *v)
 {
     if (v->kind == STORE_V_NONE)
         return;
-    qg_buf_printf(b, ",\"%s\":", name);
+    add_key(b, name);
     switch (v->kind) {
     case STORE_V_BOOL:
     case STORE_V_NUMBER:
@@ -75,8 +131,11 @@ add_bound(qg_buf *b, const char *name, const store_bound *v)
     case STORE_V_NONE:
         break;
     }
-    if (v->cut)
-        qg_buf_printf(b, ",\"%sTruncated\":true", name);
+    if (v->cut) {
+        qg_buf_addlit(b, ",\"");
+        qg_buf_adds(b, name);
+        qg_buf_addlit(b, "Truncated\":true");
+    }
 }
 
 static void
@@ -95,8 +154,9 @@ add_columns(qg_buf *b, const store_stmt *s)
         }
         add_bound(b, "min", &c->min);
         add_bound(b, "max", &c->max);
-        qg_buf_printf(b, ",\"maxLength\":%llu,\"nulls\":%llu}", (unsigned long long)c->max_len,
-                      (unsigned long long)c->nulls);
+        add_uint(b, "maxLength", c->max_len);
+        add_uint(b, "nulls", c->nulls);
+        qg_buf_addc(b, '}');
     }
     qg_buf_addc(b, ']');
 }
@@ -119,12 +179,14 @@ add_statements(qg_buf *b, const mode_jobdoc *d)
         const store_stmt *s = &v[i];
         if (i)
             qg_buf_addc(b, ',');
-        qg_buf_printf(b, "{\"sequence\":%zu,\"statement\":", i);
+        qg_buf_addlit(b, "{\"sequence\":");
+        qg_json_uint64(b, i);
+        qg_buf_addlit(b, ",\"statement\":");
         if (text && (size_t)s->off + s->len <= tlen)
             qg_json_string(b, text + s->off, s->len);
         else
             qg_buf_addlit(b, "null");
-        qg_buf_printf(b, ",\"state\":\"%s\"", store_stmt_state_name(s->state));
+        add_plain(b, "state", store_stmt_state_name(s->state));
         if (s->start_ns)
             add_time(b, "startTime", s->start_ns);
         if (s->stop_ns)
@@ -133,7 +195,7 @@ add_statements(qg_buf *b, const mode_jobdoc *d)
             uint64_t stop = s->stop_ns ? s->stop_ns : d->now_wall;
             add_duration(b, "duration", stop > s->start_ns ? stop - s->start_ns : 0);
         }
-        qg_buf_printf(b, ",\"rows\":%llu", (unsigned long long)s->rows);
+        add_uint(b, "rows", s->rows);
         /* a set is there to read once the job has ended with it */
         if (s->set >= 0 && ended && (uint64_t)s->set < j->nsets) {
             qg_buf_addlit(b, ",\"handle\":");
@@ -163,7 +225,8 @@ add_progress(qg_buf *b, const mode_jobdoc *d)
     uint64_t started_at = j->started_ns;
     if (started && !started_at)
         started_at = now;
-    qg_buf_printf(b, ",\"progress\":{\"state\":\"%s\"", started ? "running" : "queued");
+    qg_buf_addlit(b, ",\"progress\":{\"state\":");
+    qg_buf_adds(b, started ? "\"running\"" : "\"queued\"");
     add_duration(b, "elapsedTime", now > created ? now - created : 0);
     if (started) {
         add_duration(b, "queueWaitTime", started_at > created ? started_at - created : 0);
@@ -172,9 +235,9 @@ add_progress(qg_buf *b, const mode_jobdoc *d)
         add_duration(b, "queueWaitTime", now > created ? now - created : 0);
         add_duration(b, "executionTime", 0);
     }
-    qg_buf_printf(b, ",\"resultCount\":%llu", (unsigned long long)(p ? p->rows : 0));
+    add_uint(b, "resultCount", p ? p->rows : 0);
     if (p && p->statement != SIZE_MAX)
-        qg_buf_printf(b, ",\"statement\":%zu", p->statement);
+        add_uint(b, "statement", p->statement);
     qg_buf_addc(b, '}');
 }
 
@@ -220,7 +283,7 @@ mode_jobdoc_status(qg_buf *b, const mode_jobdoc *d)
         qg_env_errors(b, &j->error);
         break;
     }
-    qg_buf_printf(b, ",\"requestID\":\"%s\"", j->request_id);
+    add_plain(b, "requestID", j->request_id);
     if (d->q && d->q->client_context_id) {
         qg_buf_addlit(b, ",\"clientContextID\":");
         qg_json_string(b, d->q->client_context_id, strlen(d->q->client_context_id));

@@ -40,18 +40,36 @@ store__error(qg_error *err, int rc, const char *what)
 MDB_txn *
 store__read_begin(store_env *e, qg_error *err)
 {
+    if (e->rdepth > 0) {
+        e->rdepth++;
+        return e->rtxn;
+    }
     int rc = mdb_txn_renew(e->rtxn);
     if (rc != 0) {
         store__error(err, rc, "read");
         return NULL;
     }
+    e->rdepth = 1;
     return e->rtxn;
 }
 
 void
 store__read_end(store_env *e)
 {
-    mdb_txn_reset(e->rtxn);
+    if (--e->rdepth == 0)
+        mdb_txn_reset(e->rtxn);
+}
+
+int
+store_env_snapshot_begin(store_env *e, qg_error *err)
+{
+    return store__read_begin(e, err) ? 0 : -1;
+}
+
+void
+store_env_snapshot_end(store_env *e)
+{
+    store__read_end(e);
 }
 
 uint64_t

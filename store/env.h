@@ -61,6 +61,14 @@ int store_env_reader_check(store_env *e);
 /* The map size in effect (at least --store-size; more when the file was
  * already larger). */
 uint64_t store_env_map_size(const store_env *e);
+
+/* Makes the loop's reads until the matching store_env_snapshot_end one
+ * read transaction: they see one state of the store, and pay for one
+ * transaction. Keep the span short (no waiting inside it): it holds the
+ * pages it sees from reuse. Pairs nest. Returns 0, or -1 with err. Loop
+ * thread. */
+int store_env_snapshot_begin(store_env *e, qg_error *err);
+void store_env_snapshot_end(store_env *e);
 /* The map's size and how much of it the file uses (its high-water mark:
  * freed pages inside it are reused, so this only grows). Any thread. */
 void store_env_usage(store_env *e, uint64_t *map_bytes, uint64_t *used_bytes);

@@ -25,6 +25,7 @@ struct store_env {
     MDB_dbi idem;       /* sha256(principal, key) -> be64 job, be64 expires, fingerprint */
     MDB_dbi idem_exp;   /* be64 expires, sha256 -> "": the idempotency keys by expiry */
     MDB_txn *rtxn;      /* the loop's read transaction, reset between uses */
+    int rdepth;         /* loop: store__read_begin calls not yet ended */
     MDB_txn *room_rtxn; /* the writer's, for the free list (store__room) */
     uint64_t map_size;
     uint64_t psize;

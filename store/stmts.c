@@ -112,8 +112,8 @@ store_jobs_read_stmts(store_env *e, uint64_t id, store_stmt **out, size_t *n, qg
         MDB_val k = {STORE_STMT_KEY_LEN, kb}, v;
         rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
         while (rc == 0 && k.mv_size == STORE_STMT_KEY_LEN && memcmp(k.mv_data, kb, 8) == 0) {
-            if (*n == cap)
-                *out = qg_realloc(*out, sizeof(store_stmt) * (cap = cap ? cap * 2 : 8));
+            if (*n == cap) /* most jobs have one statement */
+                *out = qg_realloc(*out, sizeof(store_stmt) * (cap = cap ? cap * 2 : 1));
             store_stmt *s = &(*out)[*n];
             store_stmt_init(s);
             if (store_stmt_decode(v.mv_data, v.mv_size, s) == 0) {
