@@ -119,15 +119,41 @@ render_head(gw_req *req, qg_buf *h, int status, const char *ctype, long long len
     qg_buf_addlit(h, "\r\n");
 }
 
+/* Heads are rendered into one buffer that lives as long as the process
+ * (loop thread only; gw_req_writev copies what it does not send at once),
+ * so an answer costs no allocation for its head. A head rendered while that
+ * buffer is in use gets a buffer of its own. */
+static qg_buf head_buf;
+static bool head_busy;
+
+static qg_buf *
+head_take(qg_buf *own)
+{
+    if (head_busy)
+        return own;
+    head_busy = true;
+    qg_buf_reset(&head_buf);
+    return &head_buf;
+}
+
+static void
+head_give(qg_buf *h)
+{
+    if (h == &head_buf)
+        head_busy = false;
+    else
+        qg_buf_free(h);
+}
+
 /* Writes the head of a streamed response. */
 static void
 write_head(gw_req *req, int status, const char *ctype, const gw_header *extra, size_t nextra)
 {
-    qg_buf h = QG_BUF_INIT;
-    render_head(req, &h, status, ctype, -1, extra, nextra);
-    struct iovec iov = {h.data, h.len};
+    qg_buf own = QG_BUF_INIT, *h = head_take(&own);
+    render_head(req, h, status, ctype, -1, extra, nextra);
+    struct iovec iov = {h->data, h->len};
     gw_req_writev(req, &iov, 1);
-    qg_buf_free(&h);
+    head_give(h);
 }
 
 static void
@@ -141,14 +167,14 @@ void
 gw_reply(gw_req *req, int status, const char *ctype, const void *body, size_t len,
          const gw_header *extra, size_t nextra)
 {
-    qg_buf h = QG_BUF_INIT;
-    render_head(req, &h, status, ctype, (long long)len, extra, nextra);
-    struct iovec iov[2] = {{h.data, h.len}, {(void *)body, len}};
+    qg_buf own = QG_BUF_INIT, *h = head_take(&own);
+    render_head(req, h, status, ctype, (long long)len, extra, nextra);
+    struct iovec iov[2] = {{h->data, h->len}, {(void *)body, len}};
     int n = len && !is_head(req) ? 2 : 1;
     gw_req_writev(req, iov, n);
     if (n == 2)
         req->bytes_out += len;
-    qg_buf_free(&h);
+    head_give(h);
     finish(req);
 }
 
