@@ -10,6 +10,7 @@
 #include "core/duration.h"
 #include "core/json.h"
 #include "core/mem.h"
+#include "modes/jobdoc.h"
 
 struct mode_registry {
     mode_entry *head;
@@ -121,16 +122,6 @@ mode_registry_cancel_job(mode_registry *r, const char *principal, uint64_t job_i
     return false;
 }
 
-static void
-iso_time(uint64_t wall_ns, char out[40])
-{
-    time_t s = (time_t)(wall_ns / 1000000000u);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 40 - n, ".%03uZ", (unsigned)(wall_ns / 1000000u % 1000u));
-}
-
 void
 mode_registry_list(mode_registry *r, const char *principal, qg_buf *out)
 {
@@ -141,7 +132,7 @@ mode_registry_list(mode_registry *r, const char *principal, qg_buf *out)
         if (!visible(e, principal))
             continue;
         char when[40], dur[QG_DURATION_MAX_TEXT];
-        iso_time(e->start_wall_ns, when);
+        mode_jobdoc_time(e->start_wall_ns, when);
         qg_duration_format(now - e->start_ns, dur);
         if (!first)
             qg_buf_addc(out, ',');
