@@ -32,7 +32,7 @@
 
 /* The JSON reader's limits for bodies and for args/$name values in forms:
  * deep enough for any real parameter, shallow enough for the stack. */
-#define JSON_MAX_DEPTH 64
+#define JSON_MAX_DEPTH   64
 #define JSON_BASE_VALUES 100000
 
 /* Known parameters, in the order of the API's parameter table; validation
@@ -782,55 +782,15 @@ parse_format(const char *v, size_t n, qg_format *fmt, int *header)
     return true;
 }
 
-/* Looks for the media type text/csv in Accept; returns true if found, and
- * *header_present when that range has header=present. Accept is advice,
- * never an error: anything unreadable is just not text/csv. */
-static bool
-accept_csv(const char *accept, bool *header_present)
-{
-    *header_present = false;
-    if (!accept)
-        return false;
-    const char *s = accept;
-    for (;;) {
-        const char *comma = strchr(s, ',');
-        size_t n = comma ? (size_t)(comma - s) : strlen(s);
-        const char *semi = memchr(s, ';', n);
-        const char *t = s;
-        size_t tn = semi ? (size_t)(semi - s) : n;
-        trim_ows(&t, &tn);
-        if (ieq(t, tn, "text/csv")) {
-            const char *p = semi;
-            const char *end = s + n;
-            while (p && p < end) {
-                const char *q = p + 1;
-                const char *next = memchr(q, ';', (size_t)(end - q));
-                const char *pe = next ? next : end;
-                const char *eq = memchr(q, '=', (size_t)(pe - q));
-                if (eq) {
-                    const char *k = q, *val = eq + 1;
-                    size_t kn = (size_t)(eq - q), vn = (size_t)(pe - val);
-                    trim_ows(&k, &kn);
-                    trim_ows(&val, &vn);
-                    if (vn >= 2 && val[0] == '"' && val[vn - 1] == '"')
-                        val++, vn -= 2;
-                    if (ieq(k, kn, "header") && ieq(val, vn, "present"))
-                        *header_present = true;
-                }
-                p = next;
-            }
-            return true;
-        }
-        if (!comma)
-            return false;
-        s = comma + 1;
-    }
-}
+/* One parameter of a media range in Accept: name and value, the value's
+ * quotes removed. Returns false to refuse the range. */
+typedef bool (*accept_param_fn)(const char *k, size_t kn, const char *v, size_t vn, void *arg);
 
-/* Whether Accept lists text/event-stream (any parameters, except a q of
- * zero, which refuses it). Like accept_csv: advice, never an error. */
+/* Whether Accept lists the media type `type` in a range that fn, called for
+ * each of the range's parameters, does not refuse. Accept is advice, never
+ * an error: anything unreadable is just not that type. */
 static bool
-accept_sse(const char *accept)
+accept_has(const char *accept, const char *type, accept_param_fn fn, void *arg)
 {
     if (!accept)
         return false;
@@ -842,9 +802,9 @@ accept_sse(const char *accept)
         const char *t = s;
         size_t tn = (size_t)((semi ? semi : end) - s);
         trim_ows(&t, &tn);
-        if (ieq(t, tn, "text/event-stream")) {
+        if (ieq(t, tn, type)) {
             bool refused = false;
-            for (const char *p = semi; p && p < end;) {
+            for (const char *p = semi; p && p < end && !refused;) {
                 const char *q = p + 1;
                 const char *next = memchr(q, ';', (size_t)(end - q));
                 const char *pe = next ? next : end;
@@ -854,12 +814,9 @@ accept_sse(const char *accept)
                     size_t kn = (size_t)(eq - q), vn = (size_t)(pe - val);
                     trim_ows(&k, &kn);
                     trim_ows(&val, &vn);
-                    /* q=0, 0., 0.0, 0.00, 0.000 */
-                    bool zero = vn >= 1 && val[0] == '0';
-                    for (size_t i = 1; zero && i < vn; i++)
-                        zero = (i == 1 && val[i] == '.') || (i > 1 && val[i] == '0');
-                    if (ieq(k, kn, "q") && zero)
-                        refused = true;
+                    if (vn >= 2 && val[0] == '"' && val[vn - 1] == '"')
+                        val++, vn -= 2;
+                    refused = !fn(k, kn, val, vn, arg);
                 }
                 p = next;
             }
@@ -870,6 +827,42 @@ accept_sse(const char *accept)
             return false;
         s = comma + 1;
     }
+}
+
+/* text/csv: header=present asks for the header line. */
+static bool
+csv_param(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+    if (ieq(k, kn, "header") && ieq(v, vn, "present"))
+        *(bool *)arg = true;
+    return true;
+}
+
+/* Looks for text/csv in Accept; *header_present when that range has
+ * header=present. */
+static bool
+accept_csv(const char *accept, bool *header_present)
+{
+    *header_present = false;
+    return accept_has(accept, "text/csv", csv_param, header_present);
+}
+
+/* A q of zero (0, 0., 0.0, 0.00, 0.000) refuses the range. */
+static bool
+sse_param(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+    (void)arg;
+    bool zero = vn >= 1 && v[0] == '0';
+    for (size_t i = 1; zero && i < vn; i++)
+        zero = (i == 1 && v[i] == '.') || (i > 1 && v[i] == '0');
+    return !(ieq(k, kn, "q") && zero);
+}
+
+/* Whether Accept lists text/event-stream in a range it does not refuse. */
+static bool
+accept_sse(const char *accept)
+{
+    return accept_has(accept, "text/event-stream", sse_param, NULL);
 }
 
 /* ---- validation ---- */
