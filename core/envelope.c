@@ -4,8 +4,8 @@
 #include "core/duration.h"
 #include "core/json.h"
 
-static void
-duration_field(qg_buf *b, const char *name, uint64_t ns)
+void
+qg_env_duration(qg_buf *b, const char *name, uint64_t ns)
 {
     char text[QG_DURATION_MAX_TEXT];
     size_t n = qg_duration_format(ns, text);
@@ -29,13 +29,13 @@ void
 qg_env_metrics(qg_buf *b, const qg_metrics *m)
 {
     qg_buf_addlit(b, "\"metrics\":{");
-    duration_field(b, "elapsedTime", m->elapsed_ns);
+    qg_env_duration(b, "elapsedTime", m->elapsed_ns);
     qg_buf_addc(b, ',');
-    duration_field(b, "executionTime", m->execution_ns);
+    qg_env_duration(b, "executionTime", m->execution_ns);
     qg_buf_addc(b, ',');
-    duration_field(b, "compileTime", m->compile_ns);
+    qg_env_duration(b, "compileTime", m->compile_ns);
     qg_buf_addc(b, ',');
-    duration_field(b, "queueWaitTime", m->queue_wait_ns);
+    qg_env_duration(b, "queueWaitTime", m->queue_wait_ns);
     qg_buf_addc(b, ',');
     count_field(b, "resultCount", m->result_count);
     qg_buf_addc(b, ',');

@@ -23,6 +23,8 @@ typedef struct qg_metrics {
     uint64_t error_count;
 } qg_metrics;
 
+/* "name":"<ns in AsterixDB's duration text>" (no comma before it). */
+void qg_env_duration(qg_buf *b, const char *name, uint64_t ns);
 /* "metrics":{...} in AsterixDB's field order; warningCount only when > 0,
  * errorCount only when > 0. */
 void qg_env_metrics(qg_buf *b, const qg_metrics *m);

@@ -458,3 +458,21 @@ qg_json_number_valid(const char *p, size_t n)
     }
     return i == n;
 }
+
+bool
+qg_parse_uint64(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+    if (n == 0)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (max - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}

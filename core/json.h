@@ -8,6 +8,7 @@
 #ifndef QG_JSON_H
 #define QG_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,10 @@ size_t qg_fmt_double(double v, char *out);
  * the length. */
 size_t qg_fmt_int64(int64_t v, char *out);
 size_t qg_fmt_uint64(uint64_t v, char *out);
+/* Reads s[0..n) as plain decimal digits (no sign, space, fraction or
+ * exponent) of a value up to max into *out. Returns false for anything
+ * else, and for an empty text. */
+bool qg_parse_uint64(const char *s, size_t n, uint64_t max, uint64_t *out);
 
 /* Length of the well-formed UTF-8 sequence starting at s[0..n) (1 for any
  * ASCII byte), or 0 when none starts there (a bad lead byte, a truncated

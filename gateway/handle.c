@@ -9,24 +9,16 @@
 
 #include <stdbool.h>
 
-/* Reads s[0..n) as decimal digits without leading zeros ("0" itself is
- * allowed; the caller rejects it where it is out of range) and at most max. */
+#include "core/json.h"
+
+/* Decimal digits without leading zeros ("0" itself is allowed; the caller
+ * rejects it where it is out of range), at most max. */
 static bool
 read_num(const char *s, size_t n, uint64_t max, uint64_t *out)
 {
-    if (n == 0 || (n > 1 && s[0] == '0'))
+    if (n > 1 && s[0] == '0')
         return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        uint64_t d = (uint64_t)(s[i] - '0');
-        if (v > (max - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
+    return qg_parse_uint64(s, n, max, out);
 }
 
 int
@@ -49,27 +41,12 @@ gw_handle_parse(const char *s, size_t n, uint64_t *job, uint32_t *set)
     return 0;
 }
 
-static size_t
-put_u64(uint64_t v, char *out)
-{
-    char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 size_t
 gw_handle_format(uint64_t job, uint32_t set, char *out)
 {
-    /* 20 + 1 + 10 digits and the NUL fit GW_HANDLE_MAX_TEXT. */
-    size_t n = put_u64(job, out);
+    size_t n = qg_fmt_uint64(job, out);
     out[n++] = '-';
-    n += put_u64(set, out + n);
+    n += qg_fmt_uint64(set, out + n);
     out[n] = '\0';
     return n;
 }

@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_HANDLE_MAX_TEXT 32
+/* "N-M" is at most 20 + 1 + 10 bytes; qg_fmt_uint64 asks 21 bytes of room
+ * for M's digits too. */
+#define GW_HANDLE_MAX_TEXT 48
 
 /* Parses s[0..n) as N-M: decimal digits only, no sign, no leading zeros
  * (except M == "0"), 1 <= N <= 2^63-1, 0 <= M <= 2^31-1, nothing else.

@@ -513,25 +513,6 @@ get_bool(pctx *c, int pid, bool *out)
     return r;
 }
 
-/* Plain decimal digits (no sign, no fraction, no exponent) up to max. */
-static bool
-parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
-{
-    if (n == 0)
-        return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        uint64_t d = (uint64_t)(s[i] - '0');
-        if (v > (max - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
 static int
 get_duration(pctx *c, int pid, uint64_t *ns)
 {
@@ -561,7 +542,7 @@ get_interval(pctx *c, int pid, uint64_t *ns)
     if (r <= 0)
         return r;
     uint64_t ms, d;
-    if (parse_uint(v, n, UINT64_MAX / 1000000, &ms))
+    if (qg_parse_uint64(v, n, UINT64_MAX / 1000000, &ms))
         d = ms * 1000000;
     else if (qg_duration_parse(v, n, &d) < 0)
         return pid_error(c, pid, v, n);
@@ -596,7 +577,7 @@ int_literal(const char *s, size_t n, int64_t *out)
     size_t i = neg ? 1 : 0;
     uint64_t max = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     uint64_t v;
-    if (!parse_uint(s + i, n - i, max, &v))
+    if (!qg_parse_uint64(s + i, n - i, max, &v))
         return false;
     /* Two's complement: -(2^63) is reached through the unsigned value. */
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
@@ -940,7 +921,7 @@ validate(pctx *c)
         return -1;
     if (r > 0) {
         uint64_t reads;
-        if (!parse_uint(v, n, UINT32_MAX, &reads) || reads < 1)
+        if (!qg_parse_uint64(v, n, UINT32_MAX, &reads) || reads < 1)
             return pid_error(c, P_MAX_RESULT_READS, v, n);
         q->max_result_reads = (uint32_t)reads;
     }
@@ -997,7 +978,7 @@ validate(pctx *c)
     if (r < 0)
         return -1;
     uint64_t warnings;
-    if (r > 0 && !parse_uint(v, n, INT64_MAX, &warnings))
+    if (r > 0 && !qg_parse_uint64(v, n, INT64_MAX, &warnings))
         return pid_error(c, P_MAX_WARNINGS, v, n);
     if (get_enum(c, P_PROFILE, profiles, &idx) < 0)
         return -1;
@@ -1127,7 +1108,7 @@ gw_result_params_parse(const char *query, size_t len, gw_result_params *out, qg_
         } else if (nn == 6 && memcmp(name, "offset", 6) == 0) {
             if (out->has_offset)
                 continue;
-            if (!parse_uint(val, vn, INT64_MAX, &u))
+            if (!qg_parse_uint64(val, vn, INT64_MAX, &u))
                 rc = qg_error_set(err, QG_E_PARAM, "offset", text_ok(val, vn) ? val : "?");
             else
                 out->offset = u;
@@ -1135,7 +1116,7 @@ gw_result_params_parse(const char *query, size_t len, gw_result_params *out, qg_
         } else if (nn == 5 && memcmp(name, "limit", 5) == 0) {
             if (out->has_limit)
                 continue;
-            if (!parse_uint(val, vn, INT64_MAX, &u))
+            if (!qg_parse_uint64(val, vn, INT64_MAX, &u))
                 rc = qg_error_set(err, QG_E_PARAM, "limit", text_ok(val, vn) ? val : "?");
             else
                 out->limit = u;

@@ -88,17 +88,7 @@ push(imm *m, bool last, int status, qg_error *err)
     if (last)
         return 0;
 
-    int rc = 0;
-    pthread_mutex_lock(&m->l.t.mu);
-    while (m->queued > QUEUE_MAX) {
-        qg_code why = exec_task_wait(&m->l.t);
-        if (why) {
-            rc = qg_error_set(err, why, "-");
-            break;
-        }
-    }
-    pthread_mutex_unlock(&m->l.t.mu);
-    return rc;
+    return mode_live_wait_room(&m->l, &m->queued, QUEUE_MAX, err);
 }
 
 static int

@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "core/base64.h"
-#include "core/duration.h"
 #include "core/envelope.h"
 #include "core/json.h"
 #include "gateway/handle.h"
@@ -77,9 +76,8 @@ add_uint(qg_buf *b, const char *name, uint64_t v)
 static void
 add_duration(qg_buf *b, const char *name, uint64_t ns)
 {
-    char d[QG_DURATION_MAX_TEXT];
-    qg_duration_format(ns, d);
-    add_plain(b, name, d);
+    qg_buf_addc(b, ',');
+    qg_env_duration(b, name, ns);
 }
 
 static void

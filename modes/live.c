@@ -169,3 +169,19 @@ mode_live_unstarted_metrics(const mode_live *l, qg_metrics *mt)
     mt->queue_wait_ns = now - l->t.submit_ns;
     mt->error_count = 1;
 }
+
+int
+mode_live_wait_room(mode_live *l, const size_t *queued, size_t max, qg_error *err)
+{
+    int rc = 0;
+    pthread_mutex_lock(&l->t.mu);
+    while (*queued > max) {
+        qg_code why = exec_task_wait(&l->t);
+        if (why) {
+            rc = qg_error_set(err, why, "-");
+            break;
+        }
+    }
+    pthread_mutex_unlock(&l->t.mu);
+    return rc;
+}

@@ -62,6 +62,11 @@ void mode_live_stop(mode_live *l, qg_code why);
 /* The loop is done with the request: it leaves the registry, its timers
  * go, and the loop's reference is dropped (which may free the object). */
 void mode_live_detach(mode_live *l);
+/* Worker: waits, with l->t.mu released meanwhile, until *queued (guarded
+ * by l->t.mu, lowered by the loop as it writes) is at most max: the
+ * backpressure of a slow client. Returns 0, or -1 with err when the
+ * request was stopped meanwhile. */
+int mode_live_wait_room(mode_live *l, const size_t *queued, size_t max, qg_error *err);
 /* For the mode's destroy: frees what mode_live owns (not the object). */
 void mode_live_free(mode_live *l);
 

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "core/duration.h"
+#include "core/envelope.h"
 #include "core/json.h"
 
 const char *
@@ -49,18 +49,6 @@ set_member(qg_buf *b, uint32_t set)
 {
     qg_buf_addlit(b, ",\"set\":");
     qg_json_uint64(b, set);
-}
-
-static void
-duration_member(qg_buf *b, const char *name, uint64_t ns)
-{
-    char text[QG_DURATION_MAX_TEXT];
-    size_t n = qg_duration_format(ns, text);
-    qg_buf_addc(b, '"');
-    qg_buf_adds(b, name);
-    qg_buf_addlit(b, "\":\"");
-    qg_buf_add(b, text, n);
-    qg_buf_addc(b, '"');
 }
 
 /* "requestID":"..."[,"clientContextID":"..."] */
@@ -123,7 +111,7 @@ mode_msg_stats(qg_buf *b, mode_msg_framing f, uint64_t rows, uint64_t bytes, uin
     qg_buf_addlit(b, ",\"resultSize\":");
     qg_json_uint64(b, bytes);
     qg_buf_addc(b, ',');
-    duration_member(b, "elapsedTime", elapsed_ns);
+    qg_env_duration(b, "elapsedTime", elapsed_ns);
     qg_buf_addc(b, '}');
     close_msg(b, f);
 }
@@ -133,7 +121,7 @@ mode_msg_heartbeat(qg_buf *b, mode_msg_framing f, uint64_t elapsed_ns)
 {
     open_msg(b, f, "HEARTBEAT");
     qg_buf_addlit(b, ",\"data\":{");
-    duration_member(b, "elapsedTime", elapsed_ns);
+    qg_env_duration(b, "elapsedTime", elapsed_ns);
     qg_buf_addc(b, '}');
     close_msg(b, f);
 }

@@ -128,17 +128,7 @@ after_append(strm *m, bool wake, bool full, qg_error *err)
         exec_task_notify(&m->l.t);
     if (!full)
         return 0;
-    int rc = 0;
-    pthread_mutex_lock(&m->l.t.mu);
-    while (m->pending.len > QUEUE_MAX) {
-        qg_code why = exec_task_wait(&m->l.t);
-        if (why) {
-            rc = qg_error_set(err, why, "-");
-            break;
-        }
-    }
-    pthread_mutex_unlock(&m->l.t.mu);
-    return rc;
+    return mode_live_wait_room(&m->l, &m->pending.len, QUEUE_MAX, err);
 }
 
 /* A result set starts: its METADATA. */
