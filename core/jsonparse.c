@@ -18,6 +18,7 @@
 
 #include "core/json.h"
 #include "core/mem.h"
+#include "core/hex.h"
 
 typedef struct jstack {
     void *data;
@@ -89,16 +90,10 @@ hex4(const unsigned char *s, unsigned *out)
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
         unsigned char c = s[i];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
+        int d = qg_hex_value(c);
+        if (d < 0)
             return -1;
-        v = v * 16 + d;
+        v = v * 16 + (unsigned)d;
     }
     *out = v;
     return 0;
@@ -403,8 +398,8 @@ parse_value(jparser *p, int depth, qg_jval *out)
 }
 
 int
-qg_json_parse(const char *text, size_t len, qg_arena *a, const qg_json_limits *lim,
-              qg_jval *out, const char **why)
+qg_json_parse(const char *text, size_t len, qg_arena *a, const qg_json_limits *lim, qg_jval *out,
+              const char **why)
 {
     jparser p;
     memset(&p, 0, sizeof(p));

@@ -8,6 +8,7 @@
 #include "core/base64.h"
 #include "core/json.h"
 #include "exec/pgsql_array.h"
+#include "core/hex.h"
 
 /* Built-in type OIDs: fixed by PostgreSQL (pg_type.dat) for all versions. */
 enum {
@@ -197,18 +198,6 @@ pgsql_datetime_iso(qg_buf *out, const char *p, size_t n)
 
 /* --- bytea ------------------------------------------------------------------- */
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int
 pgsql_bytea_decode(qg_buf *out, const char *p, size_t n)
 {
@@ -217,7 +206,7 @@ pgsql_bytea_decode(qg_buf *out, const char *p, size_t n)
             return -1;
         qg_buf_reserve(out, (n - 2) / 2);
         for (size_t i = 2; i < n; i += 2) {
-            int hi = hexval(p[i]), lo = hexval(p[i + 1]);
+            int hi = qg_hex_value((unsigned char)p[i]), lo = qg_hex_value((unsigned char)p[i + 1]);
             if (hi < 0 || lo < 0)
                 return -1;
             qg_buf_addc(out, (char)(hi << 4 | lo));

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "core/mem.h"
+#include "core/hex.h"
 
 void
 gw_sha256(const void *s, size_t n, unsigned char out[32])
@@ -18,24 +19,14 @@ gw_sha256(const void *s, size_t n, unsigned char out[32])
     EVP_Digest(s, n, out, &len, EVP_sha256(), NULL);
 }
 
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 static bool
 parse_digest(const char *hex, unsigned char out[32])
 {
     if (strlen(hex) != 64)
         return false;
     for (int i = 0; i < 32; i++) {
-        int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
+        int hi = qg_hex_value((unsigned char)hex[2 * i]),
+            lo = qg_hex_value((unsigned char)hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         out[i] = (unsigned char)(hi << 4 | lo);
@@ -70,8 +61,8 @@ gw_auth_load(const char *path, gw_auth *out, char *err, size_t errlen)
     }
     if (st.st_mode & (S_IRWXG | S_IRWXO)) {
         snprintf(err, errlen,
-                 "--auth-file %s: group or others may access it (mode %03o); chmod 600 it",
-                 path, (unsigned)(st.st_mode & 0777));
+                 "--auth-file %s: group or others may access it (mode %03o); chmod 600 it", path,
+                 (unsigned)(st.st_mode & 0777));
         fclose(f);
         return -1;
     }

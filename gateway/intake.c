@@ -15,6 +15,7 @@
  * payload and the same verdict.
  */
 #include "gateway/intake.h"
+#include "core/hex.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -593,17 +594,6 @@ chunk_fail(gw_chunked *c, qg_error *err, const char *why)
     return -1;
 }
 
-static int
-hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = lower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Counts one more byte of a size or trailer line against its bound. */
 static bool
 line_byte(gw_chunked *c)
@@ -656,7 +646,7 @@ gw_chunked_feed(gw_chunked *c, const char *data, size_t len, qg_buf *out, bool *
         unsigned char b = (unsigned char)data[i++];
         switch (c->state) {
         case CH_SIZE: {
-            int d = hex_value(b);
+            int d = qg_hex_value((unsigned char)b);
             if (d >= 0) {
                 if (c->chunk_left > (UINT64_MAX >> 4))
                     return chunk_fail(c, err, "chunk size does not fit 64 bits");

@@ -29,6 +29,7 @@
 #include "core/json.h"
 #include "core/jsonparse.h"
 #include "gateway/url.h"
+#include "core/hex.h"
 
 /* The JSON reader's limits for bodies and for args/$name values in forms:
  * deep enough for any real parameter, shallow enough for the stack. */
@@ -230,18 +231,6 @@ pid_error(pctx *c, int pid, const char *val, size_t val_len)
 
 /* ---- form decoding ---- */
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes s[0..n) into o (room for n bytes, the output is never longer). */
 static int
 form_decode_into(const char *s, size_t n, char *o, size_t *olen)
@@ -254,7 +243,8 @@ form_decode_into(const char *s, size_t n, char *o, size_t *olen)
         } else if (ch == '%') {
             if (n - i < 3)
                 return -1;
-            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+            int h = qg_hex_value((unsigned char)s[i + 1]),
+                l = qg_hex_value((unsigned char)s[i + 2]);
             if (h < 0 || l < 0)
                 return -1;
             o[len++] = (char)(h * 16 + l);
