@@ -463,6 +463,26 @@ class Cancellation(QgateTestCase):
             time.sleep(0.05)
         return False
 
+    def test_free_worker_serves_while_another_is_busy(self):
+        """Workers are woken per loop round, not per request: a request
+        must still wake the sleeping worker while the other one is busy,
+        rather than wait behind the running query."""
+        hog = {}
+        t = threading.Thread(target=lambda: hog.setdefault(
+            "r", self.q.query(FOREVER, client_context_id="busy-hog")))
+        t.start()
+        self.assertTrue(self._wait_running("busy-hog"))
+        for i in range(20):
+            r = self.q.query("SELECT %d AS i" % i, timeout="5s")
+            self.assertEqual((r.status, r.json()["status"]), (200, "success"))
+            self.assertEqual(r.json()["results"], [{"i": i}])
+        states = {e["clientContextID"]: e["state"] for e in self._running()}
+        self.assertEqual(states.get("busy-hog"), "running")
+        r = self.q.request("DELETE", "/admin/requests/running?client_context_id=busy-hog")
+        self.assertEqual(r.status, 200)
+        t.join(20 * SLOW)
+        self.assertError(hog["r"], 500, "ASX0041")
+
     def test_cancel_by_client_context_id(self):
         out = {}
         t = threading.Thread(target=lambda: out.setdefault(
