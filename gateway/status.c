@@ -56,17 +56,19 @@ gw_status(gw_req *req, qg_app *app)
         goto out;
     }
     int found = store_jobs_read_query(app->store, job, &j, &q, &err);
-    int srd = found > 0 ? store_jobs_read_stmts(app->store, job, &stmts, &nstmts, &err) : 0;
+    /* with authentication, another principal's job is as good as absent */
+    bool theirs = app->auth && (!req->principal || strcmp(req->principal, j.principal) != 0);
+    uint64_t now = qg_wall_ns();
+    bool absent = found == 0 || theirs || (j.expires_ns && j.expires_ns <= now) ||
+                  (j.state == STORE_SUCCESS && set >= j.nsets);
+    int srd =
+        found > 0 && !absent ? store_jobs_read_stmts(app->store, job, &stmts, &nstmts, &err) : 0;
     store_env_snapshot_end(app->store);
     if (found < 0 || srd < 0) {
         gw_reply_error(req, &err, NULL);
         goto out;
     }
-    /* with authentication, another principal's job is as good as absent */
-    bool theirs = app->auth && (!req->principal || strcmp(req->principal, j.principal) != 0);
-    uint64_t now = qg_wall_ns();
-    if (found == 0 || theirs || (j.expires_ns && j.expires_ns <= now) ||
-        (j.state == STORE_SUCCESS && set >= j.nsets)) {
+    if (absent) {
         gw_reply_empty(req, 404);
         goto out;
     }
@@ -85,7 +87,7 @@ gw_status(gw_req *req, qg_app *app)
         .base = base.data,
         .base_len = base.len,
         .set = set,
-        .now_wall = qg_wall_ns(),
+        .now_wall = now,
     };
     /* most documents fit without regrowing, in a block small enough for
      * malloc's per-thread cache (1,024 bytes in all) */
