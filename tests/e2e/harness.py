@@ -46,6 +46,13 @@ SANITIZE = os.environ.get("QGATE_SANITIZE", "")
 SLOW = 4.0 if SANITIZE else 1.0
 BACKEND = os.environ.get("QGATE_TEST_BACKEND", "sqlite")
 ON_PG = BACKEND == "pg"
+# A statement that runs until it is stopped, at little cost to the machine:
+# on PostgreSQL a sleep (a recursive CTE there spills its rows to temp
+# files, some 30 MB/s, and the disk traffic stalls the fsyncs of every
+# other test running meanwhile); on SQLite a CPU-bound recursive CTE, which
+# the progress handler stops.
+FOREVER_SQLITE = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"
+FOREVER = "SELECT 1 AS n FROM pg_sleep(3600)" if ON_PG else FOREVER_SQLITE
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "WARNING: ThreadSanitizer", "ERROR: ThreadSanitizer")

@@ -8,9 +8,8 @@ import threading
 import time
 import urllib.parse
 
-from harness import ON_PG, SLOW
+from harness import FOREVER, ON_PG, SLOW
 
-FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"
 # a runtime failure on both engines (SQLite's 1/0 is NULL)
 BOOM = "SELECT 1/0 AS boom" if ON_PG else "SELECT abs(-9223372036854775808) AS boom"
 

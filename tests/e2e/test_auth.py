@@ -8,9 +8,8 @@ import tempfile
 import threading
 import time
 
-from harness import BIN, SLOW, QgateTestCase, main
+from harness import FOREVER, BIN, SLOW, QgateTestCase, main
 
-FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"
 TOKENS = {"alice": "alice-s3cret", "bob": "bob-s3cret", "reader": "read-only-s3cret"}
 
 

@@ -13,11 +13,10 @@ import time
 import unittest
 import urllib.parse
 
-from harness import ON_PG, QgateTestCase, SLOW, main, parse_responses
+from harness import FOREVER, ON_PG, QgateTestCase, SLOW, main, parse_responses
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 DURATION = re.compile(r"^(0ns|\d+(\.\d*[1-9])?(s|ms|µs|ns))$")
-FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"
 
 
 def typed(expr, sqltype):

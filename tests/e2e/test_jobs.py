@@ -16,10 +16,9 @@ import time
 import unittest
 import urllib.parse
 
-from harness import ON_PG, Qgate, QgateTestCase, SLOW, main
+from harness import FOREVER, FOREVER_SQLITE, ON_PG, Qgate, QgateTestCase, SLOW, main
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"
 
 
 def rows_stmt(n):
@@ -589,7 +588,7 @@ class Durability(JobsMixin, unittest.TestCase):
 
     def test_drain_leaves_queued_jobs_for_the_restart(self):
         q = self.start("--workers", "1", "--drain-timeout", "700ms")
-        long_ro = self.submit(FOREVER, q=q, timeout="2s", client_context_id="long")
+        long_ro = self.submit(FOREVER_SQLITE, q=q, timeout="2s", client_context_id="long")
         self.wait_running(lambda e: e["clientContextID"] == "long" and e["state"] == "running",
                           q=q)
         quick = [self.submit("SELECT %d AS k" % k, q=q) for k in range(3)]
@@ -657,9 +656,9 @@ class Durability(JobsMixin, unittest.TestCase):
 
     def test_kill9_while_running_fails_writers_and_reruns_readers(self):
         q = self.start("--workers", "2")
-        writer = self.submit("CREATE TABLE IF NOT EXISTS k9w(x INTEGER); " + FOREVER, q=q,
+        writer = self.submit("CREATE TABLE IF NOT EXISTS k9w(x INTEGER); " + FOREVER_SQLITE, q=q,
                              client_context_id="writer")
-        reader = self.submit(FOREVER, q=q, timeout="1500ms", client_context_id="reader")
+        reader = self.submit(FOREVER_SQLITE, q=q, timeout="1500ms", client_context_id="reader")
         for ctx in ("writer", "reader"):
             self.wait_running(lambda e: e["clientContextID"] == ctx and e["state"] == "running",
                               q=q)

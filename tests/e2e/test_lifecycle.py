@@ -10,9 +10,8 @@ import time
 import unittest
 import urllib.parse
 
-from harness import BIN, SANITIZE, SLOW, Qgate, main
+from harness import FOREVER, BIN, SANITIZE, SLOW, Qgate, main
 
-FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"
 # about a second of work on one core
 SECONDISH = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 3000000) "
              "SELECT count(*) AS n FROM c")
