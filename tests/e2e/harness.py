@@ -25,6 +25,8 @@ for a test that starts another daemon on the same data (pass it as
 Qgate(..., backend=cls.backend_uri)).
 """
 
+import atexit
+import hashlib
 import http.client
 import json
 import os
@@ -53,6 +55,22 @@ ON_PG = BACKEND == "pg"
 # the progress handler stops.
 FOREVER_SQLITE = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"
 FOREVER = "SELECT 1 AS n FROM pg_sleep(3600)" if ON_PG else FOREVER_SQLITE
+
+
+def auth_file(tokens, readonly=(), mode=0o600):
+    """An --auth-file for tokens {principal: token} (principals in readonly
+    get the readonly flag), removed when the test program exits."""
+    fd, path = tempfile.mkstemp(prefix="qgate-auth-")
+    atexit.register(lambda: os.path.exists(path) and os.unlink(path))
+    lines = ["# test principals"]
+    for name, tok in tokens.items():
+        line = "%s %s" % (name, hashlib.sha256(tok.encode()).hexdigest())
+        lines.append(line + (" readonly" if name in readonly else ""))
+    os.write(fd, ("\n".join(lines) + "\n").encode())
+    os.close(fd)
+    os.chmod(path, mode)
+    return path
+
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "WARNING: ThreadSanitizer", "ERROR: ThreadSanitizer")

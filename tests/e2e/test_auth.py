@@ -1,30 +1,18 @@
 """Authentication (--auth-file): bearer tokens, per-principal requests,
 read-only principals, an open health check."""
 
-import hashlib
 import os
 import subprocess
-import tempfile
 import threading
 import time
 
-from harness import FOREVER, BIN, SLOW, QgateTestCase, main
+from harness import FOREVER, auth_file as harness_auth_file, BIN, SLOW, QgateTestCase, main
 
 TOKENS = {"alice": "alice-s3cret", "bob": "bob-s3cret", "reader": "read-only-s3cret"}
 
 
 def auth_file(mode=0o600):
-    fd, path = tempfile.mkstemp(prefix="qgate-auth-")
-    lines = ["# test principals"]
-    for name, tok in TOKENS.items():
-        line = "%s %s" % (name, hashlib.sha256(tok.encode()).hexdigest())
-        if name == "reader":
-            line += " readonly"
-        lines.append(line)
-    os.write(fd, ("\n".join(lines) + "\n").encode())
-    os.close(fd)
-    os.chmod(path, mode)
-    return path
+    return harness_auth_file(TOKENS, readonly=("reader",), mode=mode)
 
 
 def bearer(name):

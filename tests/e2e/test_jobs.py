@@ -3,7 +3,6 @@ reads, TTL, cancellation, limits, and durability across SIGTERM and kill -9,
 against the real daemon."""
 # qgate-backends: sqlite pg
 
-import hashlib
 import json
 import os
 import re
@@ -16,7 +15,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import FOREVER, FOREVER_SQLITE, ON_PG, Qgate, QgateTestCase, SLOW, main
+from harness import FOREVER, FOREVER_SQLITE, auth_file, ON_PG, Qgate, QgateTestCase, SLOW, main
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
@@ -475,16 +474,7 @@ class Forwarded(JobsMixin, QgateTestCase):
 TOKENS = {"alice": "alice-token", "bob": "bob-token"}
 
 
-def _auth_file():
-    fd, path = tempfile.mkstemp(prefix="qgate-auth-")
-    os.write(fd, "".join("%s %s\n" % (n, hashlib.sha256(t.encode()).hexdigest())
-                         for n, t in TOKENS.items()).encode())
-    os.close(fd)
-    os.chmod(path, 0o600)
-    return path
-
-
-AUTH_FILE = _auth_file()
+AUTH_FILE = auth_file(TOKENS)
 
 
 def bearer(name):

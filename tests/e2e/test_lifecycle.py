@@ -2,9 +2,11 @@
 reader."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -54,8 +56,10 @@ class Lifecycle(unittest.TestCase):
         out = subprocess.run([BIN, "--workers", "zero"], capture_output=True, text=True)
         self.assertEqual(out.returncode, 2)
         self.assertIn("workers", out.stderr)
+        data = tempfile.mkdtemp(prefix="qgate-test-")
+        self.addCleanup(shutil.rmtree, data, ignore_errors=True)
         out = subprocess.run([BIN, "--backend", "mysql://x"], capture_output=True, text=True,
-                             env=dict(os.environ, QGATE_DATA="/tmp/qgate-test-badbackend"))
+                             env=dict(os.environ, QGATE_DATA=data))
         self.assertEqual(out.returncode, 2)
         self.assertIn("unknown --backend", out.stderr)
 
