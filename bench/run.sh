@@ -51,7 +51,8 @@ trap on_signal INT TERM HUP
 
 start=$(date +%s)
 echo "== build ($BENCH_BUILD)"
-cmake -S . -B "$BENCH_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQGATE_SANITIZE= >/dev/null
+cmake -S . -B "$BENCH_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQGATE_SANITIZE= \
+      -DQGATE_TESTS=ON >/dev/null
 cmake --build "$BENCH_BUILD" -j"$(nproc 2>/dev/null || echo 2)" \
   --target qgate bench_responder bench_lmdb_commit
 

@@ -19,7 +19,7 @@
 #define QG_ERRORS(X)                                                                               \
     X(OK, 200, "", "success", "")                                                                  \
     X(PARAM, 400, "ASX0047", "fatal", "Invalid value for parameter '%s': %s")                      \
-    X(BAD_JSON, 400, "ASX0048", "fatal", "Unable to process JSON content in request")              \
+    X(BAD_JSON, 400, "ASX0048", "fatal", "Unable to process JSON content in request%s")            \
     X(NO_STATEMENT, 400, "ASX0040", "fatal", "No statement provided")                              \
     X(MULTI, 400, "ASX0035", "fatal", "Unsupported multiple statements.")                          \
     X(READONLY, 400, "ASX0044", "fatal", "%s statement is not supported in read-only mode")        \

@@ -374,13 +374,31 @@ collect_form(pctx *c, const char *s, size_t n)
     return 0;
 }
 
+/* ASX0048, saying what was not JSON and why (why: the parser's reason, or
+ * NULL when the body is JSON but not an object). */
+static int
+bad_json(pctx *c, const char *what, const char *why)
+{
+    char detail[200];
+    if (why)
+        snprintf(detail, sizeof(detail), ": %s is not valid JSON (%s)", what, why);
+    else
+        snprintf(detail, sizeof(detail),
+                 ": %s must be a JSON object with one member per parameter, "
+                 "e.g. {\"statement\": \"SELECT 1\"}",
+                 what);
+    return qg_error_set(c->err, QG_E_BAD_JSON, detail);
+}
+
 static int
 collect_json(pctx *c, const char *body, size_t len)
 {
     qg_jval *doc = qg_arena_alloc(&c->tmp, sizeof(*doc));
     const char *why;
-    if (qg_json_parse(body, len, &c->tmp, &c->lim, doc, &why) < 0 || doc->type != QG_J_OBJECT)
-        return qg_error_set(c->err, QG_E_BAD_JSON);
+    if (qg_json_parse(body, len, &c->tmp, &c->lim, doc, &why) < 0)
+        return bad_json(c, "the body", why);
+    if (doc->type != QG_J_OBJECT)
+        return bad_json(c, "the body", NULL);
     for (size_t k = 0; k < doc->count; k++) {
         const qg_jmember *m = &doc->members[k];
         pentry e;
@@ -429,6 +447,8 @@ classify(const char *ct)
 static int
 scalar(pctx *c, int pid, const char **v, size_t *n)
 {
+    *v = NULL;
+    *n = 0;
     if (!c->have[pid])
         return 0;
     const pentry *e = &c->slot[pid];
@@ -554,7 +574,12 @@ json_of(pctx *c, const pentry *e)
     qg_jval *v = qg_arena_alloc(&c->tmp, sizeof(*v));
     const char *why;
     if (qg_json_parse(e->text, e->text_len, &c->tmp, &c->lim, v, &why) < 0) {
-        param_error(c, e->name, e->name_len, e->text, e->text_len);
+        /* Not JSON at all is AsterixDB's ASX0048; JSON of the wrong kind
+         * is left to the caller (ASX0047). */
+        char what[80];
+        snprintf(what, sizeof(what), "parameter '%.*s'", (int)(e->name_len > 60 ? 60 : e->name_len),
+                 e->name);
+        bad_json(c, what, why);
         return NULL;
     }
     return v;

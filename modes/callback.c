@@ -133,7 +133,10 @@ record(cb_entry *e, store_cb_state state, uint32_t attempts, const char *error)
     if (state == STORE_CB_PENDING)
         op->job.cb_next_ns = now + mode_callback_backoff(cfg->callback_backoff_ns,
                                                          cfg->callback_backoff_max_ns, attempts);
-    snprintf(op->job.cb_error, sizeof(op->job.cb_error), "%s", error ? error : "");
+    /* The record keeps the first 255 bytes (the status document repairs a
+     * sequence this cuts). */
+    snprintf(op->job.cb_error, sizeof(op->job.cb_error), "%.*s",
+             (int)sizeof(op->job.cb_error) - 1, error ? error : "");
     op->done = committed;
     op->arg = e;
     e->committing = true;

@@ -3,22 +3,33 @@
 #   scripts/deps.sh build    what building and running qgate needs
 #   scripts/deps.sh test     that, plus what the test suite needs
 #   scripts/deps.sh bench    that, plus what the benchmarks need
+#   scripts/deps.sh list SET the package names of SET, one a line (no install)
 # Runs apt-get only when something is missing; needs root (or sudo) then.
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config
             libevhtp-dev libevent-dev libssl-dev libonig-dev
-            libcjson-dev liblmdb-dev libsqlite3-dev libpq-dev)
-test_pkgs=(python3 curl sqlite3 libcmocka-dev clang libclang-rt-14-dev
+            liblmdb-dev libsqlite3-dev libpq-dev)
+test_pkgs=(python3 curl sqlite3 libcmocka-dev libcjson-dev clang libclang-rt-14-dev
            postgresql nginx-light lmdb-utils procps)
 bench_pkgs=(wrk hyperfine gnuplot-nox valgrind linux-perf)
+
+if [ "${1:-}" = list ]; then
+  case "${2:-}" in
+    build) printf '%s\n' "${build_pkgs[@]}" ;;
+    test)  printf '%s\n' "${build_pkgs[@]}" "${test_pkgs[@]}" ;;
+    bench) printf '%s\n' "${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}" ;;
+    *) echo "usage: $0 list build|test|bench" >&2; exit 2 ;;
+  esac
+  exit 0
+fi
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
   build) ;;
   test)  want+=("${test_pkgs[@]}") ;;
   bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+  *) echo "usage: $0 build|test|bench|list SET" >&2; exit 2 ;;
 esac
 
 missing=()

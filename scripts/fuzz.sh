@@ -36,7 +36,7 @@ fi
 
 echo "== build $build (clang, QGATE_FUZZ)"
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DQGATE_FUZZ=ON >/dev/null
+      -DQGATE_FUZZ=ON -DQGATE_TESTS=ON -DQGATE_WERROR=ON >/dev/null
 bins=()
 for t in "${targets[@]}"; do bins+=(--target "fuzz_$t"); done
 cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" "${bins[@]}"

@@ -8,7 +8,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 type=RelWithDebInfo
 
 echo "== build $dir${san:+ ($san)}"
-cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=$type -DQGATE_SANITIZE="$san" >/dev/null
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=$type -DQGATE_SANITIZE="$san" \
+      -DQGATE_TESTS=ON -DQGATE_WERROR=ON >/dev/null
 cmake --build "$dir" -j"$jobs"
 echo "== test $dir${san:+ ($san)}"
 cd "$dir"

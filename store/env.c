@@ -30,10 +30,10 @@ store__error(qg_error *err, int rc, const char *what)
 {
     char msg[400];
     if (rc == MDB_MAP_FULL) {
-        snprintf(msg, sizeof(msg), "%s: the map (--store-size) is full", what);
+        snprintf(msg, sizeof(msg), "%.300s: the map (--store-size) is full", what);
         return qg_error_set(err, QG_E_STORE_FULL, msg);
     }
-    snprintf(msg, sizeof(msg), "%s: %s", what, mdb_strerror(rc));
+    snprintf(msg, sizeof(msg), "%.300s: %s", what, mdb_strerror(rc));
     return qg_error_set(err, QG_E_STORE, msg);
 }
 

@@ -43,7 +43,7 @@ import unittest
 import urllib.parse
 import uuid
 
-BIN = os.environ.get("QGATE_BIN", os.path.join(os.path.dirname(__file__), "../../build/qgate"))
+BIN = os.environ.get("QGATE_BIN", os.path.join(os.path.dirname(__file__), "../../build-test/qgate"))
 SANITIZE = os.environ.get("QGATE_SANITIZE", "")
 SLOW = 4.0 if SANITIZE else 1.0
 BACKEND = os.environ.get("QGATE_TEST_BACKEND", "sqlite")

@@ -129,7 +129,7 @@ class Parameters(QgateTestCase):
         cases = [dict(mode="sideways"), dict(readonly="yes"), dict(pretty="1"),
                  dict(timeout="10"), dict(timeout="5x"), dict(format="xml"),
                  dict(max_dash_result_dash_reads="0"), dict(multi_dash_statement="no"),
-                 dict(args="[1,"), dict(signature="TRUEISH"), dict(plan_dash_format="pdf")]
+                 dict(args='{"a":1}'), dict(signature="TRUEISH"), dict(plan_dash_format="pdf")]
         for params in cases:
             r = self.q.query("SELECT 1", **params)
             doc = self.assertError(r, 400, "ASX0047")
@@ -152,6 +152,14 @@ class Parameters(QgateTestCase):
     def test_invalid_json_body(self):
         self.assertError(self.q.query_json('{"statement": "SELECT 1"'), 400, "ASX0048")
         self.assertError(self.q.query_json('[1,2]'), 400, "ASX0048")
+
+    def test_parameter_value_not_json_is_asx0048(self):
+        # AsterixDB's own test suite: args=[12,,1] is ASX0048, not ASX0047
+        for params in (dict(args="[12,,1]"), dict(args="[1,"), {"$x": '{"a":}'}):
+            r = self.q.query("SELECT ? AS a", **params)
+            doc = self.assertError(r, 400, "ASX0048")
+            self.assertEqual(list(doc), ["errors", "status", "metrics"], params)
+            self.assertIn("Unable to process JSON content in request", doc["errors"][0]["msg"])
 
     def test_args_bound_never_spliced(self):
         evil = "x'); DROP TABLE customers; --"
