@@ -208,7 +208,8 @@ sq_end(be_conn *c)
     sqlite_guard_request_end(c->db, &c->guard);
     if (!c->resets)
         return;
-    /* TEMP objects or settings: a new connection has none of them */
+    /* TEMP objects or settings: a new connection has none of them (an
+     * in-memory database, a toy here, starts empty again) */
     disconnect_db(c);
     qg_error err;
     if (connect_db(c, &err) != 0)
@@ -225,7 +226,6 @@ set_query_only(be_conn *c, bool on)
     c->query_only = on;
 }
 
-/* Translates a failed prepare. */
 /* Translates an action the guard refused: a write in a read-only request,
  * or something no request may do. */
 static int
@@ -239,6 +239,7 @@ refusal_error(be_conn *c, const char *sql, size_t len, qg_error *err)
     return qg_error_set(err, QG_E_COMPILE, c->refusal.why);
 }
 
+/* Translates a failed prepare. */
 static int
 prepare_error(be_conn *c, int rc, const char *sql, size_t len, qg_error *err)
 {
