@@ -81,7 +81,8 @@ gw_routes_dispatch(gw_req *req, void *arg)
 {
     qg_app *app = arg;
     const char *origin = gw_req_header(req, "Origin");
-    gw_cors_verdict cv = gw_cors_check(app->cors, origin, gw_req_header(req, "Host"));
+    gw_cors_verdict cv =
+        origin ? gw_cors_check(app->cors, origin, gw_req_header(req, "Host")) : GW_CORS_NONE;
     if (cv == GW_CORS_LISTED)
         req->cors_origin = origin;
     req->cors_vary = app->cors && app->cors->n > 0;
