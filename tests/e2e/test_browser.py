@@ -13,7 +13,9 @@ loopback port; its background services are off.
 
 import http.server
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -23,7 +25,7 @@ from harness import SLOW, Qgate, main
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
-PAGE = """<!doctype html><html><body><pre id="out">waiting</pre><script>
+PAGE = """<!doctype html><html><body><script>
 const QGATE = "%(qgate)s";
 async function attempt(f) {
   try { return await f(); } catch (e) { return "blocked"; }
@@ -56,13 +58,15 @@ async function run() {
 
 # The page runs itself, or (null origin) inside a sandboxed frame that
 # reports to its parent.
-TOP = "run().then(o => { document.getElementById('out').textContent = JSON.stringify(o); });"
-FRAMED = """
+REPORT = """function report(text) {
+  fetch("/done", {method: "POST", body: text});  /* the page's own server */
+}"""
+TOP = REPORT + "run().then(o => report(JSON.stringify(o)));"
+FRAMED = REPORT + """
 if (window.parent !== window) {
   run().then(o => window.parent.postMessage(JSON.stringify(o), "*"));
 } else {
-  window.addEventListener("message", e => {
-    document.getElementById('out').textContent = e.data; });
+  window.addEventListener("message", e => report(e.data));
   const f = document.createElement("iframe");
   f.setAttribute("sandbox", "allow-scripts");
   f.src = location.href;
@@ -72,9 +76,13 @@ if (window.parent !== window) {
 
 class PageServer:
     """Serves one page, render(), on a loopback port of its own (an
-    origin)."""
+    origin), and takes the page's report of what it saw (POST /done)."""
 
     def __init__(self, render):
+        server = self
+        self.done = threading.Event()
+        self.report = None
+
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 body = render().encode()
@@ -83,6 +91,13 @@ class PageServer:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                server.report = json.loads(self.rfile.read(n))
+                self.send_response(204)
+                self.end_headers()
+                server.done.set()
 
             def log_message(self, *args):
                 pass
@@ -96,29 +111,31 @@ class PageServer:
         self.httpd.server_close()
 
 
-def browse(url):
-    """The page's DOM after its scripts ran, from headless Chromium."""
+def browse(page):
+    """Has headless Chromium open the page; returns what the page reported."""
     profile = tempfile.mkdtemp(prefix="qgate-chromium-")
+    page.done.clear()
+    proc = subprocess.Popen(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--user-data-dir=" + profile, "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-default-apps",
+         "--disable-domain-reliability", "--disable-client-side-phishing-detection",
+         "--disable-features=OptimizationHints,MediaRouter,Translate,AutofillServerCommunication",
+         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+         "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=127.0.0.1", page.origin + "/"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
     try:
-        p = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--user-data-dir=" + profile, "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--disable-default-apps",
-             "--disable-domain-reliability", "--disable-client-side-phishing-detection",
-             "--disable-features=OptimizationHints,MediaRouter,Translate,AutofillServerCommunication",
-             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-             "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=127.0.0.1",
-             "--virtual-time-budget=15000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=120 * SLOW)
-        return p.stdout
+        if not page.done.wait(120 * SLOW):
+            raise AssertionError("the page at %s reported nothing" % page.origin)
+        return page.report
     finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
         shutil.rmtree(profile, ignore_errors=True)
-
-
-def result(dom):
-    start = dom.index('<pre id="out">') + len('<pre id="out">')
-    text = dom[start:dom.index("</pre>", start)]
-    return json.loads(text.replace("&quot;", '"'))
 
 
 class Browser(unittest.TestCase):
@@ -154,7 +171,7 @@ class Browser(unittest.TestCase):
 
     def test_listed_page_reads_and_deletes(self):
         self.assertTrue(self.order_exists(201))
-        out = result(browse(self.listed.origin + "/"))
+        out = browse(self.listed)
         self.assertEqual(out["read"], [{"n": 20}])
         self.assertEqual(out["remove"], 404)  # the preflight passed; no such result
         self.assertEqual(out["exposed"], "visible")
@@ -163,14 +180,14 @@ class Browser(unittest.TestCase):
 
     def test_unlisted_page_reads_nothing_and_runs_nothing(self):
         self.assertTrue(self.order_exists(202))
-        out = result(browse(self.other.origin + "/"))
+        out = browse(self.other)
         self.assertEqual(out, {"read": "blocked", "remove": "blocked", "exposed": "blocked"})
         self.assertTrue(self.order_exists(202))
         self.assertIn("403", self.q.wait_log("POST /query/service 403"))
 
     def test_sandboxed_frame_with_null_origin(self):
         self.assertTrue(self.order_exists(203))
-        out = result(browse(self.sandboxed.origin + "/"))
+        out = browse(self.sandboxed)
         self.assertEqual(out, {"read": "blocked", "remove": "blocked", "exposed": "blocked"})
         self.assertTrue(self.order_exists(203))
 
