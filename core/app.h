@@ -23,6 +23,7 @@ struct store_gc;
 struct gw_proxies;
 struct gw_auth;
 struct gw_allow;
+struct gw_cors;
 struct evdns_base;
 struct mode_callbacks;
 
@@ -41,6 +42,7 @@ typedef struct qg_app {
     struct mode_jobs *jobs;           /* deferred and async jobs */
     const struct gw_proxies *trusted; /* --trusted-proxies */
     const struct gw_auth *auth;       /* --auth-file; NULL: no authentication */
+    const struct gw_cors *cors;       /* --cors-origins; NULL or empty: no page but qgate's own */
     const struct gw_allow *callback_allow; /* --callback-allow; empty: callbacks off */
     struct evdns_base *dns;                /* name lookups for callbacks, on the loop */
     struct mode_callbacks *callbacks;      /* callback deliveries */

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/duration.h"
 #include "core/mem.h"
@@ -44,6 +45,8 @@ static const struct opt opts[] = {
     {"max-params", T_INT, O(max_params), "10000", "N", "most args + $name parameters"},
     {"max-result-bytes", T_SIZE, O(max_result_bytes), "0", "SIZE",
      "largest result of one request (0: no limit)"},
+    {"max-value", T_SIZE, O(max_value), "16MiB", "SIZE",
+     "SQLite: longest string or blob a statement may read or build"},
     {"max-connections", T_INT, O(max_connections), "4096", "N", "open client connections before 503"},
     {"idle-timeout", T_DURATION, O(idle_timeout_ns), "75s", "DURATION",
      "close keep-alive connections idle this long"},
@@ -58,10 +61,14 @@ static const struct opt opts[] = {
     {"trusted-proxies", T_STR, O(trusted_proxies), "", "CIDR[,CIDR...]",
      "peers whose X-Forwarded-* headers are believed"},
     {"auth-file", T_STR, O(auth_file), "", "FILE", "bearer-token principals (off when empty)"},
+    {"cors-origins", T_STR, O(cors_origins), "", "ORIGIN[,ORIGIN...]",
+     "web pages that may use qgate from a browser: https://app.example[:port] (none when empty)"},
     {"callback-allow", T_STR, O(callback_allow), "", "PATTERN[,PATTERN...]",
      "hosts callback_url may name: host[:port|:*], *.domain[:...], IPv4, [IPv6] (off when empty)"},
     {"callback-secret", T_STR, O(callback_secret), "", "SECRET",
-     "HMAC-SHA256 key that signs callbacks (unsigned when empty)"},
+     "HMAC-SHA256 key that signs callbacks (unsigned when empty; prefer the file)"},
+    {"callback-secret-file", T_STR, O(callback_secret_file), "", "FILE",
+     "read the callback key from FILE (not readable by group or others)"},
     {"callback-retries", T_INT, O(callback_retries), "8", "N",
      "delivery attempts of a callback before it fails"},
     {"callback-backoff", T_DURATION, O(callback_backoff_ns), "1s", "DURATION",
@@ -246,6 +253,58 @@ load_file(qg_config *c, const char *path, qg_error *err)
     return rc;
 }
 
+/* --callback-secret-file: the key is the file's content less one trailing
+ * newline. Like --auth-file, a file others may read is refused. */
+static int
+load_secret(qg_config *c, qg_error *err)
+{
+    char msg[700];
+    const char *path = c->callback_secret_file;
+    if (c->callback_secret[0]) {
+        snprintf(msg, sizeof(msg),
+                 "--callback-secret and --callback-secret-file both given: "
+                 "keep one (the file)");
+        return fail(err, msg);
+    }
+    FILE *f = fopen(path, "r");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0) {
+        snprintf(msg, sizeof(msg), "--callback-secret-file: cannot read %s: %s", path,
+                 strerror(errno));
+        if (f)
+            fclose(f);
+        return fail(err, msg);
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        fclose(f);
+        snprintf(msg, sizeof(msg),
+                 "--callback-secret-file: %s may be read by group or others (chmod 600 it)", path);
+        return fail(err, msg);
+    }
+    char key[4097];
+    size_t n = fread(key, 1, sizeof(key), f);
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad || n == sizeof(key)) {
+        snprintf(msg, sizeof(msg), "--callback-secret-file: %s: %s", path,
+                 bad ? "read error" : "longer than 4096 bytes");
+        return fail(err, msg);
+    }
+    if (n > 0 && key[n - 1] == '\n')
+        n--;
+    if (n > 0 && key[n - 1] == '\r')
+        n--;
+    if (n == 0 || memchr(key, '\0', n)) {
+        snprintf(msg, sizeof(msg), "--callback-secret-file: %s: %s", path,
+                 n == 0 ? "empty" : "holds a NUL byte");
+        return fail(err, msg);
+    }
+    free(c->callback_secret);
+    c->callback_secret = qg_strndup(key, n);
+    explicit_bzero(key, sizeof(key));
+    return 0;
+}
+
 static int
 parse_listen(qg_config *c, qg_error *err)
 {
@@ -335,6 +394,8 @@ qg_config_load(qg_config *c, int argc, char **argv, char **envp, qg_error *err)
         snprintf(where, sizeof(where), "--%s", o->name);
         if (set_opt(c, o, val ? val : "", where, err) != 0)
             return -1;
+        if (o->off == O(callback_secret))
+            c->callback_secret_in_argv = val && *val;
     }
     if (c->help || c->version)
         return 0;
@@ -346,7 +407,27 @@ qg_config_load(qg_config *c, int argc, char **argv, char **envp, qg_error *err)
         return fail(err, "--callback-timeout must be at least 1ms");
     if (c->idempotency_ttl_ns == 0)
         return fail(err, "--idempotency-ttl must be more than 0");
+    if (c->max_value < 1024 || c->max_value > 1000000000)
+        return fail(err, "--max-value must be between 1KiB and 1000000000 bytes");
+    if (c->callback_secret_file[0] && load_secret(c, err) != 0)
+        return -1;
     return parse_listen(c, err);
+}
+
+void
+qg_config_scrub_argv(int argc, char **argv)
+{
+    static const char flag[] = "--callback-secret";
+    size_t n = sizeof(flag) - 1;
+    for (int i = 1; i < argc; i++) {
+        char *v = NULL;
+        if (strcmp(argv[i], flag) == 0 && i + 1 < argc)
+            v = argv[++i];
+        else if (strncmp(argv[i], flag, n) == 0 && argv[i][n] == '=')
+            v = argv[i] + n + 1;
+        if (v)
+            memset(v, 'x', strlen(v));
+    }
 }
 
 void

@@ -38,6 +38,7 @@ typedef struct qg_config {
     uint64_t max_statement;
     int max_params;
     uint64_t max_result_bytes;
+    uint64_t max_value; /* SQLite: longest string or blob a statement may read or build */
     int max_connections;
     uint64_t idle_timeout_ns;
     uint64_t header_timeout_ns;
@@ -47,9 +48,12 @@ typedef struct qg_config {
 
     char *trusted_proxies;
     char *auth_file;
+    char *cors_origins; /* origins whose pages may use qgate (gateway/cors); "": none */
 
     char *callback_allow;             /* host patterns (gateway/allow.h); "": callbacks off */
     char *callback_secret;            /* HMAC key of callback signatures; "": unsigned */
+    char *callback_secret_file;       /* where callback_secret was read from, or "" */
+    bool callback_secret_in_argv;     /* given as a flag: visible in ps (main warns) */
     int callback_retries;             /* attempts before a delivery fails */
     uint64_t callback_backoff_ns;     /* wait after the first failed attempt, doubling */
     uint64_t callback_backoff_max_ns; /* the longest wait between attempts */
@@ -66,6 +70,10 @@ typedef struct qg_config {
  * a message naming the flag, variable or file line at fault). */
 int qg_config_load(qg_config *c, int argc, char **argv, char **envp, qg_error *err);
 void qg_config_free(qg_config *c);
+/* Overwrites the value of --callback-secret in argv with 'x's, so that ps
+ * and /proc/PID/cmdline show it no longer (they did until now: main warns).
+ * Call after qg_config_load. */
+void qg_config_scrub_argv(int argc, char **argv);
 /* The --help text. */
 void qg_config_usage(FILE *out);
 /* Parses "64MiB", "16M", "1GiB", "4096" (binary multiples); -1 if invalid. */

@@ -39,6 +39,8 @@
 #include "exec/pool.h"
 #include "gateway/allow.h"
 #include "gateway/auth.h"
+#include "gateway/cors.h"
+#include "gateway/proxy.h"
 #include "gateway/routes.h"
 #include "gateway/server.h"
 #include "modes/callback.h"
@@ -208,6 +210,21 @@ serve(qg_app *app)
     signal(SIGINT, SIG_IGN);
 }
 
+/* What an operator should hear before anything listens: a port that
+ * others can reach with nobody asked for a token, a secret that ps shows. */
+static void
+warn_exposure(const qg_config *cfg)
+{
+    if (!cfg->auth_file[0] && !gw_host_is_loopback(cfg->host))
+        qg_warn("WARNING: --listen %s is reachable from other machines and --auth-file is not "
+                "set: anyone who can reach this port can run any statement the database allows. "
+                "Set --auth-file, or listen on 127.0.0.1 behind a proxy that authenticates",
+                cfg->listen);
+    if (cfg->callback_secret_in_argv)
+        qg_warn("--callback-secret on the command line was visible to every user of this "
+                "machine (ps) until now; use --callback-secret-file or QGATE_CALLBACK_SECRET");
+}
+
 /* Everything after the settings: returns the exit status. */
 static int
 run(const qg_config *cfg)
@@ -216,7 +233,8 @@ run(const qg_config *cfg)
         qg_err("cannot create data directory %s: %s", cfg->data_dir, strerror(errno));
         return 1;
     }
-    exec_backends_init();
+    exec_limits lim = {.max_value = cfg->max_value, .max_statement = cfg->max_statement};
+    exec_backends_init(&lim);
     char *uri = resolve_backend(cfg);
     if (!uri)
         return 1;
@@ -253,6 +271,16 @@ run(const qg_config *cfg)
         free(uri);
         return 2;
     }
+    gw_cors cors;
+    if (gw_cors_parse(cfg->cors_origins, &cors, perr, sizeof(perr)) != 0) {
+        qg_err("%s", perr);
+        gw_allow_free(&allow);
+        gw_auth_free(&auth);
+        gw_proxies_free(&trusted);
+        free(uri);
+        return 2;
+    }
+    warn_exposure(cfg);
 
     raise_fd_limit();
     evthread_use_pthreads();
@@ -265,6 +293,7 @@ run(const qg_config *cfg)
         .trusted = &trusted,
         .auth = cfg->auth_file[0] ? &auth : NULL,
         .callback_allow = &allow,
+        .cors = &cors,
         .start_wall_ns = qg_wall_ns(),
     };
     int rc = 1;
@@ -391,6 +420,7 @@ out:
     gw_proxies_free(&trusted);
     gw_auth_free(&auth);
     gw_allow_free(&allow);
+    gw_cors_free(&cors);
     if (rc == 0)
         qg_info("stopped");
     return rc;
@@ -403,7 +433,9 @@ main(int argc, char **argv, char **envp)
     qg_error err;
     signal(SIGPIPE, SIG_IGN);
     int rc = 0;
-    if (qg_config_load(&cfg, argc, argv, envp, &err) != 0) {
+    int loaded = qg_config_load(&cfg, argc, argv, envp, &err);
+    qg_config_scrub_argv(argc, argv);
+    if (loaded != 0) {
         fprintf(stderr, "qgate: %s\n", err.msg);
         rc = 2;
     } else if (cfg.help) {

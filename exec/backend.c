@@ -21,9 +21,19 @@ keyword_string(const char *s)
     return *s == '=';
 }
 
-void
-exec_backends_init(void)
+static exec_limits limits = {16u << 20, 4u << 20};
+
+const exec_limits *
+exec_backends_limits(void)
 {
+    return &limits;
+}
+
+void
+exec_backends_init(const exec_limits *lim)
+{
+    if (lim)
+        limits = *lim;
     /* SQLite counts every allocation under a global mutex for
      * sqlite3_status(), which qgate never reads: a few percent of a large
      * result's time. */

@@ -103,9 +103,19 @@ typedef struct exec_backend {
 extern const exec_backend be_sqlite;
 extern const exec_backend be_postgres;
 
+/* Limits a backend applies to its connections where the engine has them
+ * (SQLite: sqlite3_limit). */
+typedef struct exec_limits {
+    uint64_t max_value;     /* longest string or blob a statement may read or build */
+    uint64_t max_statement; /* longest statement text */
+} exec_limits;
+
 /* Process-wide engine settings, before any connection is opened (main
- * thread, at start). */
-void exec_backends_init(void);
+ * thread, at start). lim NULL: the defaults (16 MiB values, 4 MiB
+ * statements, as --max-value and --max-statement). */
+void exec_backends_init(const exec_limits *lim);
+/* What exec_backends_init set (the defaults before it). Any thread. */
+const exec_limits *exec_backends_limits(void);
 
 /* The backend for a --backend value, or NULL when none handles it:
  * "sqlite:PATH"; a libpq URI ("postgresql://...", "postgres://...") or

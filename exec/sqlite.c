@@ -6,12 +6,22 @@
  * from the text with the tail pointer, so a request's later statements may
  * use tables its earlier ones created.
  *
+ * Many principals share these connections, so each is hardened when it
+ * opens and judged on every action by exec/sqlite_guard: no way into the
+ * process's memory or the file system (fts3_tokenizer, ATTACH, extension
+ * loading), functions, pragmas and modules by allow-list. Nothing a request
+ * leaves on its connection reaches the next one: an open transaction is
+ * rolled back, last_insert_rowid() and the changes() count are cleared,
+ * and when the guard said the request left state behind (a TEMP table,
+ * view or trigger, a connection setting), the connection is closed and
+ * opened anew when the request ends. Requests that leave nothing (nearly
+ * all) pay nothing for it; docs/security.md has the measurements.
+ *
  * Read-only requests are refused three ways, because each alone leaks:
- * sqlite3_stmt_readonly per statement (checked by exec/run), an authorizer
- * that denies every action that writes (it says "read-only" for ATTACH,
- * writing PRAGMAs and BEGIN), and PRAGMA query_only while the request runs.
- * ATTACH and DETACH are denied always: they would let a client open or
- * create any file the daemon can reach.
+ * sqlite3_stmt_readonly per statement (checked by exec/run), the guard's
+ * authorizer, which refuses every action that writes (it says "read-only"
+ * for ATTACH, writing PRAGMAs and BEGIN), and PRAGMA query_only while the
+ * request runs.
  *
  * Timeouts and cancellation: a progress handler checks the task's flag and
  * deadline every few thousand VM steps (stops a CPU-bound query within a
@@ -24,9 +34,11 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "exec/backend.h"
 #include "exec/pool.h"
+#include "exec/sqlite_guard.h"
 #include "exec/sqltext.h"
 
 /* Compiled statements kept for reuse, keyed by the text they were compiled
@@ -49,9 +61,15 @@ typedef struct cache_slot {
 } cache_slot;
 
 struct be_conn {
-    sqlite3 *db;
+    sqlite3 *db;   /* NULL after a reset failed to open it again */
+    char *path;    /* what it was opened from, to open it again */
     exec_ctx *ctx; /* the run in progress, for the authorizer and progress handler */
     bool query_only;
+    bool own;    /* qgate's own statement: the authorizer lets it pass */
+    bool resets; /* the request left state on the connection: reset it at its end */
+    bool denied; /* the authorizer refused something since the last prepare */
+    sqlite_guard_verdict refusal; /* the first thing it refused */
+    sqlite_guard_conn guard;
     cache_slot cache[CACHE_SLOTS];
     uint64_t clock;
 };
@@ -76,32 +94,64 @@ static int
 authorize(void *arg, int action, const char *a, const char *b, const char *db, const char *trig)
 {
     be_conn *c = arg;
-    (void)b;
-    (void)db;
     (void)trig;
-    switch (action) {
-    case SQLITE_ATTACH:
-    case SQLITE_DETACH:
-        return SQLITE_DENY;
-    default:
-        break;
-    }
-    if (!c->ctx || !c->ctx->readonly)
+    if (c->own)
         return SQLITE_OK;
-    switch (action) {
-    case SQLITE_SELECT:
-    case SQLITE_READ:
-    case SQLITE_FUNCTION:
-    case SQLITE_RECURSIVE:
-    case SQLITE_TRANSACTION:
-    case SQLITE_SAVEPOINT:
+    sqlite_guard_verdict v;
+    sqlite_guard_decide(action, a, b, db, c->ctx && c->ctx->readonly, &v);
+    if (v.allow) {
+        c->resets = c->resets || v.resets;
         return SQLITE_OK;
-    case SQLITE_PRAGMA:
-        /* reading a pragma is fine, setting one is not */
-        return b == NULL ? SQLITE_OK : SQLITE_DENY;
-    default:
-        return SQLITE_DENY;
     }
+    if (!c->denied) {
+        c->denied = true;
+        c->refusal = v;
+    }
+    return SQLITE_DENY;
+}
+
+/* Runs one of qgate's own statements on the connection, past the
+ * authorizer. */
+static int
+own_exec(be_conn *c, const char *sql)
+{
+    c->own = true;
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    c->own = false;
+    return rc;
+}
+
+/* Opens c->path into c->db, hardened. */
+static int
+connect_db(be_conn *c, qg_error *err)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(c->path, &c->db, flags, NULL);
+    char msg[512];
+    if (rc != SQLITE_OK) {
+        snprintf(msg, sizeof(msg), "sqlite: cannot open %s: %s", c->path,
+                 c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return qg_error_set(err, QG_E_BACKEND, msg);
+    }
+    const exec_limits *lim = exec_backends_limits();
+    sqlite_guard_limits gl = {
+        .max_value = lim->max_value > 1000000000 ? 1000000000 : (int)lim->max_value,
+        .max_sql = lim->max_statement > 1000000000 ? 1000000000 : (int)lim->max_statement,
+    };
+    if (sqlite_guard_harden(c->db, &gl, &c->guard, msg, sizeof(msg)) != 0) {
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return qg_error_set(err, QG_E_BACKEND, msg);
+    }
+    sqlite3_busy_timeout(c->db, 5000);
+    sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    sqlite3_progress_handler(c->db, PROGRESS_STEPS, progress, c);
+    sqlite3_set_authorizer(c->db, authorize, c);
+    c->query_only = false;
+    c->resets = false;
+    return 0;
 }
 
 static int
@@ -113,23 +163,28 @@ sq_open(const char *uri, be_conn **out, qg_error *err)
     if (*path == '\0')
         return qg_error_set(err, QG_E_BACKEND, "sqlite: empty database path");
     be_conn *c = qg_calloc(1, sizeof(*c));
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
-    if (rc != SQLITE_OK) {
-        char msg[512];
-        snprintf(msg, sizeof(msg), "sqlite: cannot open %s: %s", path,
-                 c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
-        sqlite3_close(c->db);
+    c->path = qg_strdup(path);
+    if (connect_db(c, err) != 0) {
+        free(c->path);
         free(c);
-        return qg_error_set(err, QG_E_BACKEND, msg);
+        return -1;
     }
-    sqlite3_busy_timeout(c->db, 5000);
-    sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
-    sqlite3_limit(c->db, SQLITE_LIMIT_VARIABLE_NUMBER, 32766);
-    sqlite3_progress_handler(c->db, PROGRESS_STEPS, progress, c);
-    sqlite3_set_authorizer(c->db, authorize, c);
     *out = c;
     return 0;
+}
+
+/* Closes c->db and forgets its compiled statements (none is handed out:
+ * requests finalize theirs before they end). */
+static void
+disconnect_db(be_conn *c)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        sqlite3_finalize(c->cache[i].st);
+        free(c->cache[i].text);
+        c->cache[i] = (cache_slot){0};
+    }
+    sqlite3_close_v2(c->db);
+    c->db = NULL;
 }
 
 static void
@@ -137,12 +192,28 @@ sq_close(be_conn *c)
 {
     if (!c)
         return;
-    for (int i = 0; i < CACHE_SLOTS; i++) {
-        sqlite3_finalize(c->cache[i].st);
-        free(c->cache[i].text);
-    }
-    sqlite3_close_v2(c->db);
+    disconnect_db(c);
+    free(c->path);
     free(c);
+}
+
+/* The request is over: nothing it did may reach the next one. */
+static void
+sq_end(be_conn *c)
+{
+    if (!c->db)
+        return;
+    if (!sqlite3_get_autocommit(c->db))
+        own_exec(c, "ROLLBACK"); /* a transaction it left open */
+    sqlite_guard_request_end(c->db, &c->guard);
+    if (!c->resets)
+        return;
+    /* TEMP objects or settings: a new connection has none of them (an
+     * in-memory database, a toy here, starts empty again) */
+    disconnect_db(c);
+    qg_error err;
+    if (connect_db(c, &err) != 0)
+        qg_warn("%s (the next request tries again)", err.msg);
 }
 
 /* Switches PRAGMA query_only to match the run. */
@@ -151,11 +222,21 @@ set_query_only(be_conn *c, bool on)
 {
     if (c->query_only == on)
         return;
-    exec_ctx *saved = c->ctx;
-    c->ctx = NULL; /* the pragma must pass the authorizer */
-    sqlite3_exec(c->db, on ? "PRAGMA query_only=1" : "PRAGMA query_only=0", NULL, NULL, NULL);
-    c->ctx = saved;
+    own_exec(c, on ? "PRAGMA query_only=1" : "PRAGMA query_only=0");
     c->query_only = on;
+}
+
+/* Translates an action the guard refused: a write in a read-only request,
+ * or something no request may do. */
+static int
+refusal_error(be_conn *c, const char *sql, size_t len, qg_error *err)
+{
+    if (c->refusal.readonly) {
+        char kind[32];
+        sqltext_kind(sql, len, kind);
+        return qg_error_set(err, QG_E_READONLY, kind);
+    }
+    return qg_error_set(err, QG_E_COMPILE, c->refusal.why);
 }
 
 /* Translates a failed prepare. */
@@ -163,13 +244,13 @@ static int
 prepare_error(be_conn *c, int rc, const char *sql, size_t len, qg_error *err)
 {
     const char *msg = sqlite3_errmsg(c->db);
+    if (c->denied)
+        return refusal_error(c, sql, len, err);
     if (rc == SQLITE_AUTH && c->ctx && c->ctx->readonly) {
         char kind[32];
         sqltext_kind(sql, len, kind);
         return qg_error_set(err, QG_E_READONLY, kind);
     }
-    if (rc == SQLITE_AUTH)
-        return qg_error_set(err, QG_E_COMPILE, "not authorized (ATTACH and DETACH are disabled)");
     if (rc == SQLITE_INTERRUPT && c->ctx && c->ctx->task) {
         qg_code why = exec_task_check(c->ctx->task);
         if (why)
@@ -188,6 +269,9 @@ sq_prepare(be_conn *c, exec_ctx *ctx, const char *sql, size_t len, size_t *used,
            qg_error *err)
 {
     c->ctx = ctx;
+    if (!c->db && connect_db(c, err) != 0)
+        return -1; /* a reset could not open it again, nor can we now */
+    c->denied = false;
     set_query_only(c, ctx->readonly);
     uint64_t t0 = qg_now_ns();
     bool cacheable = len <= CACHE_MAX_TEXT;
@@ -347,12 +431,21 @@ run_error(be_conn *c, be_stmt *s, exec_ctx *ctx, int rc, qg_error *err)
         if (why)
             return qg_error_set(err, why, "-");
     }
+    if (c->denied) {
+        /* refused while it ran: a pragma table's pragma, a module's own
+         * statements */
+        const char *sql = sqlite3_sql(s->st);
+        return refusal_error(c, sql, strlen(sql), err);
+    }
     if ((rc == SQLITE_AUTH || rc == SQLITE_READONLY) && ctx->readonly) {
         /* query_only caught a write the other checks let through */
         char kind[32];
         sq_kind(s, kind);
         return qg_error_set(err, QG_E_READONLY, kind);
     }
+    if (rc == SQLITE_TOOBIG)
+        return qg_error_set(err, QG_E_RUNTIME,
+                            "string or blob too big (the limit is --max-value bytes)");
     return qg_error_set(err, QG_E_RUNTIME, sqlite3_errmsg(c->db));
 }
 
@@ -361,6 +454,7 @@ sq_run(be_conn *c, be_stmt *s, exec_ctx *ctx, rows_writer *w, qg_error *err)
 {
     sqlite3_stmt *st = s->st;
     c->ctx = ctx;
+    c->denied = false;
     set_query_only(c, ctx->readonly);
     int ncols = sqlite3_column_count(st);
     if (ncols > 0) {
@@ -529,6 +623,7 @@ const exec_backend be_sqlite = {
     .bind = sq_bind,
     .run = sq_run,
     .finalize = sq_finalize,
+    .end = sq_end,
     .interrupt = NULL,
     .split = sq_split,
 };

@@ -6,14 +6,18 @@
 
 #include "gateway/proxy.h"
 
-/* The first element of a comma-separated header value, without the spaces
- * around it. */
+/* The last element of a comma-separated header value, without the spaces
+ * around it: what the nearest proxy wrote (one that appends rather than
+ * replaces leaves the client's own values on the left). */
 static const char *
-first_item(const char *v, size_t *n)
+last_item(const char *v, size_t *n)
 {
+    const char *comma = strrchr(v, ',');
+    if (comma)
+        v = comma + 1;
     while (*v == ' ' || *v == '\t')
         v++;
-    size_t k = strcspn(v, ",");
+    size_t k = strlen(v);
     while (k > 0 && (v[k - 1] == ' ' || v[k - 1] == '\t'))
         k--;
     *n = k;
@@ -35,24 +39,33 @@ gw_base_url(gw_req *req, const qg_app *app, qg_buf *out, qg_error *err)
     size_t pn = 4, hn = host ? strlen(host) : 0;
     char fproto[8], fhost[256];
     if (req->from_trusted_proxy) {
+        /* One family of headers: X-Forwarded-* when the proxy sent any of
+         * them (nginx sets those and passes a client's Forwarded through),
+         * else Forwarded. */
+        const char *xp = gw_req_header(req, "X-Forwarded-Proto");
+        const char *xh = gw_req_header(req, "X-Forwarded-Host");
         const char *po = NULL, *ho = NULL, *v;
         size_t n;
-        gw_forwarded_parse(gw_req_header(req, "Forwarded"), fproto, fhost, &po, &ho);
-        if (po) {
-            proto = po;
-            pn = strlen(po);
-        } else if ((v = gw_req_header(req, "X-Forwarded-Proto")) && (v = first_item(v, &n)) &&
-                   gw_valid_proto(v, n)) {
-            proto = v;
-            pn = n;
-        }
-        if (ho) {
-            host = ho;
-            hn = strlen(ho);
-        } else if ((v = gw_req_header(req, "X-Forwarded-Host")) && (v = first_item(v, &n)) &&
-                   gw_valid_host(v, n)) {
-            host = v;
-            hn = n;
+        if (xp || xh) {
+            if (xp && (v = last_item(xp, &n)) && gw_valid_proto(v, n)) {
+                proto = v;
+                pn = n;
+            }
+            if (xh && (v = last_item(xh, &n)) && gw_valid_host(v, n)) {
+                host = v;
+                hn = n;
+            }
+        } else {
+            gw_forwarded_parse(gw_req_header(req, "Forwarded"), app->trusted, fproto, fhost, &po,
+                               &ho);
+            if (po) {
+                proto = po;
+                pn = strlen(po);
+            }
+            if (ho) {
+                host = ho;
+                hn = strlen(ho);
+            }
         }
     }
     if (!host) {

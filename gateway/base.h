@@ -2,10 +2,12 @@
  * base: the public base URL of the handles qgate hands out.
  *
  * The one place that decides it (docs/api.md, Modes): --public-url when it
- * is an absolute URL; else, when the peer is a trusted proxy (--trusted-proxies), the scheme and
- * host it forwards (Forwarded proto=/host=, else X-Forwarded-Proto and
- * X-Forwarded-Host, each checked by gateway/proxy and ignored when not
- * valid); else "http://" + the Host header; else (no Host: an HTTP/1.0
+ * is an absolute URL; else, when the peer is a trusted proxy
+ * (--trusted-proxies), the scheme and host it forwards: X-Forwarded-Proto
+ * and X-Forwarded-Host when it sent either (their last items), else the
+ * Forwarded element the trusted proxies wrote (gw_forwarded_parse), each
+ * value checked by gateway/proxy and ignored when not valid; else "http://"
+ * + the Host header; else (no Host: an HTTP/1.0
  * client) the address qgate listens on. A --public-url that is only a path
  * ("/n2") is a prefix after whichever scheme and host were chosen: a node
  * behind a shared front door keeps the front door's name in its handles and

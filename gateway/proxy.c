@@ -270,24 +270,66 @@ fwd_value(const char *v, size_t n, char *out, size_t cap)
     return true;
 }
 
+/* The for= of one Forwarded element elem[0..n): whether it names a trusted
+ * proxy. */
+static bool
+element_from_proxy(const gw_proxies *p, const char *elem, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        bool quoted = false;
+        while (j < n && (elem[j] != ';' || quoted)) {
+            if (elem[j] == '"')
+                quoted = !quoted;
+            j++;
+        }
+        const char *pair = elem + i;
+        size_t plen = j - i;
+        trim(&pair, &plen);
+        if (plen > 4 && strncasecmp(pair, "for=", 4) == 0) {
+            const char *v = pair + 4;
+            size_t vn = plen - 4;
+            if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"')
+                v++, vn -= 2;
+            const char *ip;
+            size_t iplen;
+            return xff_address(v, vn, &ip, &iplen) && gw_proxies_trust_text(p, ip, iplen);
+        }
+        i = j + 1;
+    }
+    return false;
+}
+
 void
-gw_forwarded_parse(const char *fwd, char proto[8], char host[256], const char **proto_out,
-                   const char **host_out)
+gw_forwarded_parse(const char *fwd, const gw_proxies *p, char proto[8], char host[256],
+                   const char **proto_out, const char **host_out)
 {
     *proto_out = NULL;
     *host_out = NULL;
     if (!fwd)
         return;
-    /* the first element: up to the first comma outside quotes */
-    size_t end = 0;
+    /* The elements, split at commas outside quotes; the one to believe is
+     * found from the right: the last one was written by the proxy that
+     * sent the request, and so on leftwards while an element's for= is
+     * itself a trusted proxy. Whatever lies further left, a client wrote. */
+    size_t len = strlen(fwd), ncommas = 0, *commas = NULL;
     bool quoted = false;
-    for (; fwd[end]; end++) {
-        if (fwd[end] == '"')
+    for (size_t k = 0; k < len; k++) {
+        if (fwd[k] == '"') {
             quoted = !quoted;
-        else if (fwd[end] == ',' && !quoted)
-            break;
+        } else if (fwd[k] == ',' && !quoted) {
+            commas = qg_realloc(commas, (ncommas + 1) * sizeof(*commas));
+            commas[ncommas++] = k;
+        }
     }
-    size_t i = 0;
+    size_t start = ncommas ? commas[ncommas - 1] + 1 : 0, end = len;
+    while (ncommas > 0 && element_from_proxy(p, fwd + start, end - start)) {
+        end = commas[--ncommas];
+        start = ncommas ? commas[ncommas - 1] + 1 : 0;
+    }
+    free(commas);
+    size_t i = start;
     while (i < end) {
         size_t j = i;
         quoted = false;
@@ -313,4 +355,19 @@ gw_forwarded_parse(const char *fwd, char proto[8], char host[256], const char **
         }
         i = j + 1;
     }
+}
+
+bool
+gw_host_is_loopback(const char *host)
+{
+    if (!host)
+        return false;
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    int family;
+    unsigned char addr[16];
+    if (!parse_ip(host, strlen(host), &family, addr))
+        return false;
+    static const unsigned char v6_loopback[16] = {[15] = 1};
+    return family == AF_INET ? addr[0] == 127 : memcmp(addr, v6_loopback, 16) == 0;
 }

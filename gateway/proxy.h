@@ -6,7 +6,8 @@
  * and to log the real client address. Anyone else could otherwise steer the
  * host name in a handle. Forwarded values are checked before use (a host is
  * a DNS name or an IP literal with an optional port, a proto is http or
- * https). Pure; any thread.
+ * https), and only what the trusted proxies wrote counts: lists are read
+ * from the right (gateway/base has the rules). Pure; any thread.
  */
 #ifndef QG_GW_PROXY_H
 #define QG_GW_PROXY_H
@@ -43,16 +44,23 @@ bool gw_proxies_trust_text(const gw_proxies *p, const char *ip, size_t n);
  * returns true; false (out untouched) when xff names no valid address. */
 bool gw_forwarded_client(const gw_proxies *p, const char *xff, char *out, size_t n);
 
-/* From a Forwarded header (RFC 7239), the proto= and host= of its first
- * element (quotes removed), each checked as below. Missing ones are left
+/* From a Forwarded header (RFC 7239) sent by a trusted proxy, the proto=
+ * and host= (quotes removed, each checked as below) of the element that
+ * proxy chain wrote for the client: read from the right, the last element
+ * unless its for= is itself a trusted proxy, then the one before, and so
+ * on (elements further left are the client's own). Missing ones are left
  * NULL. Pointers go into the caller's buffers proto[8] and host[256]. */
-void gw_forwarded_parse(const char *fwd, char proto[8], char host[256], const char **proto_out,
-                        const char **host_out);
+void gw_forwarded_parse(const char *fwd, const gw_proxies *p, char proto[8], char host[256],
+                        const char **proto_out, const char **host_out);
 
 /* host[:port]: a DNS name (letters, digits, '-', '.'), an IPv4 address or
  * a bracketed IPv6 literal, with an optional port of 1-5 digits. */
 bool gw_valid_host(const char *h, size_t n);
 /* "http" or "https" (case-insensitive). */
 bool gw_valid_proto(const char *p, size_t n);
+
+/* Whether a --listen host is a loopback address (127.0.0.0/8, ::1, an
+ * IPv4-mapped 127.x, or "localhost"): only this machine can connect. */
+bool gw_host_is_loopback(const char *host);
 
 #endif

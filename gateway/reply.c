@@ -10,6 +10,7 @@
 
 #include "core/envelope.h"
 #include "core/json.h"
+#include "gateway/cors.h"
 
 const char *
 gw_status_text(int status)
@@ -103,13 +104,14 @@ render_head(gw_req *req, qg_buf *h, int status, const char *ctype, long long len
         qg_buf_addlit(h, "Connection: close\r\n");
     else if (req->http_minor == 0)
         qg_buf_addlit(h, "Connection: keep-alive\r\n");
-    const char *origin = gw_req_header(req, "Origin");
-    if (origin) {
+    if (req->cors_origin) {
+        /* one of --cors-origins, matched exactly (gateway/cors) */
         qg_buf_addlit(h, "Access-Control-Allow-Origin: ");
-        /* intake allowed no CR/LF in header values */
-        qg_buf_adds(h, origin);
-        qg_buf_addlit(h, "\r\nVary: Origin\r\n");
+        qg_buf_adds(h, req->cors_origin);
+        qg_buf_addlit(h, "\r\nAccess-Control-Expose-Headers: " GW_CORS_EXPOSE_HEADERS "\r\n");
     }
+    if (req->cors_vary)
+        qg_buf_addlit(h, "Vary: Origin\r\n");
     for (size_t i = 0; i < nextra; i++) {
         qg_buf_adds(h, extra[i].name);
         qg_buf_addlit(h, ": ");

@@ -9,8 +9,10 @@
  * (gw_req_done): the caller must not touch it afterwards.
  *
  * Common headers: Date, Server, Content-Type, Content-Length or
- * Transfer-Encoding, Connection when closing, Access-Control-Allow-Origin
- * when the request had an Origin. HEAD requests get the head only.
+ * Transfer-Encoding, Connection when closing; Access-Control-Allow-Origin
+ * and -Expose-Headers when the request's Origin is one of --cors-origins
+ * (req->cors_origin), Vary: Origin whenever that list is set. HEAD
+ * requests get the head only.
  *
  * Threads: loop thread only.
  */

@@ -74,6 +74,8 @@ struct gw_req {
     bool from_trusted_proxy; /* the peer is in --trusted-proxies */
     const char *principal;   /* who sent it (--auth-file), NULL when off */
     bool principal_readonly; /* that principal may only run queries */
+    const char *cors_origin; /* its Origin, when --cors-origins lists it: answers allow it */
+    bool cors_vary;          /* --cors-origins is set: answers vary by Origin */
 
     /* Set by the handler that keeps the request past its callback: called
      * (once, loop thread) when the client went away before the response

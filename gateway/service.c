@@ -10,26 +10,9 @@
 #include "gateway/routes.h"
 #include "modes/mode.h"
 
-static void
-preflight(gw_req *req)
-{
-    const char *want = gw_req_header(req, "Access-Control-Request-Headers");
-    const gw_header h[] = {
-        {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
-        {"Access-Control-Allow-Headers",
-         want ? want : "Content-Type, Accept, Authorization, Idempotency-Key"},
-        {"Access-Control-Max-Age", "86400"},
-    };
-    gw_reply(req, 200, NULL, NULL, 0, h, 3);
-}
-
 void
 gw_service(gw_req *req, qg_app *app)
 {
-    if (req->method == GW_M_OPTIONS) {
-        preflight(req);
-        return;
-    }
     qg_error err;
     if (app->draining) {
         qg_error_set(&err, QG_E_DRAINING);

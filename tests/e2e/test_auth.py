@@ -23,7 +23,7 @@ AUTH_FILE = auth_file()
 
 
 class Auth(QgateTestCase):
-    ARGS = ("--auth-file", AUTH_FILE, "--workers", "2")
+    ARGS = ("--auth-file", AUTH_FILE, "--workers", "2", "--cors-origins", "https://x.example")
 
     @classmethod
     def tearDownClass(cls):
@@ -43,8 +43,12 @@ class Auth(QgateTestCase):
 
     def test_health_and_preflight_need_no_token(self):
         self.assertEqual(self.q.request("GET", "/health").status, 200)
-        r = self.q.request("OPTIONS", "/query/service", headers={"Origin": "https://x.example"})
+        r = self.q.request("OPTIONS", "/query/service", headers={
+            "Origin": "https://x.example", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization"})
         self.assertEqual(r.status, 200)
+        self.assertEqual(r.headers["access-control-allow-origin"], "https://x.example")
+        self.assertIn("Authorization", r.headers["access-control-allow-headers"])
 
     def test_readonly_principal_runs_queries_only(self):
         self.assertEnvelopeOk(self.q.query("SELECT count(*) AS n FROM customers",

@@ -437,13 +437,19 @@ class Forwarded(JobsMixin, QgateTestCase):
     ARGS = ("--trusted-proxies", "127.0.0.1", "--drain-timeout", "2s")
 
     def test_handles_follow_a_trusted_proxy(self):
-        h = self.submit("SELECT 1", headers={"X-Forwarded-Proto": "https",
-                                             "X-Forwarded-Host": "front.example:8443, inner"})
+        # X-Forwarded-*: the last item, the one the nearest proxy wrote
+        h = self.submit("SELECT 1", headers={"X-Forwarded-Proto": "http, https",
+                                             "X-Forwarded-Host": "spoofed.example, front.example:8443"})
         self.assertRegex(h, r"^https://front\.example:8443/query/service/status/\d+-0$")
+        # Forwarded, when the proxy sent no X-Forwarded-*: the element it wrote
         h = self.submit("SELECT 1", headers={
-            "Forwarded": 'for=192.0.2.1;proto=https;host="db.example"',
-            "X-Forwarded-Host": "ignored.example"})
+            "Forwarded": 'host=spoofed.example, for=192.0.2.1;proto=https;host="db.example"'})
         self.assertRegex(h, r"^https://db\.example/query/service/status/\d+-0$")
+        # one family only: with X-Forwarded-Host there, Forwarded is not read
+        h = self.submit("SELECT 1", headers={
+            "Forwarded": 'for=192.0.2.1;proto=https;host="spoofed.example"',
+            "X-Forwarded-Host": "front.example"})
+        self.assertRegex(h, r"^http://front\.example/query/service/status/\d+-0$")
         # a forwarded host that is no host name is not used
         h = self.submit("SELECT 1", headers={"X-Forwarded-Host": "evil/x", "Host": "h:1"})
         self.assertRegex(h, r"^http://h:1/query/service/status/\d+-0$")

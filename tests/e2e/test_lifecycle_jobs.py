@@ -4,9 +4,11 @@ their result (wait=, on_wait_timeout), retry-safe submissions
 and signed callback deliveries a receiver verifies."""
 # qgate-backends: sqlite pg
 
+import atexit
 import hashlib
 import hmac
 import json
+import os
 import shutil
 import socket
 import tempfile
@@ -298,6 +300,39 @@ class SignedCallbacks(JobsMixin, QgateTestCase):
         self.assertFalse(signature_ok(headers, body, secret="other"))
         moved = dict(headers, **{"X-Qgate-Timestamp": str(int(headers["X-Qgate-Timestamp"]) + 1)})
         self.assertFalse(signature_ok(moved, body))
+
+
+
+def secret_file(text, mode=0o600):
+    """A --callback-secret-file, removed when the test program exits."""
+    fd, path = tempfile.mkstemp(prefix="qgate-secret-")
+    atexit.register(lambda: os.path.exists(path) and os.unlink(path))
+    os.write(fd, text.encode())
+    os.close(fd)
+    os.chmod(path, mode)
+    return path
+
+
+class SignedFromFile(SignedCallbacks):
+    """The same signatures with the key in a file, where ps cannot see it."""
+    ARGS = ("--callback-allow", "127.0.0.1:*", "--drain-timeout", "2s",
+            "--callback-secret-file", secret_file(SECRET + "\n"))
+    ENV = None
+
+    def test_the_file_must_be_private_and_alone(self):
+        for args, text in [(("--callback-secret-file", secret_file(SECRET, 0o640)),
+                            "may be read by group or others"),
+                           (("--callback-secret-file", secret_file("")), "empty"),
+                           (("--callback-secret-file", "/nonexistent/qgate-secret"), "cannot read"),
+                           (("--callback-secret-file", secret_file(SECRET), "--callback-secret",
+                             "x"), "both given")]:
+            q = Qgate(args)
+            try:
+                with self.assertRaises(RuntimeError) as cm:
+                    q.start()
+                self.assertIn(text, str(cm.exception), args)
+            finally:
+                q.cleanup()
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ from harness import SLOW, Qgate, main
 from nginx import Nginx
 
 
-def via(port, method, path, body=None, headers=None, timeout=120):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout * SLOW)
+def via(port, method, path, body=None, headers=None, timeout=120, source=None):
+    """A request to nginx; source: the client's own loopback address."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout * SLOW,
+                                   source_address=(source, 0) if source else None)
     try:
         c.request(method, path, body=body, headers=headers or {})
         r = c.getresponse()
@@ -123,6 +125,90 @@ class OneNode(unittest.TestCase):
             body, h = form("SELECT %d AS n" % i)
             st, _, b = via(self.nginx.port, "POST", "/query/service", body, h)
             self.assertEqual(json.loads(b)["results"], [{"n": i}])
+
+
+# Headers a client sends to steer the handles qgate hands out or the
+# address it logs: the shipped configs overwrite or drop every one.
+SPOOFS = [{"Forwarded": "host=evil.example;proto=https"},
+          {"Forwarded": 'for=127.0.0.1;host="evil.example";proto=https'},
+          {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"},
+          {"X-Forwarded-Host": "evil.example", "Forwarded": "host=evil2.example"},
+          {"Forwarded": "host=evil.example", "X-Forwarded-For": "127.0.0.1"}]
+
+
+class Spoofing(unittest.TestCase):
+    """A client that forges forwarding headers, through the shipped config
+    to a qgate that trusts nginx (--trusted-proxies 127.0.0.1/32). The
+    client connects from 127.0.0.2, which is no trusted proxy, as a real
+    client would come from outside."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.q = Qgate(("--trusted-proxies", "127.0.0.1/32")).start()
+        cls.nginx = Nginx("qgate.conf", {19002: cls.q.port}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.nginx.stop()
+        rc = cls.q.stop()
+        cls.q.cleanup()
+        assert rc == 0, rc
+
+    def handle(self, host, extra, mode="async"):
+        body, h = form("SELECT 1 AS n", mode=mode)
+        h["Host"] = host
+        h.update(extra)
+        st, _, b = via(self.nginx.port, "POST", "/query/service", body, h, source="127.0.0.2")
+        self.assertEqual(st, 200, b)
+        return json.loads(b)["handle"]
+
+    def test_forged_forwarded_headers_do_not_steer_handles(self):
+        for extra in SPOOFS:
+            for mode in ("async", "deferred"):
+                h = self.handle("front.example:8443", extra, mode)
+                self.assertRegex(h, r"^http://front\.example:8443/query/service/", (extra, h))
+
+    def test_forged_forwarded_for_does_not_name_the_client(self):
+        for i, extra in enumerate([{"X-Forwarded-For": "203.0.113.66"},
+                                   {"X-Forwarded-For": "203.0.113.66, 127.0.0.1"},
+                                   {"Forwarded": "for=203.0.113.66"}]):
+            body, h = form("SELECT 1", client_context_id="spoof-%d" % i)
+            h.update(extra)
+            via(self.nginx.port, "POST", "/query/service", body, h, source="127.0.0.2")
+            line = self.q.wait_log("ctx=spoof-%d" % i)
+            self.assertIn("client=127.0.0.2", line)
+            self.assertNotIn("203.0.113.66", line)
+
+
+class Untrusted(unittest.TestCase):
+    """nginx in front of a qgate that trusts no proxy: handles come from
+    the Host header nginx passes, which keeps the front door's port."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.q = Qgate().start()
+        cls.nginx = Nginx("qgate.conf", {19002: cls.q.port}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.nginx.stop()
+        rc = cls.q.stop()
+        cls.q.cleanup()
+        assert rc == 0, rc
+
+    def test_handles_keep_the_front_doors_port(self):
+        body, h = form("SELECT 1", mode="async")
+        st, _, b = via(self.nginx.port, "POST", "/query/service", body, h)
+        self.assertEqual(st, 200, b)
+        self.assertRegex(json.loads(b)["handle"],
+                         r"^http://127\.0\.0\.1:%d/query/service/status/" % self.nginx.port)
+        for extra in SPOOFS:
+            body, h = form("SELECT 1", mode="async")
+            h.update(extra)
+            h["Host"] = "front.example:8443"
+            st, _, b = via(self.nginx.port, "POST", "/query/service", body, h)
+            self.assertRegex(json.loads(b)["handle"],
+                             r"^http://front\.example:8443/query/service/", extra)
 
 
 class TwoNodes(unittest.TestCase):

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -188,6 +189,62 @@ test_callback_and_job_settings(void **state)
     free(buf);
 }
 
+/* Writes text to a fresh file with mode; returns its path (static). */
+static const char *
+secret_file(const char *text, mode_t mode)
+{
+    static char path[64];
+    snprintf(path, sizeof(path), "/tmp/qgate-test-secret-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    chmod(path, mode);
+    return path;
+}
+
+static void
+test_secrets_and_limits(void **state)
+{
+    qg_config c;
+    qg_error err;
+    char *envp[] = {NULL};
+    char path[64];
+    snprintf(path, sizeof(path), "%s", secret_file("file-secret\n", 0600));
+    char *argv[] = {"qgate", "--callback-secret-file", path, NULL};
+    assert_int_equal(load(&c, argv, envp, &err), 0);
+    assert_string_equal(c.callback_secret, "file-secret");
+    assert_false(c.callback_secret_in_argv);
+    assert_true(c.max_value == 16u << 20);
+    assert_string_equal(c.cors_origins, "");
+    qg_config_free(&c);
+    /* both, or a file others may read: refused */
+    char *both[] = {"qgate", "--callback-secret-file", path, "--callback-secret", "x", NULL};
+    assert_int_equal(load(&c, both, envp, &err), -1);
+    assert_non_null(strstr(err.msg, "both given"));
+    qg_config_free(&c);
+    chmod(path, 0644);
+    assert_int_equal(load(&c, argv, envp, &err), -1);
+    assert_non_null(strstr(err.msg, "group or others"));
+    qg_config_free(&c);
+    unlink(path);
+    /* a secret in argv is marked, and scrubbed from argv */
+    char flag[] = "--callback-secret", value[] = "argv-secret", eq[] = "--callback-secret=two";
+    char *argv2[] = {"qgate", flag, value, eq, NULL};
+    assert_int_equal(load(&c, argv2, envp, &err), 0);
+    assert_true(c.callback_secret_in_argv);
+    assert_string_equal(c.callback_secret, "two");
+    qg_config_scrub_argv(4, argv2);
+    assert_string_equal(value, "xxxxxxxxxxx");
+    assert_string_equal(eq, "--callback-secret=xxx");
+    assert_string_equal(c.callback_secret, "two");
+    qg_config_free(&c);
+    char *small[] = {"qgate", "--max-value", "10", NULL};
+    assert_int_equal(load(&c, small, envp, &err), -1);
+    assert_non_null(strstr(err.msg, "--max-value"));
+    qg_config_free(&c);
+}
+
 int
 main(void)
 {
@@ -197,6 +254,7 @@ main(void)
         cmocka_unit_test(test_errors_name_the_culprit),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_callback_and_job_settings),
+        cmocka_unit_test(test_secrets_and_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,20 +83,60 @@ test_forwarded_for(void **state)
 static void
 test_forwarded_header(void **state)
 {
-    char proto[8], host[256];
+    char proto[8], host[256], err[128];
     const char *po, *ho;
-    gw_forwarded_parse("for=192.0.2.60;proto=https;host=\"db.example.com:8443\", for=1.2.3.4", proto,
-                       host, &po, &ho);
+    gw_proxies p;
+    assert_int_equal(gw_proxies_parse("10.0.0.0/8, 127.0.0.1", &p, err, sizeof(err)), 0);
+    /* the element the nearest proxy wrote: the last one */
+    gw_forwarded_parse("for=192.0.2.60;proto=https;host=\"db.example.com:8443\"", &p, proto, host,
+                       &po, &ho);
     assert_string_equal(po, "https");
     assert_string_equal(ho, "db.example.com:8443");
-    gw_forwarded_parse("Proto=HTTP ; Host=evil.com/x", proto, host, &po, &ho);
+    /* a client's own element on the left is never read */
+    gw_forwarded_parse("host=evil.example;proto=https, for=192.0.2.60;host=front.example", &p,
+                       proto, host, &po, &ho);
+    assert_null(po);
+    assert_string_equal(ho, "front.example");
+    /* for= a trusted proxy: that proxy's proxy wrote the element before */
+    gw_forwarded_parse("host=evil.example, for=198.51.100.7;host=public.example;proto=https, "
+                       "for=\"10.1.2.3:5555\";host=internal:8080;proto=http",
+                       &p, proto, host, &po, &ho);
+    assert_string_equal(po, "https");
+    assert_string_equal(ho, "public.example");
+    gw_forwarded_parse("for=127.0.0.1;host=a.example, for=\"[2001:db8::1]\";host=b.example", &p,
+                       proto, host, &po, &ho);
+    assert_string_equal(ho, "b.example");
+    /* every element from a trusted proxy: the first is all there is */
+    gw_forwarded_parse("for=10.0.0.1;host=first.example, for=10.0.0.2;host=second.example", &p,
+                       proto, host, &po, &ho);
+    assert_string_equal(ho, "first.example");
+    /* commas and semicolons inside quotes are not separators */
+    gw_forwarded_parse("host=\"x,y\", for=\"10.0.0.1;x\";host=q.example", &p, proto, host, &po,
+                       &ho);
+    assert_string_equal(ho, "q.example");
+    gw_forwarded_parse("Proto=HTTP ; Host=evil.com/x", &p, proto, host, &po, &ho);
     assert_string_equal(po, "HTTP");
     assert_null(ho); /* '/' is not a host character */
-    gw_forwarded_parse("proto=ftp", proto, host, &po, &ho);
+    gw_forwarded_parse("proto=ftp", &p, proto, host, &po, &ho);
     assert_null(po);
-    gw_forwarded_parse(NULL, proto, host, &po, &ho);
+    gw_forwarded_parse(NULL, &p, proto, host, &po, &ho);
     assert_null(po);
     assert_null(ho);
+    gw_proxies_free(&p);
+}
+
+static void
+test_loopback(void **state)
+{
+    const char *yes[] = {"127.0.0.1", "127.1.2.3", "::1",
+                         "localhost", "LOCALHOST", "::ffff:127.0.0.1"};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        assert_true(gw_host_is_loopback(yes[i]));
+    const char *no[] = {"0.0.0.0",     "::",         "10.0.0.1", "192.168.1.2",
+                        "2001:db8::1", "db.example", "",         "128.0.0.1"};
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        assert_false(gw_host_is_loopback(no[i]));
+    assert_false(gw_host_is_loopback(NULL));
 }
 
 static void
@@ -118,10 +158,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_and_trust),
-        cmocka_unit_test(test_forwarded_for),
-        cmocka_unit_test(test_forwarded_header),
-        cmocka_unit_test(test_hosts),
+        cmocka_unit_test(test_parse_and_trust),  cmocka_unit_test(test_forwarded_for),
+        cmocka_unit_test(test_forwarded_header), cmocka_unit_test(test_hosts),
+        cmocka_unit_test(test_loopback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
