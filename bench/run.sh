@@ -6,10 +6,10 @@
 #
 # Builds qgate and the helpers (bench/responder, bench/lmdb_commit,
 # bench/micro) in $BENCH_BUILD (build), runs the benchmarks one after
-# another, each bounded in time, and writes bench/results/latest.md (markdown tables of medians and
-# ratios) with raw data in bench/results/raw/. Settings: BENCH_RUNS (5),
-# BENCH_SECONDS (3), see bench/benchlib.py. Needs the tools of
-# `scripts/deps.sh bench`.
+# another, each bounded in time, and writes bench/results/latest.md
+# (markdown tables of medians and ratios) with raw data in
+# bench/results/raw/. Settings: BENCH_RUNS (5), BENCH_SECONDS (3), see
+# bench/benchlib.py. Needs the tools of `scripts/deps.sh bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
