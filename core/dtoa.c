@@ -316,3 +316,124 @@ qg_dtoa(double v)
     }
     return to_decimal(Q_MIN, t);
 }
+
+/* --- decimal text to double ------------------------------------------------------ */
+
+/* Powers of ten a double holds exactly. */
+static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* m 10^e (m > 0) rounded to the nearest double, ties to even; false when
+ * undecided (see qg_atod).
+ *
+ * With m and 10^e both exact doubles (m < 2^53, |e| <= 22), one IEEE
+ * multiplication or division rounds correctly (Clinger's fast path).
+ * Otherwise, as in to_decimal, g(-e) = 10^e 2^(125 - f) + eps with
+ * f = floor(e log2 10) and 0 < eps <= 1, so with m shifted to m' =
+ * m 2^z (top bit set):
+ *     m 10^e = T 2^(f - 125 - z),   T = m' g - m' eps,
+ * and the exact product P = m' g (190 bits at most) is above T by less
+ * than 2^64. P's top 53 bits, rounded by the bits below them, are T's
+ * unless those bits lie within 2^64 above the halfway point: then T may
+ * be a tie or on either side of one, and it is left to strtod. (Below
+ * the halfway point, T rounds down to the same 53 bits even when it is
+ * slightly below P's: the bits it borrows are far more than half.) */
+static bool
+scaled_to_double(uint64_t m, int e, double *out)
+{
+    if (m < (uint64_t)1 << 53 && e >= -22 && e <= 22) {
+        *out = e < 0 ? (double)m / exact_pow10[-e] : (double)m * exact_pow10[e];
+        return true;
+    }
+    if (-e < K_MIN || -e > K_MAX)
+        return false;
+    pthread_once(&g_once, table_init);
+    int z = __builtin_clzll(m);
+    uint64_t mm = m << z;
+    uint64_t g1 = g_table[-e - K_MIN].hi, g0 = g_table[-e - K_MIN].lo;
+    /* P = mm g1 2^63 + mm g0, in three words p2:p1:p0 (p0 only matters
+     * by its carry) */
+    u128 a = (u128)mm * g0, b = (u128)mm * g1;
+    uint64_t blo = (uint64_t)b, bhi = (uint64_t)(b >> 64);
+    uint64_t carry = (uint64_t)(((u128)(blo << 63) + (uint64_t)a) >> 64);
+    u128 mid = (u128)((blo >> 1) | (bhi << 63)) + (uint64_t)(a >> 64) + carry;
+    uint64_t p1 = (uint64_t)mid;
+    uint64_t p2 = (bhi >> 1) + (uint64_t)(mid >> 64);
+
+    /* p2 >= 2^60: the top 53 bits are all in it */
+    int bl2 = 64 - __builtin_clzll(p2), s = bl2 - 53;
+    uint64_t mant = p2 >> s, rest = p2 & (((uint64_t)1 << s) - 1), half = (uint64_t)1 << (s - 1);
+    if (rest == half && p1 <= 1)
+        return false; /* within 2^64 (in P's units) of a tie */
+    if (rest > half || (rest == half && p1 > 1))
+        mant++;
+    /* v = mant 2^E */
+    int exp2 = 128 + s + flog2_pow10(e) - 125 - z;
+    if (mant == (uint64_t)1 << 53) {
+        mant >>= 1;
+        exp2++;
+    }
+    int biased = exp2 + 1075; /* mant has 53 bits: v = 1.x 2^(exp2 + 52) */
+    if (biased < 1 || biased > 2046)
+        return false; /* subnormal or infinite: strtod */
+    uint64_t bits = (uint64_t)biased << 52 | (mant & (C_MIN - 1));
+    memcpy(out, &bits, sizeof(bits));
+    return true;
+}
+
+bool
+qg_atod(const char *s, size_t n, double *out)
+{
+    size_t i = 0;
+    bool neg = i < n && s[i] == '-';
+    i += neg;
+    uint64_t m = 0;
+    int digits = 0, scale = 0; /* significant digits kept; digits dropped or after the point */
+    bool any = false;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        any = true;
+        if (digits < 19) {
+            m = m * 10 + (uint64_t)(s[i] - '0');
+            digits += m != 0;
+        } else {
+            return false; /* too many digits to hold */
+        }
+    }
+    if (i < n && s[i] == '.') {
+        i++;
+        size_t f = i;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+            if (digits >= 19)
+                return false;
+            m = m * 10 + (uint64_t)(s[i] - '0');
+            digits += m != 0;
+            scale--;
+        }
+        if (i == f)
+            return false; /* "1." : leave it to strtod */
+    }
+    if (!any && scale == 0)
+        return false;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        bool eneg = i < n && s[i] == '-';
+        if (i < n && (s[i] == '-' || s[i] == '+'))
+            i++;
+        size_t d = i;
+        int x = 0;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            if (x < 100000)
+                x = x * 10 + (s[i] - '0');
+        if (i == d)
+            return false;
+        scale += eneg ? -x : x;
+    }
+    if (i != n)
+        return false;
+    double v = 0;
+    if (m != 0 && !scaled_to_double(m, scale, &v))
+        return false;
+    *out = neg ? -v : v;
+    return true;
+}

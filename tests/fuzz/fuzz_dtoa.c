@@ -1,5 +1,6 @@
 /*
- * fuzz_dtoa: core/dtoa's shortest digits and core/json's text of doubles.
+ * fuzz_dtoa: core/dtoa's shortest digits, its decimal reader, and
+ * core/json's text of doubles.
  *
  * Each input gives doubles two ways: its first 8 bytes as the bits of one
  * (any pattern: NaNs, infinities, subnormals), and its text read by strtod
@@ -12,7 +13,11 @@
  *   - qg_fmt_double: exactly strtod's value again (the sign and -0.0
  *     included), JSON number grammar with a '.' or an exponent, the same
  *     digits as qg_dtoa; NaN and the infinities as their names, and
- *     qg_json_double puts those in quotes.
+ *     qg_json_double puts those in quotes;
+ *   - qg_atod, on the input text (an exact-size copy, no NUL after it)
+ *     and on the texts above: when it gives a value, strtod reads the
+ *     whole text to the same bits (it may leave a text to strtod: 1e23
+ *     lies too close to a tie between two doubles for it).
  */
 #include <math.h>
 
@@ -142,6 +147,15 @@ check(double v)
 
     /* The text shows those digits, or (integers written in full) digits
      * that are the value itself. */
+    /* qg_atod reads both texts back, or leaves them to strtod */
+    double back;
+    char sh[40];
+    int sn = snprintf(sh, sizeof(sh), "%llue%d", (unsigned long long)d.digits, d.exp);
+    if (qg_atod(sh, (size_t)sn, &back))
+        FUZZ_CHECK(same_bits(back, a));
+    if (qg_atod(out, n, &back))
+        FUZZ_CHECK(same_bits(back, v));
+
     int tn;
     uint64_t tm = text_digits(out, &tn);
     bool integral = n > 2 && strcmp(out + n - 2, ".0") == 0;
@@ -164,6 +178,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         double v = strtod(text, &end);
         if (end != text)
             check(v);
+        char *exact = fuzz_dup(data, size);
+        double a;
+        if (qg_atod(exact, size, &a))
+            FUZZ_CHECK(end == text + size && same_bits(a, v));
+        free(exact);
     }
     return 0;
 }
