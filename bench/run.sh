@@ -4,16 +4,17 @@
 #   bench/run.sh                 every benchmark
 #   bench/run.sh select1 memory  only these (names as in the list below)
 #
-# Builds qgate and the helpers (bench/responder, bench/lmdb_commit) in
-# $BENCH_BUILD (build), runs the benchmarks one after another, each bounded
-# in time, and writes bench/results/latest.md (markdown tables of medians and
-# ratios) with raw data in bench/results/raw/. Settings: BENCH_RUNS (5),
-# BENCH_SECONDS (3), see bench/benchlib.py. Needs the tools of
-# `scripts/deps.sh bench`.
+# Builds qgate and the helpers (bench/responder, bench/lmdb_commit,
+# bench/micro) in $BENCH_BUILD (build), runs the benchmarks one after
+# another, each bounded in time, and writes bench/results/latest.md
+# (markdown tables of medians and ratios) with raw data in
+# bench/results/raw/. Settings: BENCH_RUNS (5), BENCH_SECONDS (3), see
+# bench/benchlib.py. Needs the tools of `scripts/deps.sh bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(select1 status_poll async_submit large_result memory postgres scaling profile)
+all=(select1 status_poll async_submit large_result memory postgres scaling profile mixed_result
+     micro)
 export BENCH_BUILD=${BENCH_BUILD:-build}
 export PYTHONDONTWRITEBYTECODE=1
 results=${BENCH_RESULTS:-bench/results}
@@ -54,7 +55,7 @@ echo "== build ($BENCH_BUILD)"
 cmake -S . -B "$BENCH_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQGATE_SANITIZE= \
       -DQGATE_TESTS=ON >/dev/null
 cmake --build "$BENCH_BUILD" -j"$(nproc 2>/dev/null || echo 2)" \
-  --target qgate bench_responder bench_lmdb_commit
+  --target qgate bench_responder bench_lmdb_commit bench_micro
 
 mkdir -p "$results/raw"
 if [ $# -eq 0 ]; then

@@ -15,22 +15,20 @@
  * continue anything is replaced by one U+FFFD of its own. Browsers and ICU
  * do the same, so clients see the same text whatever decoder they use.
  *
- * Doubles are printed by trying 15, 16 and 17 significant digits and keeping
- * the first that strtod() reads back to the same bits; 17 always does. With
- * DBL_DIG == 15, any normal double whose shortest form has at most 15 digits
- * is found by the first try, so the result is the shortest. Subnormals have
- * fewer significant bits and are rare, so they search from one digit up.
- * Integers below 2^53 skip all that: their own digits are exact.
- * snprintf and strtod follow LC_NUMERIC: qgate keeps the "C" locale (it
- * never calls setlocale), which is what makes the '.' right.
+ * Doubles: core/dtoa finds the shortest digits that read back to the same
+ * bits; they are laid out here as printf's %g would lay them out with as
+ * many significant digits as they have (at least 15: fixed notation from
+ * 1e-4 up to 1e15), which is what qgate has always written: 0.1, 1e-07,
+ * 1e+300, 0.30000000000000004. Integral values print as integers with
+ * ".0" (below 2^53, and up to 1e17 where that is shorter than an exponent)
+ * so that they read as reals. No locale is involved.
  */
 #include "core/json.h"
 
-#include <float.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+
+#include "core/dtoa.h"
 
 /* Byte classes. SAFE bytes are copied as they are; ESC bytes are ASCII that
  * JSON requires escaped; the rest are the possible first bytes of UTF-8
@@ -330,27 +328,69 @@ qg_json_uint64(qg_buf *b, uint64_t v)
     b->len += qg_fmt_uint64(v, b->data + b->len);
 }
 
-static int
-same_bits(double a, double b)
+/* The n decimal digits of d into out[0..n). */
+static void
+put_digits(char *out, uint64_t d, int n)
 {
-    return memcmp(&a, &b, sizeof(a)) == 0;
+    char *q = out + n;
+    while (d >= 100) {
+        unsigned r = (unsigned)(d % 100);
+        d /= 100;
+        q -= 2;
+        memcpy(q, digits2 + 2 * r, 2);
+    }
+    if (d >= 10) {
+        q -= 2;
+        memcpy(q, digits2 + 2 * d, 2);
+    } else {
+        *--q = (char)('0' + d);
+    }
 }
 
-/* %.<prec>g of v into out, with ".0" when it would read as an integer;
- * returns the length, or 0 when it does not read back as v. */
-static size_t
-try_prec(double v, int prec, char *out)
+/* dig[0..k) as d.ddd followed by the exponent x: e+XX or e-XX, at least
+ * two exponent digits, as %g writes them. */
+static char *
+put_exponent_form(char *p, const char *dig, int k, int x)
 {
-    int n = snprintf(out, 30, "%.*g", prec, v);
-    if (n <= 0 || n >= 30)
-        return 0;
-    if (prec < 17 && !same_bits(strtod(out, NULL), v))
-        return 0;
-    if (!memchr(out, '.', (size_t)n) && !memchr(out, 'e', (size_t)n)) {
-        memcpy(out + n, ".0", 3);
-        n += 2;
+    *p++ = dig[0];
+    if (k > 1) {
+        *p++ = '.';
+        memcpy(p, dig + 1, (size_t)k - 1);
+        p += k - 1;
     }
-    return (size_t)n;
+    *p++ = 'e';
+    *p++ = x < 0 ? '-' : '+';
+    unsigned ax = (unsigned)(x < 0 ? -x : x);
+    if (ax >= 100)
+        *p++ = (char)('0' + ax / 100);
+    memcpy(p, digits2 + 2 * (ax % 100), 2);
+    return p + 2;
+}
+
+/* dig[0..k) with the decimal point after the digit of exponent x (-4 <= x),
+ * never ending on the point: 0.00123, 12.5, 120.0. */
+static char *
+put_fixed_form(char *p, const char *dig, int k, int x)
+{
+    if (x < 0) {
+        memcpy(p, "0.0000", (size_t)(1 - x));
+        p += 1 - x;
+        memcpy(p, dig, (size_t)k);
+        return p + k;
+    }
+    if (k > x + 1) {
+        memcpy(p, dig, (size_t)x + 1);
+        p += x + 1;
+        *p++ = '.';
+        memcpy(p, dig + x + 1, (size_t)(k - x - 1));
+        return p + (k - x - 1);
+    }
+    memcpy(p, dig, (size_t)k);
+    p += k;
+    memset(p, '0', (size_t)(x + 1 - k));
+    p += x + 1 - k;
+    memcpy(p, ".0", 2);
+    return p + 2;
 }
 
 size_t
@@ -385,24 +425,34 @@ qg_fmt_double(double v, char *out)
         return n + 2;
     }
 
-    int prec = fabs(v) < DBL_MIN ? 1 : 15;
-    size_t n;
-    while (!(n = try_prec(v, prec, out)))
-        prec++;
-    /* %g switches to an exponent once the exponent reaches the precision,
-     * so between 1e15 and 1e17 more digits can make a shorter text:
-     * 57580517785914920.0 beats 5.758051778591492e+16. */
-    if (prec < 17 && fabs(v) >= 1e15 && fabs(v) < 1e17) {
-        char alt[32];
-        for (int p = prec + 1; p <= 17; p++) {
-            size_t m = try_prec(v, p, alt);
-            if (m && m < n) {
-                memcpy(out, alt, m + 1);
-                n = m;
-            }
-        }
+    char *p = out;
+    if (v < 0) {
+        *p++ = '-';
+        v = -v;
     }
-    return n;
+    qg_decimal d = qg_dtoa(v);
+    int k = d.ndigits, x = d.exp + k - 1; /* x: the exponent of the first digit */
+    char dig[20];
+    put_digits(dig, d.digits, k);
+    /* The layout %.<prec>g gives, prec being the digits the text needs but
+     * at least 15: an exponent when x < -4 or x >= prec. */
+    int prec = k > 15 ? k : 15;
+    if (x < -4 || x >= prec) {
+        /* Integers from 1e15 to 1e17 read shorter in full than with an
+         * exponent when they have many digits: 57580517785914920.0 rather
+         * than 5.758051778591492e+16. */
+        if (x >= 15 && x <= 16 && x + 3 < k + (k > 1) + 4) {
+            p += qg_fmt_uint64((uint64_t)v, p);
+            memcpy(p, ".0", 2);
+            p += 2;
+        } else {
+            p = put_exponent_form(p, dig, k, x);
+        }
+    } else {
+        p = put_fixed_form(p, dig, k, x);
+    }
+    *p = '\0';
+    return (size_t)(p - out);
 }
 
 void

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/base64.h"
+#include "core/dtoa.h"
 #include "core/json.h"
 #include "exec/pgsql_array.h"
 #include "core/hex.h"
@@ -233,10 +234,14 @@ pgsql_bytea_decode(qg_buf *out, const char *p, size_t n)
 
 /* --- values ------------------------------------------------------------------ */
 
-/* Reads a float's text as a double; false when it is not one. */
+/* Reads a float's text as a double; false when it is not one. The
+ * server's plain decimal text is read by qg_atod; strtod takes the rest
+ * (NaN, Infinity, the rare values qg_atod leaves to it). */
 static bool
 read_double(const char *p, size_t n, double *out)
 {
+    if (qg_atod(p, n, out))
+        return true;
     char tmp[64];
     if (n == 0 || n >= sizeof(tmp))
         return false;

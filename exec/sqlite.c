@@ -39,6 +39,7 @@
 #include "exec/backend.h"
 #include "exec/pool.h"
 #include "exec/sqlite_guard.h"
+#include "exec/sqlite_split.h"
 #include "exec/sqltext.h"
 
 /* Compiled statements kept for reuse, keyed by the text they were compiled
@@ -47,7 +48,7 @@
  * judges a statement when it is compiled, so one compiled for a read-write
  * request must never serve a read-only one. Compiling SELECT 1 costs more
  * than running it. */
-#define CACHE_SLOTS 32
+#define CACHE_SLOTS    32
 #define CACHE_MAX_TEXT 4096
 
 typedef struct cache_slot {
@@ -292,8 +293,8 @@ sq_prepare(be_conn *c, exec_ctx *ctx, const char *sql, size_t len, size_t *used,
         *used = hit->used;
     } else {
         const char *tail = NULL;
-        int rc = sqlite3_prepare_v3(c->db, sql, (int)len,
-                                    cacheable ? SQLITE_PREPARE_PERSISTENT : 0, &st, &tail);
+        int rc = sqlite3_prepare_v3(c->db, sql, (int)len, cacheable ? SQLITE_PREPARE_PERSISTENT : 0,
+                                    &st, &tail);
         if (rc != SQLITE_OK) {
             ctx->compile_ns += qg_now_ns() - t0;
             return prepare_error(c, rc, sql, len, err);
@@ -536,80 +537,16 @@ sq_finalize(be_stmt *s)
     free(s);
 }
 
-/* Skips a quoted token starting at s[i] (quote q, closed by close, a
- * doubled closer inside it); returns the index after it. */
-static size_t
-skip_quoted(const char *s, size_t n, size_t i, char close)
-{
-    for (i++; i < n; i++) {
-        if (s[i] != close)
-            continue;
-        if (close != ']' && i + 1 < n && s[i + 1] == close) {
-            i++;
-            continue;
-        }
-        return i + 1;
-    }
-    return n;
-}
-
-/* The statement ends at a ';' outside quotes and comments for which
- * sqlite3_complete says so: SQLite's own rule, which knows that the ';'s
- * inside a CREATE TRIGGER ... BEGIN ... END body do not end it. */
+/* The statement ends where sqlite3_complete's rule says (the ';'s inside
+ * a CREATE TRIGGER ... BEGIN ... END body do not end it), found in one
+ * linear pass by exec/sqlite_split. */
 static bool
 sq_split(const char *sql, size_t len, exec_span *sp)
 {
-    size_t i = 0;
-    for (;;) {
-        i += sqltext_skip_blank(sql + i, len - i);
-        if (i < len && sql[i] == ';') {
-            i++;
-            continue;
-        }
-        break;
-    }
-    if (i >= len) {
-        *sp = (exec_span){len, 0, len};
-        return false;
-    }
-    size_t start = i, end = len;
-    while (i < len) {
-        char c = sql[i];
-        if (c == '\'' || c == '"' || c == '`') {
-            i = skip_quoted(sql, len, i, c);
-        } else if (c == '[') {
-            i = skip_quoted(sql, len, i, ']');
-        } else if ((c == '-' && i + 1 < len && sql[i + 1] == '-') ||
-                   (c == '/' && i + 1 < len && sql[i + 1] == '*')) {
-            i += sqltext_skip_blank(sql + i, len - i);
-        } else if (c == ';') {
-            char *text = qg_memdup0(sql + start, i + 1 - start);
-            bool done = sqlite3_complete(text) != 0;
-            free(text);
-            i++;
-            if (done) {
-                end = i - 1;
-                break;
-            }
-        } else {
-            i++;
-        }
-    }
-    size_t used = end == len ? len : end + 1;
-    while (end > start && (sql[end - 1] == ' ' || sql[end - 1] == '\t' || sql[end - 1] == '\n' ||
-                           sql[end - 1] == '\r' || sql[end - 1] == '\f' || sql[end - 1] == '\v'))
-        end--;
-    /* blanks, comments and empty statements after it belong to it */
-    for (;;) {
-        used += sqltext_skip_blank(sql + used, len - used);
-        if (used < len && sql[used] == ';') {
-            used++;
-            continue;
-        }
-        break;
-    }
-    *sp = (exec_span){start, end - start, used};
-    return true;
+    sqlite_span s;
+    bool found = sqlite_split(sql, len, &s);
+    *sp = (exec_span){s.start, s.len, s.used};
+    return found;
 }
 
 const exec_backend be_sqlite = {

@@ -88,6 +88,31 @@ class Batches(JobsMixin, QgateTestCase):
         self.assertEqual([x["statement"] for x in st["statements"]],
                          ["SELECT 1 AS a", "SELECT 'b;' AS b"])
 
+    @unittest.skipIf(ON_PG, "CREATE TRIGGER ... BEGIN ... END is SQLite's")
+    def test_trigger_body_with_100000_semicolons_is_one_statement(self):
+        # Its ';'s do not end it. Splitting such a text took 12.6 s, on the
+        # checker and again on the worker, when the splitter asked
+        # sqlite3_complete about the text so far at every ';'. (The trigger
+        # never fires: running 100,000 statements is SQLite's time.)
+        trigger = ("CREATE TRIGGER lt_t AFTER INSERT ON lt BEGIN\n" + "SELECT 1;\n" * 100000 +
+                   "END")
+        h = self.submit("CREATE TABLE lt (x); " + trigger + "; SELECT 2 AS b")
+        deadline = time.time() + 20 * SLOW
+        st = self.status(h)
+        while st["status"] not in ("success", "failed") and time.time() < deadline:
+            time.sleep(0.05)
+            st = self.status(h)
+        # the messages stay short: the statement is 1 MB
+        states = [(x["state"], len(x["statement"])) for x in st["statements"]]
+        self.assertEqual(st["status"], "success", (st["status"], st.get("errors"), states))
+        self.assertEqual([x["state"] for x in st["statements"]], ["finished"] * 3, states)
+        texts = [x["statement"] for x in st["statements"]]
+        self.assertEqual(texts[0], "CREATE TABLE lt (x)")
+        self.assertTrue(texts[1] == trigger, states)
+        self.assertEqual(texts[2], "SELECT 2 AS b")
+        self.assertEqual(self.get(path_of(st["statements"][2]["handle"])).json()["results"],
+                         [{"b": 2}])
+
     def test_running_batch_shows_the_statement_being_run(self):
         h = self.submit("SELECT 1 AS a; " + FOREVER, client_context_id="long-batch")
         deadline = time.time() + 10 * SLOW

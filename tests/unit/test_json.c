@@ -509,6 +509,101 @@ test_double_round_trip(void **state)
     assert_true(checked > 250000);
 }
 
+/* The text qgate wrote before it had a shortest-digits printer, as the
+ * oracle of the layout: %.15g, %.16g, %.17g, the first that strtod reads
+ * back (from one digit up for subnormals), ".0" when it reads as an
+ * integer, integers below 2^53 in full, and from 1e15 to 1e17 a longer
+ * precision when that makes the text shorter. */
+static size_t
+legacy_try(double v, int prec, char *out)
+{
+    int n = snprintf(out, 40, "%.*g", prec, v);
+    double back = strtod(out, NULL);
+    if (prec < 17 && memcmp(&back, &v, sizeof(v)) != 0)
+        return 0;
+    if (!strpbrk(out, ".e")) {
+        memcpy(out + n, ".0", 3);
+        n += 2;
+    }
+    return (size_t)n;
+}
+
+static size_t
+legacy_fmt(double v, char *out)
+{
+    if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(int64_t)v && v != 0)
+        return (size_t)sprintf(out, "%lld.0", (long long)v);
+    int prec = fabs(v) < DBL_MIN ? 1 : 15;
+    size_t n;
+    while (!(n = legacy_try(v, prec, out)))
+        prec++;
+    if (prec < 17 && fabs(v) >= 1e15 && fabs(v) < 1e17) {
+        char alt[40];
+        for (int p = prec + 1; p <= 17; p++) {
+            size_t m = legacy_try(v, p, alt);
+            if (m && m < n) {
+                memcpy(out, alt, m + 1);
+                n = m;
+            }
+        }
+    }
+    return n;
+}
+
+/* The same text as before, or, where the old search settled for 17 digits
+ * next to a power of two, fewer digits that read back. */
+static void
+check_layout(double v)
+{
+    char got[40], old[40];
+    qg_fmt_double(v, got);
+    legacy_fmt(v, old);
+    if (strcmp(got, old) == 0)
+        return;
+    double back = strtod(got, NULL);
+    if (memcmp(&back, &v, sizeof(v)) != 0 || significant_digits(got) >= significant_digits(old))
+        fail_msg("%a: got [%s], the old layout [%s]", v, got, old);
+    /* only the digits differ: the same form (fixed or exponent) */
+    if ((strchr(got, 'e') == NULL) != (strchr(old, 'e') == NULL))
+        fail_msg("%a: got [%s], the old layout [%s]", v, got, old);
+}
+
+static void
+test_double_layout(void **state)
+{
+    uint64_t seed = 777;
+    for (int i = 0; i < 200000; i++) {
+        uint64_t bits = next_rand(&seed);
+        switch (i % 4) {
+        case 0: /* near powers of two */
+            bits &= 0xFFF000000000000Fu;
+            break;
+        case 1: /* from 1e-6 to 1e18: both layouts and the integer ranges */
+            bits =
+                (bits & 0x800FFFFFFFFFFFFFu) | ((uint64_t)(1003 + (int)((bits >> 52) % 80)) << 52);
+            break;
+        default:
+            break;
+        }
+        double v;
+        memcpy(&v, &bits, sizeof(v));
+        if (isfinite(v) && v != 0)
+            check_layout(v);
+    }
+    for (int e = -1074; e <= 1023; e++)
+        check_layout(ldexp(1.0, e));
+    for (int i = 0; i < 100000; i++) {
+        /* integers from 1e15 to 1e18, where either layout can win */
+        double v = (double)(next_rand(&seed) % 1000000000000000000u);
+        if (v >= 1e15)
+            check_layout(v);
+        check_layout((double)(int64_t)(next_rand(&seed) % 2000000) / 3.0);
+    }
+    char out[40];
+    qg_fmt_double(0x1p-1017, out);
+    assert_string_equal(out, "7.120236347223045e-307");
+}
+
 int
 main(void)
 {
@@ -522,6 +617,7 @@ main(void)
         cmocka_unit_test(test_integers),
         cmocka_unit_test(test_double_cases),
         cmocka_unit_test(test_double_round_trip),
+        cmocka_unit_test(test_double_layout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
