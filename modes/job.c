@@ -62,8 +62,9 @@
 #include "store/idem.h"
 #include "store/env.h"
 #include "store/jobs.h"
+#include "store/results.h"
 
-#define PAGE_SIZE (64 * 1024)
+#define PAGE_SIZE STORE_PAGE_TARGET
 
 struct mode_jobs {
     qg_app *app;
@@ -520,6 +521,30 @@ stmts_final(mode_job *j, int rc, const qg_error *err, size_t err_at)
     pthread_mutex_unlock(&j->t.mu);
 }
 
+/* Sets from cut on lost a page to the store (why): they are dropped, and
+ * the statements that produced them end in error, with no set and no rows
+ * (what they returned was not kept). A set still open when the page was
+ * refused (cut == nsets) is not among the sets: its statement failed with
+ * the refusal already. */
+static void
+cut_sets(mode_job *j, uint32_t cut, const qg_error *why)
+{
+    if (cut >= j->nsets)
+        return;
+    pthread_mutex_lock(&j->t.mu);
+    for (size_t i = 0; i < j->nstmts; i++) {
+        store_stmt *s = &j->stmts[i];
+        if (s->set < (int64_t)cut)
+            continue;
+        s->state = STORE_STMT_ERROR;
+        s->error = *why;
+        s->set = -1;
+        s->rows = 0;
+    }
+    pthread_mutex_unlock(&j->t.mu);
+    j->nsets = cut;
+}
+
 /* A copy of the statements (t.mu held by the caller, or the worker's own
  * array before anyone else reads it). */
 static store_stmt *
@@ -567,6 +592,74 @@ commit(mode_job *j, store_op_kind kind, const store_job *r, bool drop, store_stm
     }
     store_op_free(op);
     return rc;
+}
+
+/* Statement copies without their columns: the smallest end state of
+ * them. */
+static store_stmt *
+stmts_lean(const store_stmt *v, size_t n)
+{
+    store_stmt *c = stmts_copy(v, n);
+    for (size_t i = 0; i < n; i++) {
+        store_stmt tmp;
+        store_stmt_init(&tmp);
+        tmp.cols = c[i].cols;
+        tmp.ncols = c[i].ncols;
+        store_stmt_free(&tmp);
+        c[i].cols = NULL;
+        c[i].ncols = 0;
+    }
+    return c;
+}
+
+/* Commits the end state r (with the statements when set_stmts), dropping
+ * the pages of any set cut short (sets >= r->nsets). The store keeps room
+ * for every accepted job's end state, but a job's statements may carry
+ * more columns than was kept for: when it is full, the statements go
+ * without their columns, and last the job fails without its sets (which
+ * frees their pages), so an accepted job always ends. On that failure,
+ * *rc and *err become the store's error. Returns whether it was stored.
+ * Worker thread. */
+static bool
+store_end(mode_job *j, store_job *r, bool set_stmts, int *rc, qg_error *err)
+{
+    qg_error cerr;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        store_stmt *v = NULL;
+        size_t n = 0;
+        if (set_stmts) {
+            pthread_mutex_lock(&j->t.mu);
+            v = attempt == 0 ? stmts_copy(j->stmts, j->nstmts) : stmts_lean(j->stmts, j->nstmts);
+            n = j->nstmts;
+            pthread_mutex_unlock(&j->t.mu);
+        }
+        if (attempt == 2) {
+            /* the last resort: failed, no sets */
+            if (r->state == STORE_QUEUED) {
+                store_stmts_free(v, n);
+                break;
+            }
+            r->state = STORE_FAILED;
+            r->error = cerr;
+            store_job_set_sets(r, NULL, 0);
+            r->metrics.error_count = 1;
+        }
+        if (commit(j, STORE_OP_UPDATE, r, true, v, n, set_stmts, NULL, NULL, &cerr) == 0) {
+            if (attempt == 2) {
+                *rc = -1;
+                *err = r->error;
+            }
+            return true;
+        }
+        if (cerr.code != QG_E_STORE_FULL)
+            break;
+    }
+    qg_warn("job %llu: its end state could not be stored: %s", (unsigned long long)r->id, cerr.msg);
+    if (*rc == 0) {
+        *rc = -1;
+        *err = cerr;
+    }
+    return false;
 }
 
 /* The deferred answer of a job that ran to its end state. */
@@ -682,9 +775,14 @@ job_run(exec_task *t, exec_worker *wk)
         j->w.live_rows = &j->rows_now;
         rc = exec_run(wk, &j->q, &ctx, &j->w, &err);
         qg_error ferr;
-        if (store_flow_drain(&j->flow, &ferr) != 0 && rc == 0) {
-            rc = -1;
-            err = ferr;
+        if (store_flow_drain(&j->flow, &ferr) != 0) {
+            /* a page was refused, perhaps only seen now that every
+             * statement has ended: its set and the later ones are cut */
+            cut_sets(j, store_flow_failed_set(&j->flow), &ferr);
+            if (rc == 0) {
+                rc = -1;
+                err = ferr;
+            }
         }
         atomic_store(&j->rows_now, j->w.total_rows);
         rows_free(&j->w);
@@ -692,6 +790,12 @@ job_run(exec_task *t, exec_worker *wk)
     if (rc != 0 && err.code == QG_E_CANCELLED)
         qg_error_set(&err, QG_E_CANCELLED, j->rid);
 
+    /* a failed job counts only the rows of the sets it keeps */
+    uint64_t kept_rows = 0, kept_bytes = 0;
+    for (uint32_t i = 0; i < j->nsets; i++) {
+        kept_rows += j->sets[i].rows;
+        kept_bytes += j->sets[i].bytes;
+    }
     uint64_t now = qg_now_ns(), wall = qg_wall_ns();
     r.metrics = (qg_metrics){
         .elapsed_ns = async ? (wall > r.created_ns ? wall - r.created_ns : 0) : now - j->recv_ns,
@@ -699,8 +803,8 @@ job_run(exec_task *t, exec_worker *wk)
         .compile_ns = ctx.compile_ns,
         .queue_wait_ns = async ? (r.started_ns > r.created_ns ? r.started_ns - r.created_ns : 0)
                                : t->start_ns - t->submit_ns,
-        .result_count = ran ? j->w.total_rows : 0,
-        .result_size = ran ? j->w.total_bytes : 0,
+        .result_count = ran ? (rc == 0 ? j->w.total_rows : kept_rows) : 0,
+        .result_size = ran ? (rc == 0 ? j->w.total_bytes : kept_bytes) : 0,
         .processed_objects = ctx.processed,
         .error_count = rc != 0,
     };
@@ -744,28 +848,8 @@ job_run(exec_task *t, exec_worker *wk)
     if (set_stmts && !retry)
         stmts_final(j, rc, &err, err_at);
     bool stored = false;
-    if (store_it) {
-        qg_error cerr;
-        store_stmt *v = NULL;
-        size_t n = 0;
-        if (set_stmts) {
-            pthread_mutex_lock(&t->mu);
-            v = stmts_copy(j->stmts, j->nstmts);
-            n = j->nstmts;
-            pthread_mutex_unlock(&t->mu);
-        }
-        /* drop: the pages of any set cut short (sets >= r.nsets) */
-        if (commit(j, STORE_OP_UPDATE, &r, true, v, n, set_stmts, NULL, NULL, &cerr) != 0) {
-            qg_warn("job %llu: its end state could not be stored: %s", (unsigned long long)r.id,
-                    cerr.msg);
-            if (rc == 0) {
-                rc = -1;
-                err = cerr;
-            }
-        } else {
-            stored = r.state != STORE_QUEUED;
-        }
-    }
+    if (store_it && store_end(j, &r, set_stmts, &rc, &err))
+        stored = r.state != STORE_QUEUED;
 
     /* 6: the answer, for a request that waits for one: deferred, or
      * async with wait= (the loop uses it if the request still waits) */

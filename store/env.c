@@ -26,12 +26,33 @@ static const char K_FORMAT[] = "format";
 static const char K_NEXT[] = "next_job";
 
 int
-store__error(qg_error *err, int rc, const char *what)
+store__error(store_env *e, qg_error *err, int rc, const char *what)
 {
-    char msg[400];
+    char msg[700];
+    const char *dir = e ? e->dir : "the store directory";
     if (rc == MDB_MAP_FULL) {
-        snprintf(msg, sizeof(msg), "%s: the map (--store-size) is full", what);
+        snprintf(msg, sizeof(msg),
+                 "%s: the map (--store-size) is full; raise --store-size, or lower result-ttl "
+                 "so that results leave sooner",
+                 what);
         return qg_error_set(err, QG_E_STORE_FULL, msg);
+    }
+    /* a write past the file's end on a full disk comes back from LMDB as
+     * a short write, EIO */
+    if ((rc == ENOSPC || rc == EDQUOT || rc == EIO) && e && store__disk_full(e)) {
+        snprintf(msg, sizeof(msg), "%s: the disk holding %.400s is full; free space on it", what,
+                 dir);
+        return qg_error_set(err, QG_E_STORE_FULL, msg);
+    }
+    if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_PANIC || rc == MDB_INVALID ||
+        rc == MDB_VERSION_MISMATCH || rc == EIO) {
+        if (e)
+            atomic_store(&e->damaged, true);
+        snprintf(msg, sizeof(msg),
+                 "%s: the job store in %.400s is damaged (%s); stop qgate and restore it from a "
+                 "backup, or move it away to start empty",
+                 what, dir, mdb_strerror(rc));
+        return qg_error_set(err, QG_E_STORE, msg);
     }
     snprintf(msg, sizeof(msg), "%s: %s", what, mdb_strerror(rc));
     return qg_error_set(err, QG_E_STORE, msg);
@@ -46,7 +67,7 @@ store__read_begin(store_env *e, qg_error *err)
     }
     int rc = mdb_txn_renew(e->rtxn);
     if (rc != 0) {
-        store__error(err, rc, "read");
+        store__error(e, err, rc, "read");
         return NULL;
     }
     e->rdepth = 1;
@@ -72,56 +93,6 @@ store_env_snapshot_end(store_env *e)
     store__read_end(e);
 }
 
-uint64_t
-store__reserve(const store_env *e)
-{
-    uint64_t r = e->map_size / 8;
-    if (r < 128 * 1024)
-        r = 128 * 1024;
-    if (r > 64ull * 1024 * 1024)
-        r = 64ull * 1024 * 1024;
-    return r;
-}
-
-uint64_t
-store__cost(const store_env *e, size_t len)
-{
-    return ((uint64_t)len + 64 + e->psize - 1) / e->psize * e->psize + e->psize;
-}
-
-uint64_t
-store__room(store_env *e)
-{
-    MDB_envinfo info;
-    mdb_env_info(e->env, &info);
-    uint64_t total = e->map_size / e->psize;
-    uint64_t used = (uint64_t)info.me_last_pgno + 1;
-    uint64_t unused = used < total ? total - used : 0;
-    /* Plenty of never-used pages: no need to look at the free list. */
-    if (unused * e->psize > 2 * store__reserve(e) + 64ull * 1024 * 1024)
-        return unused * e->psize;
-    uint64_t free_pages = 0;
-    MDB_cursor *c;
-    if (mdb_txn_renew(e->room_rtxn) != 0)
-        return unused * e->psize;
-    if (mdb_cursor_open(e->room_rtxn, 0, &c) == 0) {
-        MDB_val k, v;
-        int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-        while (rc == 0) {
-            /* a free-list record is an ID list: its first word counts the rest */
-            if (v.mv_size >= sizeof(size_t)) {
-                size_t n;
-                memcpy(&n, v.mv_data, sizeof(n));
-                free_pages += n;
-            }
-            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-        }
-        mdb_cursor_close(c);
-    }
-    mdb_txn_reset(e->room_rtxn);
-    return (unused + free_pages) * e->psize;
-}
-
 static int
 mkdir_one(const char *dir, qg_error *err)
 {
@@ -139,7 +110,7 @@ open_dbis(store_env *e, qg_error *err)
     MDB_txn *txn;
     int rc = mdb_txn_begin(e->env, NULL, 0, &txn);
     if (rc != 0)
-        return store__error(err, rc, "open");
+        return store__error(e, err, rc, "open");
     struct {
         const char *name;
         MDB_dbi *dbi;
@@ -152,7 +123,7 @@ open_dbis(store_env *e, qg_error *err)
         rc = mdb_dbi_open(txn, dbis[i].name, MDB_CREATE, dbis[i].dbi);
         if (rc != 0) {
             mdb_txn_abort(txn);
-            return store__error(err, rc, "open database");
+            return store__error(e, err, rc, "open database");
         }
     }
 
@@ -177,11 +148,11 @@ open_dbis(store_env *e, qg_error *err)
         rc = mdb_put(txn, e->meta, &k, &v, 0);
         if (rc != 0) {
             mdb_txn_abort(txn);
-            return store__error(err, rc, "write format version");
+            return store__error(e, err, rc, "write format version");
         }
     } else if (rc != 0) {
         mdb_txn_abort(txn);
-        return store__error(err, rc, "read format version");
+        return store__error(e, err, rc, "read format version");
     } else {
         uint32_t ver = v.mv_size == 4 ? store__get_be32(v.mv_data) : 0;
         if (ver != STORE_FORMAT_VERSION) {
@@ -201,7 +172,7 @@ open_dbis(store_env *e, qg_error *err)
         e->next_id = store__get_be64(v.mv_data);
     rc = mdb_txn_commit(txn);
     if (rc != 0)
-        return store__error(err, rc, "open");
+        return store__error(e, err, rc, "open");
     return 0;
 }
 
@@ -230,6 +201,21 @@ find_map(store_env *e, const char *dir)
         }
     }
     fclose(f);
+}
+
+int
+store__resize(store_env *e, uint64_t map_size)
+{
+    int rc = mdb_env_set_mapsize(e->env, (size_t)map_size);
+    if (rc != 0)
+        return rc;
+    MDB_envinfo info;
+    mdb_env_info(e->env, &info);
+    e->map_size = info.me_mapsize;
+    /* the map moved */
+    e->map_addr = e->map_end = NULL;
+    find_map(e, e->dir);
+    return 0;
 }
 
 int
@@ -273,7 +259,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
         rc = mdb_env_open(e->env, dir, MDB_NOTLS, 0640);
     if (rc != 0) {
         snprintf(msg, sizeof(msg), "cannot open job store %s", dir);
-        store__error(err, rc, msg);
+        store__error(e, err, rc, msg);
         if (e->env)
             mdb_env_close(e->env);
         close(e->lock_fd);
@@ -294,11 +280,14 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
     e->map_size = info.me_mapsize;
     find_map(e, dir);
     e->psize = st.ms_psize;
+    mdb_filehandle_t fd;
+    e->fd = mdb_env_get_fd(e->env, &fd) == 0 ? fd : -1;
+    atomic_init(&e->damaged, false);
 
     if (open_dbis(e, err) != 0 || (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->rtxn)) != 0 ||
         (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->room_rtxn)) != 0) {
         if (rc != 0)
-            store__error(err, rc, "read");
+            store__error(e, err, rc, "read");
         if (e->rtxn)
             mdb_txn_abort(e->rtxn);
         mdb_env_close(e->env);
@@ -309,6 +298,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
     }
     mdb_txn_reset(e->rtxn);
     mdb_txn_reset(e->room_rtxn);
+    store__space_prealloc(e);
     *out = e;
     return 0;
 }
@@ -354,6 +344,12 @@ store_env_usage(store_env *e, uint64_t *map_bytes, uint64_t *used_bytes)
     mdb_env_info(e->env, &info);
     *map_bytes = info.me_mapsize;
     *used_bytes = ((uint64_t)info.me_last_pgno + 1) * e->psize;
+}
+
+bool
+store_env_damaged(store_env *e)
+{
+    return atomic_load(&e->damaged);
 }
 
 uint64_t

@@ -27,6 +27,7 @@
 #ifndef QG_STORE_ENV_H
 #define QG_STORE_ENV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -72,6 +73,10 @@ void store_env_snapshot_end(store_env *e);
 /* The map's size and how much of it the file uses (its high-water mark:
  * freed pages inside it are reused, so this only grows). Any thread. */
 void store_env_usage(store_env *e, uint64_t *map_bytes, uint64_t *used_bytes);
+/* Whether LMDB has reported the store's file damaged (a page that does
+ * not read back as one, a read error) since it was opened: it cannot serve
+ * reliably; /health says so. Any thread. */
+bool store_env_damaged(store_env *e);
 /* The next job number the store will hand out. Any thread before the writer
  * runs; the writer's own afterwards. */
 uint64_t store_env_next_id(const store_env *e);

@@ -35,7 +35,7 @@ store__gc_consume(store_env *e, MDB_txn *txn, struct store_op *op)
     op->found = false;
     if (rc == 0 && readable(&j, op->set, op->now_ns)) {
         j.sets[op->set].reads_left--;
-        rc = store__job_update(e, txn, &j, false);
+        rc = store__job_update(e, txn, &j, false, NULL);
         if (rc == 0) {
             op->found = true;
             store_job_free(&op->job);
@@ -56,7 +56,7 @@ store__gc_discard(store_env *e, MDB_txn *txn, struct store_op *op)
     op->found = false;
     if (rc == 0 && readable(&j, op->set, op->now_ns)) {
         j.sets[op->set].reads_left = 0;
-        rc = store__job_update(e, txn, &j, false);
+        rc = store__job_update(e, txn, &j, false, NULL);
         bool more = true;
         while (rc == 0 && more)
             rc = store__pages_drop(e, txn, op->job_id, op->set, 0, SIZE_MAX, &more, NULL);

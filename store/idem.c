@@ -198,6 +198,6 @@ store_idem_lookup(store_env *e, const unsigned char key[32], uint64_t now_ns, ui
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc != 0)
-        return store__error(err, rc, "read idempotency key");
+        return store__error(e, err, rc, "read idempotency key");
     return expires > now_ns;
 }

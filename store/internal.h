@@ -10,6 +10,7 @@
 #define QG_STORE_INTERNAL_H
 
 #include <lmdb.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,9 +27,12 @@ struct store_env {
     MDB_dbi idem_exp;   /* be64 expires, sha256 -> "": the idempotency keys by expiry */
     MDB_txn *rtxn;      /* the loop's read transaction, reset between uses */
     int rdepth;         /* loop: store__read_begin calls not yet ended */
-    MDB_txn *room_rtxn; /* the writer's, for the free list (store__room) */
+    MDB_txn *room_rtxn; /* the writer's, for the free list (store__space_get) */
     uint64_t map_size;
     uint64_t psize;
+    int fd;                /* data.mdb (LMDB's), for the disk's free space */
+    uint64_t prealloc_end; /* writer: disk blocks allocated up to here (store/space.c) */
+    atomic_bool damaged;   /* LMDB reported the file damaged: /health says so */
     /* Where the map lies (from /proc/self/maps: LMDB tells only a fixed
      * map's address), for forget() in results.c; NULL: not found. */
     const char *map_addr, *map_end;
@@ -98,23 +102,43 @@ store__stmt_key(unsigned char k[STORE_STMT_KEY_LEN], uint64_t job, uint32_t inde
     store__put_be32(k + 8, index);
 }
 
-/* --- errors and room ------------------------------------------------------- */
+/* --- errors and space ------------------------------------------------------ */
 
-/* Translates LMDB's rc into err: MDB_MAP_FULL is QG_E_STORE_FULL, anything
- * else QG_E_STORE with what and LMDB's text. Returns -1. */
-int store__error(qg_error *err, int rc, const char *what);
+/* Translates LMDB's rc (or an errno) into err, with what failed and a hint
+ * at the fix: MDB_MAP_FULL, and a write that failed on a full disk
+ * (ENOSPC, or the short write LMDB reports as EIO), are QG_E_STORE_FULL;
+ * a damaged file (MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_PANIC, ...) is
+ * QG_E_STORE and marks e damaged (e may be NULL while opening); anything
+ * else QG_E_STORE with LMDB's text. Returns -1. Any thread. */
+int store__error(store_env *e, qg_error *err, int rc, const char *what);
+
+/* Grows the map to map_size bytes. No transaction may be open anywhere in
+ * the process. Returns 0 or LMDB's code. Main thread, at start-up. */
+int store__resize(store_env *e, uint64_t map_size);
 
 /* The loop's read transaction, renewed (begin) and reset (end). Loop thread
  * (or a test's only thread). NULL with err when LMDB refuses. */
 MDB_txn *store__read_begin(store_env *e, qg_error *err);
 void store__read_end(store_env *e);
 
-/* Bytes of the map not in use as of the last commit: never-used pages plus
- * the free list. Only counts the free list (in a read transaction of its
- * own: LMDB lets only those open a cursor on it) when the never-used part is
- * small, so the common case costs one mdb_env_info. Writer thread (or the
- * thread doing recovery), between its write transactions. */
-uint64_t store__room(store_env *e);
+/* What the next write transaction can allocate (store/space.c has why
+ * these differ): */
+typedef struct store__space {
+    uint64_t small;   /* bytes, in pages of any kind */
+    uint64_t pending; /* freed bytes it cannot take yet: freed by the last
+                       * commit, or seen by a reader still open */
+    bool disk;        /* the disk's free space, not the map, is the limit */
+} store__space;
+/* Fills sp. Cheap (one mdb_env_info and one fstatvfs) while never-used
+ * pages are at least enough bytes; else it walks the free list too. Writer
+ * thread (or the thread doing recovery), between its write transactions. */
+void store__space_get(store_env *e, uint64_t enough, store__space *sp);
+/* Keeps disk blocks allocated for the reserve past the file's last page,
+ * so that promised end states can be written when something else fills
+ * the disk. Writer thread, after a commit (and at open). */
+void store__space_prealloc(store_env *e);
+/* Whether the disk holding the store has no room left for new pages. */
+bool store__disk_full(store_env *e);
 /* Room kept back for updates and deletes: result pages are refused below
  * it, new jobs below half of it, so a full store can always finish, fail and
  * delete jobs (LMDB needs free pages to delete anything). */
@@ -143,8 +167,10 @@ int store__job_create(store_env *e, MDB_txn *txn, struct store_job *j, const str
 /* Replaces job j->id's header with j's, keeping its query part, and keeps
  * the active, expiry and callbacks indexes in step. drop_pages: also
  * delete the result pages of every set the job no longer has (sets
- * j->nsets and above: all of them for a job without sets). */
-int store__job_update(store_env *e, MDB_txn *txn, const struct store_job *j, bool drop_pages);
+ * j->nsets and above: all of them for a job without sets). ended (may be
+ * NULL): set when this ends the job (it was queued or running). */
+int store__job_update(store_env *e, MDB_txn *txn, const struct store_job *j, bool drop_pages,
+                      bool *ended);
 /* Deletes the job's record, its statements and index entries (not its
  * pages). */
 int store__job_delete(store_env *e, MDB_txn *txn, uint64_t id);

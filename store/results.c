@@ -123,7 +123,7 @@ store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, stor
     } else if (rc == 0 || rc == MDB_NOTFOUND)
         out = 0;
     else
-        out = store__error(err, rc, "read result page");
+        out = store__error(e, err, rc, "read result page");
     store__read_end(e);
     return out;
 }
@@ -147,7 +147,7 @@ store_results_find(store_env *e, uint64_t job, uint32_t set, uint32_t npages, ui
         if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size < STORE_PAGE_HEADER_LEN)) {
             out = 0;
         } else if (rc != 0) {
-            out = store__error(err, rc, "find result page");
+            out = store__error(e, err, rc, "find result page");
         } else if (store__get_be64(v.mv_data) <= row) {
             lo = mid;
         } else {
@@ -182,6 +182,6 @@ store_results_count(store_env *e, uint64_t job, qg_error *err)
     }
     store__read_end(e);
     if (rc != 0 && rc != MDB_NOTFOUND)
-        return store__error(err, rc, "count result pages");
+        return store__error(e, err, rc, "count result pages");
     return n;
 }

@@ -24,6 +24,9 @@
 #include "store/env.h"
 
 #define STORE_PAGE_HEADER_LEN 12
+/* The text size result pages are cut at (a page ends at the first row
+ * boundary past it). */
+#define STORE_PAGE_TARGET (64 * 1024)
 
 /* One page as read: valid only during the callback that receives it. */
 typedef struct store_page {

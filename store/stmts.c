@@ -132,7 +132,7 @@ store_jobs_read_stmts(store_env *e, uint64_t id, store_stmt **out, size_t *n, qg
         store_stmts_free(*out, *n);
         *out = NULL;
         *n = 0;
-        return store__error(err, rc, "read statements");
+        return store__error(e, err, rc, "read statements");
     }
     return 0;
 }

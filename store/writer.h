@@ -84,15 +84,16 @@ typedef enum store_op_kind {
 } store_op_kind;
 
 /* A worker's account with the writer: how much of its job is queued, and
- * the first failure among its ops. Lives as long as the job; used by one
- * worker and the writer. */
+ * the first failure among its result pages. Lives as long as the job; used
+ * by one worker and the writer (fields under mu). */
 typedef struct store_flow {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     size_t pending_ops;
     size_t pending_bytes;
     bool failed;
-    qg_error err; /* the first failed op's error */
+    qg_error err;        /* the first failed page's error */
+    uint32_t failed_set; /* the lowest set with a page refused; UINT32_MAX: none */
 } store_flow;
 
 struct store_op {
@@ -144,6 +145,7 @@ struct store_op {
     void *arg;
 
     bool skip; /* private: failed, left out of the batch's retry */
+    int tries; /* private: how often it was put off for room */
 };
 
 /* A zeroed op of kind (job init'ed). The caller owns it until it submits. */
@@ -187,6 +189,10 @@ int store_flow_wait(store_flow *f, size_t max_bytes, qg_error *err);
 /* Worker: waits until every op of the flow has completed; as
  * store_flow_wait otherwise. */
 int store_flow_drain(store_flow *f, qg_error *err);
+/* Worker, after store_flow_drain: the lowest set with a page that was
+ * not stored (UINT32_MAX: every page was). That set and every later one
+ * are incomplete: a page may be missing anywhere in them. */
+uint32_t store_flow_failed_set(store_flow *f);
 /* Worker: submits op on flow f and waits for it (store_flow_drain). Returns
  * op->status (with err = op->err when -1). */
 int store_writer_run(store_writer *w, store_flow *f, store_op *op, qg_error *err);
