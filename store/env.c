@@ -282,6 +282,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
     e->psize = st.ms_psize;
     mdb_filehandle_t fd;
     e->fd = mdb_env_get_fd(e->env, &fd) == 0 ? fd : -1;
+    store__space_probe(e);
     atomic_init(&e->damaged, false);
 
     if (open_dbis(e, err) != 0 || (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->rtxn)) != 0 ||

@@ -32,6 +32,7 @@ struct store_env {
     uint64_t psize;
     int fd;                /* data.mdb (LMDB's), for the disk's free space */
     uint64_t prealloc_end; /* writer: disk blocks allocated up to here (store/space.c) */
+    uint64_t disk_size;    /* the size of the file system holding the store */
     atomic_bool damaged;   /* LMDB reported the file damaged: /health says so */
     /* Where the map lies (from /proc/self/maps: LMDB tells only a fixed
      * map's address), for forget() in results.c; NULL: not found. */
@@ -133,6 +134,9 @@ typedef struct store__space {
  * pages are at least enough bytes; else it walks the free list too. Writer
  * thread (or the thread doing recovery), between its write transactions. */
 void store__space_get(store_env *e, uint64_t enough, store__space *sp);
+/* Reads the size of the file system holding the store (it bounds the
+ * reserve when smaller than the map). At open. */
+void store__space_probe(store_env *e);
 /* Keeps disk blocks allocated for the reserve past the file's last page,
  * so that promised end states can be written when something else fills
  * the disk. Writer thread, after a commit (and at open). */
@@ -141,7 +145,8 @@ void store__space_prealloc(store_env *e);
 bool store__disk_full(store_env *e);
 /* Room kept back for updates and deletes: result pages are refused below
  * it, new jobs below half of it, so a full store can always finish, fail and
- * delete jobs (LMDB needs free pages to delete anything). */
+ * delete jobs (LMDB needs free pages to delete anything). An eighth of the
+ * map, or of the disk when that is smaller, within [128 KiB, 64 MiB]. */
 uint64_t store__reserve(const store_env *e);
 /* Map bytes a value of len bytes takes, about (overflow pages + one). */
 uint64_t store__cost(const store_env *e, size_t len);

@@ -100,7 +100,6 @@ store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-
 int
 store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, store_page_fn fn,
                    void *arg, qg_error *err)

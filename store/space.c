@@ -36,7 +36,12 @@
 uint64_t
 store__reserve(const store_env *e)
 {
-    uint64_t r = e->map_size / 8;
+    /* an eighth of what the store can hold: the map, or the disk when
+     * that is smaller */
+    uint64_t cap = e->map_size;
+    if (e->disk_size && e->disk_size < cap)
+        cap = e->disk_size;
+    uint64_t r = cap / 8;
     if (r < 128 * 1024)
         r = 128 * 1024;
     if (r > 64ull * 1024 * 1024)
@@ -131,6 +136,14 @@ store__space_get(store_env *e, uint64_t enough, store__space *sp)
     }
     mdb_txn_reset(e->room_rtxn);
     sp->small += free_pages * e->psize;
+}
+
+void
+store__space_probe(store_env *e)
+{
+    struct statvfs vs;
+    if (fstatvfs(e->fd, &vs) == 0)
+        e->disk_size = (uint64_t)vs.f_blocks * vs.f_frsize;
 }
 
 void

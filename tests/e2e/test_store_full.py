@@ -218,6 +218,96 @@ class FullOfJobs(FullMixin, unittest.TestCase):
         self.assertNotIn("could not be stored", q.log())
         self.assertEqual(q.stop(), 0, q.log()[-3000:])
 
+def mount_tmpfs(path, size):
+    """Mounts a tmpfs of size at path; returns None, or why it cannot."""
+    if os.geteuid() != 0:
+        return "mounting a small tmpfs needs root"
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0750" % size, "tmpfs", path],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        return "mount -t tmpfs failed: %s" % r.stdout.decode().strip()
+    return None
+
+
+class DiskFull(FullMixin, unittest.TestCase):
+    """The job store on a 3 MiB tmpfs with a 64 MiB map: the disk, not the
+    map, runs out. Skipped, with the reason, where no tmpfs can be
+    mounted."""
+
+    def setUp(self):
+        self.data = tempfile.mkdtemp(prefix="qgate-disk-")
+        self.store = os.path.join(self.data, "store")
+        os.mkdir(self.store)
+        why = mount_tmpfs(self.store, "3m")
+        if why:
+            shutil.rmtree(self.data, ignore_errors=True)
+            self.skipTest(why)
+        self.q = None
+
+    def tearDown(self):
+        if self.q:
+            self.q.cleanup()
+            if self.q.sanitizer_reports():
+                self.fail("sanitizer reports:\n" + self.q.log()[-8000:])
+        subprocess.run(["umount", self.store])
+        shutil.rmtree(self.data, ignore_errors=True)
+
+    def start(self):
+        backend = None
+        if ON_PG:
+            from harness import PgAdmin
+            self.pgadmin = PgAdmin()
+            self.pg_db = self.pgadmin.create_db()
+            self.addCleanup(self.pgadmin.drop_db, self.pg_db)
+            backend = self.pgadmin.uri(self.pg_db)
+        self.q = Qgate(("--store-size", "64MiB", "--drain-timeout", "3s"), data=self.data,
+                       backend=backend).start()
+        return self.q
+
+    def fill(self, leave):
+        """Fills the disk with a file of another program, leaving `leave`
+        bytes; returns its path."""
+        st = os.statvfs(self.store)
+        free = st.f_bavail * st.f_frsize
+        path = os.path.join(self.store, "filler")
+        with open(path, "wb") as f:
+            f.write(b"\0" * max(0, free - leave))
+        return path
+
+    def test_a_full_disk_is_said_and_counted(self):
+        q = self.start()
+        r = q.query(rows_stmt(200000), mode="deferred", http_timeout=120)
+        doc = self.assertStoreFull(r)
+        self.assertIn("disk", doc["errors"][0]["msg"])
+        self.assertNotIn("Input/output error", doc["errors"][0]["msg"])
+        self.assertNothingKept(job_of(doc["statusHandle"])[0], q=q)
+        self.assertGreaterEqual(metric(q, "qgate_store_full_total"), 1)
+        for _ in range(5):
+            self.assertFits(5000, q=q)
+        self.assertNotIn("Input/output error", q.log())
+        self.assertEqual(q.stop(), 0, q.log()[-3000:])
+
+    def test_accepted_jobs_end_when_something_else_fills_the_disk(self):
+        q = self.start()
+        self.assertFits(100, q=q)
+        filler = self.fill(0)
+        accepted = []
+        for i in range(60):
+            r = q.query("SELECT %d AS k, '%s' AS pad" % (i, "y" * 300), mode="async")
+            if r.status == 200:
+                accepted.append(r.json()["handle"])
+            else:
+                doc = self.assertStoreFull(r)
+                self.assertIn("disk", doc["errors"][0]["msg"])
+        for h in accepted:
+            st = self.wait_status(path_of(h), q=q, timeout=60)
+            self.assertIn(st["status"], ("success", "failed"), st)
+        self.assertNotIn("could not be stored", q.log())
+        self.assertNotIn("Input/output error", q.log())
+        os.unlink(filler)
+        self.assertFits(2000, q=q)
+        self.assertEqual(q.stop(), 0, q.log()[-3000:])
+
 
 if __name__ == "__main__":
     main()
