@@ -95,6 +95,14 @@ page_out(const store_page *pg, void *arg)
     gw_reply_chunk(arg, pg->text, pg->len);
 }
 
+/* The same, kept until the head has gone out. */
+static void
+page_keep(const store_page *pg, void *arg)
+{
+    stream *s = arg;
+    qg_buf_add(&s->out, pg->text, pg->len);
+}
+
 /* Sends the row at text[*pos..n) (past its separators), and moves *pos
  * past it. */
 static bool
@@ -137,6 +145,10 @@ page_rows(const store_page *pg, void *arg)
         return;
     }
     uint64_t row = pg->first_row;
+    if (row > s->next_row) {
+        s->broken = true; /* rows before it are missing: not the page asked for */
+        return;
+    }
     for (; row < pg->first_row + pg->nrows && row < s->end_row; row++) {
         bool ok;
         if (row >= s->next_row) {
@@ -159,8 +171,10 @@ page_rows(const store_page *pg, void *arg)
         s->next_row = row;
 }
 
+/* Ends the response; err: the rows stop short because a page could not
+ * be read (JSON: the document ends with that error, status fatal). */
 static void
-finish(stream *s)
+finish(stream *s, const qg_error *err)
 {
     gw_req *req = s->req;
     s->req = NULL;
@@ -168,11 +182,16 @@ finish(stream *s)
     if (!s->csv) {
         qg_buf t = QG_BUF_INIT;
         qg_metrics m = s->metrics;
-        m.result_count = s->cut ? s->sent_rows : s->total;
-        m.result_size = s->cut ? s->sent_bytes : s->set_bytes;
+        m.result_count = s->cut || err ? s->sent_rows : s->total;
+        m.result_size = s->cut || err ? s->sent_bytes : s->set_bytes;
         if (s->pretty)
             qg_buf_addc(&t, '\n');
         qg_buf_addlit(&t, "],");
+        if (err) {
+            m.error_count = 1;
+            qg_env_errors(&t, err);
+            qg_buf_addlit(&t, ",\"status\":\"fatal\",");
+        }
         qg_env_metrics(&t, &m);
         if (s->p.arrays && s->columns.len) {
             qg_buf_addlit(&t, ",\"columns\":");
@@ -193,28 +212,63 @@ finish(stream *s)
     stream_free(s);
 }
 
+/* Why page s->page could not be sent (read's answer rc): logged, and
+ * into err. */
+static void
+page_failed(stream *s, int rc, qg_error *err)
+{
+    char msg[300];
+    if (rc >= 0) {
+        snprintf(msg, sizeof(msg), "result %llu-%u: page %u %s", (unsigned long long)s->job, s->set,
+                 s->page, rc == 1 ? "does not read back as rows" : "is gone");
+        qg_error_set(err, QG_E_STORE, msg);
+    }
+    qg_warn("result %llu-%u: page %u: %s", (unsigned long long)s->job, s->set, s->page, err->msg);
+}
+
+/* Reads the next page: 1 when it went out (or into s->out before the
+ * head), else what store_results_read said (with err), or 1 with
+ * s->broken. */
+static int
+read_page(stream *s, bool keep, qg_error *err)
+{
+    store_page_fn fn = s->cut ? page_rows : keep ? page_keep : page_out;
+    void *arg = s->cut || keep ? (void *)s : (void *)s->req;
+    return store_results_read(s->app->store, s->job, s->set, s->page, fn, arg, err);
+}
+
+/* Whether pages remain to be sent. */
+static bool
+more_pages(const stream *s)
+{
+    return s->page < s->npages && !(s->cut && s->next_row >= s->end_row);
+}
+
 /* Sends pages until the output is full or the rows are out. */
 static void
 pump(stream *s)
 {
     gw_req *req = s->req;
-    while (s->page < s->npages && !(s->cut && s->next_row >= s->end_row)) {
+    while (more_pages(s)) {
         if (gw_req_output_pending(req) >= GW_OUTPUT_HIGH) {
             gw_req_want_drain(req);
             return;
         }
         qg_error err;
-        int rc =
-            s->cut
-                ? store_results_read(s->app->store, s->job, s->set, s->page, page_rows, s, &err)
-                : store_results_read(s->app->store, s->job, s->set, s->page, page_out, req, &err);
+        int rc = read_page(s, false, &err);
         if (rc != 1 || s->broken) {
-            qg_warn("result %llu-%u: page %u %s (%s); closing the connection",
-                    (unsigned long long)s->job, s->set, s->page,
-                    rc == 1 ? "does not read back as rows" : "is gone",
-                    rc < 0 ? err.msg : "removed");
+            page_failed(s, rc, &err);
+            if (rc != 0 && !s->csv) {
+                /* damaged: what was sent is whole rows, the end says why
+                 * the rest is missing */
+                s->out.len = 0;
+                finish(s, &err);
+                return;
+            }
+            /* gone (swept, discarded), or CSV: no last chunk, so the body
+             * reads as cut */
             req->keep_alive = false;
-            req->chunked = false; /* no last chunk: the body reads as cut */
+            req->chunked = false;
             s->req = NULL;
             req->on_gone = NULL;
             gw_reply_end(req);
@@ -227,7 +281,7 @@ pump(stream *s)
         }
         s->page++;
     }
-    finish(s);
+    finish(s, NULL);
 }
 
 static void
@@ -243,6 +297,21 @@ on_gone(gw_req *req)
     s->req = NULL;
     if (!s->inflight)
         stream_free(s);
+}
+
+/* Answers before anything was sent: 404 when the result went (rc 0),
+ * else the error err. */
+static void
+answer_now(stream *s, int rc, const qg_error *err)
+{
+    gw_req *req = s->req;
+    s->req = NULL;
+    req->on_gone = NULL;
+    if (rc == 0)
+        gw_reply_empty(req, 404);
+    else
+        gw_reply_error(req, err, NULL);
+    stream_free(s);
 }
 
 /* Starts the response for job j (its header as committed). */
@@ -270,14 +339,27 @@ start(stream *s, const store_job *j)
         if (s->next_row < s->end_row) {
             qg_error err;
             uint32_t first;
-            if (store_results_find(s->app->store, s->job, s->set, s->npages, s->next_row, &first,
-                                   &err) == 1)
-                s->page = first;
-            else
-                s->broken = true; /* found by pump: the page is gone */
-            if (s->broken)
-                s->page = 0;
+            int rc = store_results_find(s->app->store, s->job, s->set, s->npages, s->next_row,
+                                        &first, &err);
+            if (rc != 1) {
+                /* gone meanwhile (swept, discarded), or unreadable */
+                answer_now(s, rc, &err);
+                return;
+            }
+            s->page = first;
         }
+    }
+    /* The first page is read before the head goes out: one that does not
+     * read back is an error answer, not a broken body. */
+    if (more_pages(s)) {
+        qg_error err;
+        int rc = read_page(s, true, &err);
+        if (rc != 1 || s->broken) {
+            page_failed(s, rc, &err);
+            answer_now(s, rc == 1 ? -1 : rc, &err);
+            return;
+        }
+        s->page++;
     }
     const gw_header h = {"X-Accel-Buffering", "no"};
     if (s->csv) {
@@ -293,6 +375,10 @@ start(stream *s, const store_job *j)
             gw_reply_chunk(req, "{\"results\":[\n", 13);
         else
             gw_reply_chunk(req, "{\"results\":[", 12);
+    }
+    if (s->out.len) {
+        gw_reply_chunk(req, s->out.data, s->out.len);
+        qg_buf_reset(&s->out);
     }
     req->on_drain = on_drain;
     pump(s);
@@ -316,11 +402,10 @@ consumed(store_op *op)
         return;
     }
     if (!found) {
+        qg_error err = op->err;
+        int rc = op->status != 0 ? -1 : 0;
         store_op_free(op);
-        s->req = NULL;
-        req->on_gone = NULL;
-        gw_reply_empty(req, 404);
-        stream_free(s);
+        answer_now(s, rc, &err);
         return;
     }
     start(s, &op->job);

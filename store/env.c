@@ -20,10 +20,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/clock.h"
+#include "core/log.h"
 #include "core/mem.h"
 
 static const char K_FORMAT[] = "format";
 static const char K_NEXT[] = "next_job";
+static const char K_LEGACY[] = "legacy_below";
 
 int
 store__error(store_env *e, qg_error *err, int rc, const char *what)
@@ -45,17 +48,39 @@ store__error(store_env *e, qg_error *err, int rc, const char *what)
         return qg_error_set(err, QG_E_STORE_FULL, msg);
     }
     if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_PANIC || rc == MDB_INVALID ||
-        rc == MDB_VERSION_MISMATCH || rc == EIO) {
+        rc == MDB_VERSION_MISMATCH || rc == EIO || rc == STORE__BAD_SEAL) {
         if (e)
             atomic_store(&e->damaged, true);
         snprintf(msg, sizeof(msg),
                  "%s: the job store in %.400s is damaged (%s); stop qgate and restore it from a "
                  "backup, or move it away to start empty",
-                 what, dir, mdb_strerror(rc));
+                 what, dir,
+                 rc == STORE__BAD_SEAL ? "stored bytes do not match their checksum"
+                                       : mdb_strerror(rc));
         return qg_error_set(err, QG_E_STORE, msg);
     }
     snprintf(msg, sizeof(msg), "%s: %s", what, mdb_strerror(rc));
     return qg_error_set(err, QG_E_STORE, msg);
+}
+
+int
+store__unseal(store_env *e, const MDB_val *k, MDB_val *v, uint64_t job, const char *what)
+{
+    if (e->legacy_below && job < e->legacy_below)
+        return 0;
+    if (v->mv_size >= STORE_SEAL_LEN) {
+        size_t n = v->mv_size - STORE_SEAL_LEN;
+        const unsigned char *p = v->mv_data;
+        if (store__get_be32(p + n) == store__seal_crc(k->mv_data, k->mv_size, p, n)) {
+            v->mv_size = n;
+            return 0;
+        }
+    }
+    atomic_fetch_add(&e->bad_seals, 1);
+    qg_err("store: %s of job %llu does not match its checksum: the file %s/data.mdb was "
+           "damaged on disk",
+           what, (unsigned long long)job, e->dir);
+    return STORE__BAD_SEAL;
 }
 
 MDB_txn *
@@ -103,7 +128,96 @@ mkdir_one(const char *dir, qg_error *err)
     return qg_error_set(err, QG_E_STORE, msg);
 }
 
-/* Opens the DBIs, checks or writes the format version, reads the counter. */
+static int
+put_u64(store_env *e, MDB_txn *txn, const char *key, uint64_t val)
+{
+    unsigned char b[8];
+    store__put_be64(b, val);
+    MDB_val k = {strlen(key), (void *)key}, v = {8, b};
+    return mdb_put(txn, e->meta, &k, &v, 0);
+}
+
+static uint64_t
+get_u64(store_env *e, MDB_txn *txn, const char *key, uint64_t dflt)
+{
+    MDB_val k = {strlen(key), (void *)key}, v;
+    if (mdb_get(txn, e->meta, &k, &v) == 0 && v.mv_size == 8)
+        return store__get_be64(v.mv_data);
+    return dflt;
+}
+
+/* Checks the format version, or writes it into a new store; a format-2
+ * store is upgraded in place: its values stay as they are, and the jobs
+ * numbered from now on are written in format 3 (legacy_below). */
+static int
+check_format(store_env *e, MDB_txn *txn, qg_error *err)
+{
+    char msg[800];
+    MDB_val k = {sizeof(K_FORMAT) - 1, (void *)K_FORMAT}, v;
+    int rc = mdb_get(txn, e->meta, &k, &v);
+    uint32_t ver = 0;
+    if (rc == MDB_NOTFOUND) {
+        MDB_stat st;
+        mdb_stat(txn, e->jobs, &st);
+        if (st.ms_entries > 0) {
+            snprintf(msg, sizeof(msg),
+                     "job store %s has jobs but no format version: it was not written by "
+                     "qgate; move it away to start with an empty store",
+                     e->dir);
+            return qg_error_set(err, QG_E_STORE, msg);
+        }
+    } else if (rc != 0) {
+        return store__error(e, err, rc, "read format version");
+    } else {
+        ver = v.mv_size == 4 ? store__get_be32(v.mv_data) : 0;
+        if (ver != STORE_FORMAT_VERSION && ver != 2) {
+            snprintf(msg, sizeof(msg),
+                     "job store %s has on-disk format version %u, this qgate reads versions 2 "
+                     "and %u; run a qgate that matches it, or move the directory away to start "
+                     "empty",
+                     e->dir, (unsigned)ver, (unsigned)STORE_FORMAT_VERSION);
+            return qg_error_set(err, QG_E_STORE, msg);
+        }
+    }
+    e->legacy_below = get_u64(e, txn, K_LEGACY, 0);
+    if (ver == STORE_FORMAT_VERSION)
+        return 0;
+    if (ver == 2) {
+        e->legacy_below = get_u64(e, txn, K_NEXT, 1);
+        rc = put_u64(e, txn, K_LEGACY, e->legacy_below);
+        if (rc != 0)
+            return store__error(e, err, rc, "upgrade the format");
+        qg_info("job store %s: upgraded from format 2 to %u; jobs below %llu keep their "
+                "format-2 records (without checksums) until they expire",
+                e->dir, (unsigned)STORE_FORMAT_VERSION, (unsigned long long)e->legacy_below);
+    }
+    unsigned char vb[4];
+    store__put_be32(vb, STORE_FORMAT_VERSION);
+    v.mv_size = 4;
+    v.mv_data = vb;
+    rc = mdb_put(txn, e->meta, &k, &v, 0);
+    return rc != 0 ? store__error(e, err, rc, "write format version") : 0;
+}
+
+/* Job numbers never name two jobs, also across stores: each start moves
+ * the counter to at least the wall clock in microseconds, plus a second.
+ * A store that replaces another one here (an emptied or restored
+ * data.mdb, a new directory) starts above every number the other one
+ * handed out, as long as the clock did not go back and no store hands
+ * out more than a million numbers a second (docs/design.md, "Job
+ * numbers"). */
+static int
+number_floor(store_env *e, MDB_txn *txn, qg_error *err)
+{
+    uint64_t floor = qg_wall_ns() / 1000 + 1000000;
+    e->next_id = get_u64(e, txn, K_NEXT, 1);
+    if (e->next_id < floor)
+        e->next_id = floor;
+    int rc = put_u64(e, txn, K_NEXT, e->next_id);
+    return rc != 0 ? store__error(e, err, rc, "write the job counter") : 0;
+}
+
+/* Opens the DBIs, checks or writes the format version, sets the counter. */
 static int
 open_dbis(store_env *e, qg_error *err)
 {
@@ -127,49 +241,13 @@ open_dbis(store_env *e, qg_error *err)
         }
     }
 
-    MDB_val k = {sizeof(K_FORMAT) - 1, (void *)K_FORMAT}, v;
-    rc = mdb_get(txn, e->meta, &k, &v);
-    char msg[700];
-    if (rc == MDB_NOTFOUND) {
-        MDB_stat st;
-        mdb_stat(txn, e->jobs, &st);
-        if (st.ms_entries > 0) {
-            mdb_txn_abort(txn);
-            snprintf(msg, sizeof(msg),
-                     "job store %s has jobs but no format version: it was not written by "
-                     "qgate; move it away to start with an empty store",
-                     e->dir);
-            return qg_error_set(err, QG_E_STORE, msg);
-        }
-        unsigned char ver[4];
-        store__put_be32(ver, STORE_FORMAT_VERSION);
-        v.mv_size = 4;
-        v.mv_data = ver;
-        rc = mdb_put(txn, e->meta, &k, &v, 0);
-        if (rc != 0) {
-            mdb_txn_abort(txn);
-            return store__error(e, err, rc, "write format version");
-        }
-    } else if (rc != 0) {
+    rc = check_format(e, txn, err);
+    if (rc == 0)
+        rc = number_floor(e, txn, err);
+    if (rc != 0) {
         mdb_txn_abort(txn);
-        return store__error(e, err, rc, "read format version");
-    } else {
-        uint32_t ver = v.mv_size == 4 ? store__get_be32(v.mv_data) : 0;
-        if (ver != STORE_FORMAT_VERSION) {
-            mdb_txn_abort(txn);
-            snprintf(msg, sizeof(msg),
-                     "job store %s has on-disk format version %u, this qgate reads version %u; "
-                     "run a qgate that matches it, or move the directory away to start empty",
-                     e->dir, (unsigned)ver, (unsigned)STORE_FORMAT_VERSION);
-            return qg_error_set(err, QG_E_STORE, msg);
-        }
+        return -1;
     }
-
-    MDB_val nk = {sizeof(K_NEXT) - 1, (void *)K_NEXT};
-    rc = mdb_get(txn, e->meta, &nk, &v);
-    e->next_id = 1;
-    if (rc == 0 && v.mv_size == 8)
-        e->next_id = store__get_be64(v.mv_data);
     rc = mdb_txn_commit(txn);
     if (rc != 0)
         return store__error(e, err, rc, "open");
@@ -247,6 +325,10 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
         return qg_error_set(err, QG_E_STORE, msg);
     }
     free(lock);
+    if (store__check_file(dir, err) != 0) {
+        close(lfd);
+        return -1;
+    }
     store_env *e = qg_calloc(1, sizeof(*e));
     e->dir = qg_strdup(dir);
     e->lock_fd = lfd;
@@ -285,7 +367,8 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
     store__space_probe(e);
     atomic_init(&e->damaged, false);
 
-    if (open_dbis(e, err) != 0 || (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->rtxn)) != 0 ||
+    if (store__check_trees(e, err) != 0 || open_dbis(e, err) != 0 ||
+        (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->rtxn)) != 0 ||
         (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->room_rtxn)) != 0) {
         if (rc != 0)
             store__error(e, err, rc, "read");

@@ -33,8 +33,10 @@
 #include "core/err.h"
 
 /* Bump when the layout or the record encoding changes incompatibly; a store
- * of another version is refused at open. */
-#define STORE_FORMAT_VERSION 2
+ * of another version is refused at open, but for version 2, which is
+ * upgraded in place (its values are read without seals until its jobs
+ * expire). */
+#define STORE_FORMAT_VERSION 3
 
 /* Smallest --store-size accepted. */
 #define STORE_MIN_MAP_SIZE (256u * 1024)

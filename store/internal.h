@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
+#include "core/crc32c.h"
 #include "core/err.h"
 #include "store/env.h"
 
@@ -30,10 +32,12 @@ struct store_env {
     MDB_txn *room_rtxn; /* the writer's, for the free list (store__space_get) */
     uint64_t map_size;
     uint64_t psize;
-    int fd;                /* data.mdb (LMDB's), for the disk's free space */
-    uint64_t prealloc_end; /* writer: disk blocks allocated up to here (store/space.c) */
-    uint64_t disk_size;    /* the size of the file system holding the store */
-    atomic_bool damaged;   /* LMDB reported the file damaged: /health says so */
+    int fd;                         /* data.mdb (LMDB's), for the disk's free space */
+    uint64_t prealloc_end;          /* writer: disk blocks allocated up to here (store/space.c) */
+    uint64_t disk_size;             /* the size of the file system holding the store */
+    atomic_bool damaged;            /* LMDB reported the file damaged: /health says so */
+    atomic_uint_fast64_t bad_seals; /* values whose seal did not match */
+    uint64_t legacy_below; /* jobs below this number have format-2 values (no seals); 0: none */
     /* Where the map lies (from /proc/self/maps: LMDB tells only a fixed
      * map's address), for forget() in results.c; NULL: not found. */
     const char *map_addr, *map_end;
@@ -103,6 +107,38 @@ store__stmt_key(unsigned char k[STORE_STMT_KEY_LEN], uint64_t job, uint32_t inde
     store__put_be32(k + 8, index);
 }
 
+/* --- seals --------------------------------------------------------------------
+ * Every job record, statement record, idempotency entry and result page is
+ * sealed: its value ends with be32 crc32c(key, value before the seal),
+ * checked whenever it is read. LMDB has no checksums of its own: a zeroed
+ * or changed page reads back as valid data. Values of jobs numbered below
+ * the store's legacy_below were written by format 2, without seals. */
+
+#define STORE_SEAL_LEN 4
+/* What the store's functions return for a value whose seal does not match
+ * (outside LMDB's codes and errno values); store__error names it. */
+#define STORE__BAD_SEAL (-29990)
+
+static inline uint32_t
+store__seal_crc(const void *key, size_t klen, const void *v, size_t n)
+{
+    return qg_crc32c(qg_crc32c(0, key, klen), v, n);
+}
+
+/* Appends the seal of b's bytes under key to b. */
+static inline void
+store__seal(qg_buf *b, const void *key, size_t klen)
+{
+    unsigned char s[STORE_SEAL_LEN];
+    store__put_be32(s, store__seal_crc(key, klen, b->data, b->len));
+    qg_buf_add(b, (const char *)s, sizeof(s));
+}
+
+/* Checks the seal of v, the value of key k of job (for the legacy rule),
+ * and takes it off v. Returns 0, or STORE__BAD_SEAL (counted, logged with
+ * what it was). Any thread. */
+int store__unseal(store_env *e, const MDB_val *k, MDB_val *v, uint64_t job, const char *what);
+
 /* --- errors and space ------------------------------------------------------ */
 
 /* Translates LMDB's rc (or an errno) into err, with what failed and a hint
@@ -112,6 +148,13 @@ store__stmt_key(unsigned char k[STORE_STMT_KEY_LEN], uint64_t job, uint32_t inde
  * QG_E_STORE and marks e damaged (e may be NULL while opening); anything
  * else QG_E_STORE with LMDB's text. Returns -1. Any thread. */
 int store__error(store_env *e, qg_error *err, int rc, const char *what);
+
+/* store/check.c. Before LMDB opens dir/data.mdb: refuses (err) a file
+ * whose meta pages are missing or invalid. */
+int store__check_file(const char *dir, qg_error *err);
+/* After it opened, before anything else reads it: walks every tree and
+ * refuses (err) a damaged store. Main thread, no other thread running. */
+int store__check_trees(store_env *e, qg_error *err);
 
 /* Grows the map to map_size bytes. No transaction may be open anywhere in
  * the process. Returns 0 or LMDB's code. Main thread, at start-up. */

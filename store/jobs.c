@@ -28,6 +28,8 @@ store__job_get(store_env *e, MDB_txn *txn, uint64_t id, store_job *j, MDB_val *r
     unsigned char kb[STORE_JOB_KEY_LEN];
     MDB_val k = job_key(kb, id), v;
     int rc = mdb_get(txn, e->jobs, &k, &v);
+    if (rc == 0)
+        rc = store__unseal(e, &k, &v, id, "the record");
     if (rc != 0)
         return rc;
     size_t qoff;
@@ -107,7 +109,9 @@ store__job_create(store_env *e, MDB_txn *txn, store_job *j, const qg_query *q)
     qg_buf b = QG_BUF_INIT;
     store_record_encode(j, q, &b);
     unsigned char kb[STORE_JOB_KEY_LEN], nb[8];
-    MDB_val k = job_key(kb, j->id), v = {b.len, b.data};
+    MDB_val k = job_key(kb, j->id);
+    store__seal(&b, kb, sizeof(kb));
+    MDB_val v = {b.len, b.data};
     /* Job numbers only grow: appending skips the search and keeps the
      * jobs tree's pages full. */
     int rc = mdb_put(txn, e->jobs, &k, &v, MDB_APPEND);
@@ -141,7 +145,9 @@ store__job_update(store_env *e, MDB_txn *txn, const store_job *j, bool drop_page
     store_record_encode_header(j, &b);
     qg_buf_add(&b, (const char *)raw.mv_data + qoff, raw.mv_size - qoff);
     unsigned char kb[STORE_JOB_KEY_LEN];
-    MDB_val k = job_key(kb, j->id), v = {b.len, b.data};
+    MDB_val k = job_key(kb, j->id);
+    store__seal(&b, kb, sizeof(kb));
+    MDB_val v = {b.len, b.data};
     rc = mdb_put(txn, e->jobs, &k, &v, 0);
     qg_buf_free(&b);
     if (rc == 0)

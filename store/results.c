@@ -16,8 +16,10 @@ store__page_put(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t
 {
     unsigned char kb[STORE_PAGE_KEY_LEN];
     store__page_key(kb, job, set, page);
-    MDB_val k = {STORE_PAGE_KEY_LEN, kb}, v = {STORE_PAGE_HEADER_LEN + len, NULL};
-    /* written in place: the header goes in front without another copy */
+    size_t n = STORE_PAGE_HEADER_LEN + len;
+    MDB_val k = {STORE_PAGE_KEY_LEN, kb}, v = {n + STORE_SEAL_LEN, NULL};
+    /* written in place: the header goes in front and the seal after the
+     * text without another copy */
     int rc = mdb_put(txn, e->pages, &k, &v, MDB_RESERVE);
     if (rc != 0)
         return rc;
@@ -26,6 +28,7 @@ store__page_put(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t
     store__put_be32(p + 8, nrows);
     if (len)
         memcpy(p + STORE_PAGE_HEADER_LEN, data, len);
+    store__put_be32(p + n, store__seal_crc(kb, sizeof(kb), p, n));
     return 0;
 }
 
@@ -111,6 +114,9 @@ store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, stor
     store__page_key(kb, job, set, page);
     MDB_val k = {STORE_PAGE_KEY_LEN, kb}, v;
     int rc = mdb_get(txn, e->pages, &k, &v);
+    MDB_val whole = v;
+    if (rc == 0)
+        rc = store__unseal(e, &k, &v, job, "a result page");
     int out = 1;
     if (rc == 0 && v.mv_size >= STORE_PAGE_HEADER_LEN) {
         const unsigned char *p = v.mv_data;
@@ -118,7 +124,7 @@ store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, stor
                          (const char *)p + STORE_PAGE_HEADER_LEN,
                          v.mv_size - STORE_PAGE_HEADER_LEN};
         fn(&pg, arg);
-        forget(e, v.mv_data, v.mv_size);
+        forget(e, whole.mv_data, whole.mv_size);
     } else if (rc == 0 || rc == MDB_NOTFOUND)
         out = 0;
     else
