@@ -65,6 +65,7 @@ typedef struct stream {
     bool first;    /* no row sent yet */
     bool inflight; /* the consume op is in the writer */
     bool release;  /* this GET took the last read */
+    bool pinned;   /* counted among the set's reads in progress */
     bool broken;   /* a page did not read back as rows */
     uint64_t sent_rows, sent_bytes;
     qg_metrics metrics;
@@ -76,7 +77,8 @@ typedef struct stream {
 static void
 stream_free(stream *s)
 {
-    if (s->release) {
+    /* the last read streaming: the pages go if the reads are used up */
+    if (s->pinned && store_results_unpin(s->app->store, s->job, s->set, s->release)) {
         store_op *op = store_op_new(STORE_OP_RELEASE);
         op->job_id = s->job;
         op->set = s->set;
@@ -537,6 +539,9 @@ gw_result(gw_req *req, qg_app *app)
         column_names(app, job, set, csv, &s->columns);
     req->handler_data = s;
     req->on_gone = on_gone;
+    /* from here until it ends, the set's pages stay (store_results_pin) */
+    store_results_pin(app->store, job, set);
+    s->pinned = true;
     /* only a read that reaches the end of the set takes one of its reads */
     uint64_t rows = j.sets[set].rows;
     bool to_end = !p.has_limit || p.offset >= rows || p.limit >= rows - p.offset;

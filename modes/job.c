@@ -787,6 +787,17 @@ job_run(exec_task *t, exec_worker *wk)
         atomic_store(&j->rows_now, j->w.total_rows);
         rows_free(&j->w);
     }
+    /* From here the worker decides the end, unless a cancel did first:
+     * then it ends cancelled even if it ran to its end (a 200 to the
+     * DELETE means cancelled). */
+    int open = 0;
+    if (!retry && !atomic_compare_exchange_strong(&j->end, &open, -1)) {
+        rc = -1;
+        if (open != QG_E_CANCELLED)
+            qg_error_set(&err, (qg_code)open, "-");
+        else
+            err.code = QG_E_CANCELLED;
+    }
     if (rc != 0 && err.code == QG_E_CANCELLED)
         qg_error_set(&err, QG_E_CANCELLED, j->rid);
 
@@ -1000,13 +1011,18 @@ cancel_stored(store_op *op)
     store_op_free(op);
 }
 
-void
+bool
 mode__job_cancel(mode_job *j, qg_code reason)
 {
     int expect = MODE_JOB_WAITING;
     if (j->answers || !atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_CANCELLED)) {
+        /* started: the cancel decides its end unless the worker already
+         * does (it is committing its own) */
+        int open = 0;
+        if (!atomic_compare_exchange_strong(&j->end, &open, (int)reason))
+            return open > 0;
         exec_task_cancel(&j->t, reason);
-        return;
+        return true;
     }
     /* no worker took it (it may wait behind long jobs): failed at once */
     mode__jobs_unreserve(j->app->jobs);
@@ -1043,13 +1059,14 @@ mode__job_cancel(mode_job *j, qg_code reason)
     store_writer_submit(j->app->writer, op);
     unlist(j);
     drop_loop_ref(j);
+    return true;
 }
 
 /* Registry cancel (DELETE /status, /admin/requests/running, shutdown). */
-static void
+static bool
 job_cancel(mode_entry *e, qg_code reason)
 {
-    mode__job_cancel((mode_job *)((char *)e - offsetof(mode_job, entry)), reason);
+    return mode__job_cancel((mode_job *)((char *)e - offsetof(mode_job, entry)), reason);
 }
 
 /* --- wait= ---------------------------------------------------------------------- */
@@ -1109,6 +1126,7 @@ mode__job_new(qg_app *app, qg_query *q, const char *rid, const char *base, uint6
     j->recv_ns = recv_ns;
     j->loop_ref = true;
     atomic_init(&j->claim, MODE_JOB_WAITING);
+    atomic_init(&j->end, 0);
     atomic_init(&j->rows_now, 0);
     j->cur_stmt = SIZE_MAX;
     store_job_init(&j->rec);

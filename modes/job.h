@@ -63,6 +63,11 @@ struct mode_job {
     uint64_t check_ns; /* async: compile time of the submission's check */
 
     atomic_int claim; /* MODE_JOB_* */
+    /* Who decides how a started job ends: 0 nobody yet; a qg_code, a
+     * cancel that got there first (the job ends cancelled, whatever it
+     * did); -1 the worker, committing the end it reached (a cancel then
+     * does nothing). */
+    atomic_int end;
 
     /* under t.mu: worker -> loop */
     uint64_t id;   /* known job number (deferred: once created) */
@@ -160,8 +165,10 @@ void mode__job_accepted_doc(qg_buf *b, const mode_job *j, uint64_t compile_ns);
 void mode__job_hold(mode_job *j, uint64_t wait_ns);
 /* Stops job j for reason: one no worker took yet is failed in the store at
  * once (STORE_TIMEOUT for QG_E_TIMEOUT, else failed with reason); a
- * running one is interrupted. Loop thread. */
-void mode__job_cancel(mode_job *j, qg_code reason);
+ * running one is interrupted and ends with reason. Returns false when the
+ * job was already committing the end it reached on its own: it ends as it
+ * would have. Loop thread. */
+bool mode__job_cancel(mode_job *j, qg_code reason);
 
 /* A retried submission: key and fingerprint of q by its principal
  * (store/idem.h), into op's idem fields, with the key's expiry. */

@@ -332,6 +332,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
     store_env *e = qg_calloc(1, sizeof(*e));
     e->dir = qg_strdup(dir);
     e->lock_fd = lfd;
+    pthread_mutex_init(&e->pin_mu, NULL);
     int rc = mdb_env_create(&e->env);
     if (rc == 0)
         rc = mdb_env_set_maxdbs(e->env, 16);
@@ -345,6 +346,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
         if (e->env)
             mdb_env_close(e->env);
         close(e->lock_fd);
+        pthread_mutex_destroy(&e->pin_mu);
         free(e->dir);
         free(e);
         return -1;
@@ -376,6 +378,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
             mdb_txn_abort(e->rtxn);
         mdb_env_close(e->env);
         close(e->lock_fd);
+        pthread_mutex_destroy(&e->pin_mu);
         free(e->dir);
         free(e);
         return -1;
@@ -396,6 +399,8 @@ store_env_close(store_env *e)
     mdb_txn_abort(e->room_rtxn);
     mdb_env_close(e->env);
     close(e->lock_fd);
+    pthread_mutex_destroy(&e->pin_mu);
+    free(e->pins);
     free(e->dir);
     free(e);
 }

@@ -10,6 +10,7 @@
 #define QG_STORE_INTERNAL_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +39,11 @@ struct store_env {
     atomic_bool damaged;            /* LMDB reported the file damaged: /health says so */
     atomic_uint_fast64_t bad_seals; /* values whose seal did not match */
     uint64_t legacy_below; /* jobs below this number have format-2 values (no seals); 0: none */
+    /* Result sets being read now (store_results_pin): the loop adds and
+     * removes, the writer looks before it deletes pages. */
+    pthread_mutex_t pin_mu;
+    struct store__pin *pins;
+    size_t npins, cap_pins;
     /* Where the map lies (from /proc/self/maps: LMDB tells only a fixed
      * map's address), for forget() in results.c; NULL: not found. */
     const char *map_addr, *map_end;
@@ -243,6 +249,10 @@ int store__page_put(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint
 #define STORE_ALL_SETS UINT32_MAX
 int store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t from_set,
                       size_t budget, bool *more, size_t *dropped);
+
+/* Whether a read of job's set (any set: STORE_ALL_SETS) is streaming
+ * now: its pages must stay. Any thread. */
+bool store__pinned(store_env *e, uint64_t job, uint32_t set);
 
 /* store/gc.c: the read-taking and deleting ops (see gc.h and writer.h). */
 struct store_op;

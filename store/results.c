@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/mem.h"
 #include "store/internal.h"
 
 int
@@ -189,4 +190,61 @@ store_results_count(store_env *e, uint64_t job, qg_error *err)
     if (rc != 0 && rc != MDB_NOTFOUND)
         return store__error(e, err, rc, "count result pages");
     return n;
+}
+
+/* --- reads in progress ------------------------------------------------------ */
+
+struct store__pin {
+    uint64_t job;
+    uint32_t set;
+    uint32_t count;
+    bool used_up; /* one of its reads took the last one */
+};
+
+void
+store_results_pin(store_env *e, uint64_t job, uint32_t set)
+{
+    pthread_mutex_lock(&e->pin_mu);
+    for (size_t i = 0; i < e->npins; i++)
+        if (e->pins[i].job == job && e->pins[i].set == set) {
+            e->pins[i].count++;
+            pthread_mutex_unlock(&e->pin_mu);
+            return;
+        }
+    if (e->npins == e->cap_pins)
+        e->pins = qg_realloc(e->pins,
+                             sizeof(*e->pins) * (e->cap_pins = e->cap_pins ? e->cap_pins * 2 : 8));
+    e->pins[e->npins++] = (struct store__pin){job, set, 1, false};
+    pthread_mutex_unlock(&e->pin_mu);
+}
+
+bool
+store_results_unpin(store_env *e, uint64_t job, uint32_t set, bool used_up)
+{
+    bool release = false;
+    pthread_mutex_lock(&e->pin_mu);
+    for (size_t i = 0; i < e->npins; i++) {
+        struct store__pin *p = &e->pins[i];
+        if (p->job != job || p->set != set)
+            continue;
+        p->used_up = p->used_up || used_up;
+        if (--p->count == 0) {
+            release = p->used_up;
+            *p = e->pins[--e->npins];
+        }
+        break;
+    }
+    pthread_mutex_unlock(&e->pin_mu);
+    return release;
+}
+
+bool
+store__pinned(store_env *e, uint64_t job, uint32_t set)
+{
+    bool yes = false;
+    pthread_mutex_lock(&e->pin_mu);
+    for (size_t i = 0; i < e->npins && !yes; i++)
+        yes = e->pins[i].job == job && (set == STORE_ALL_SETS || e->pins[i].set == set);
+    pthread_mutex_unlock(&e->pin_mu);
+    return yes;
 }

@@ -52,6 +52,16 @@ int store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, 
 int store_results_find(store_env *e, uint64_t job, uint32_t set, uint32_t npages, uint64_t row,
                        uint32_t *page, qg_error *err);
 
+/* Reads that stream a set hold it while they run, so that its pages stay
+ * until every read that started has ended: the read that takes the last
+ * of max-result-reads does not delete them under another one still
+ * streaming, and neither does the TTL sweep (an explicit DELETE does).
+ * pin marks a read begun; unpin its end, and returns true when it was the
+ * set's last running read and one of them took its last read (the caller
+ * then submits STORE_OP_RELEASE). Loop thread. */
+void store_results_pin(store_env *e, uint64_t job, uint32_t set);
+bool store_results_unpin(store_env *e, uint64_t job, uint32_t set, bool used_up);
+
 /* How many pages job has stored (all sets). Loop thread; for tests and
  * diagnostics (it walks the pages' keys). -1 with err on a store error. */
 long long store_results_count(store_env *e, uint64_t job, qg_error *err);
