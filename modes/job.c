@@ -688,6 +688,155 @@ deferred_answer(mode_job *j, const store_job *r, const qg_error *err, int rc, bo
     qg_buf_addlit(b, "}\n");
 }
 
+/* The job's statements back to its plan (all queued), its sets none: a
+ * first run, or another after the database was away. Worker thread. */
+static void
+job_reset(mode_job *j)
+{
+    size_t nplan;
+    store_stmt *plan = mode__job_plan(j->app->backend, &j->q, &nplan);
+    pthread_mutex_lock(&j->t.mu);
+    store_stmts_free(j->stmts, j->nstmts);
+    j->stmts = plan;
+    j->nstmts = j->cap_stmts = nplan;
+    if (j->cap_stmts == 0) {
+        j->cap_stmts = 1;
+        store_stmt_init(&j->stmts[0]);
+    }
+    j->cur_stmt = SIZE_MAX;
+    pthread_mutex_unlock(&j->t.mu);
+    j->nsets = 0;
+    j->ran = 0;
+    j->resume_known = false;
+    j->resume_off = 0;
+}
+
+/* What one run of a job's steps 1-4 leaves for the end. */
+typedef struct job_attempt {
+    store_job r; /* the record as it goes */
+    exec_ctx ctx;
+    qg_error err;
+    bool ran;   /* its running state is committed */
+    bool retry; /* a deferred retry: first is the job of the first try */
+    store_job first;
+    size_t err_at; /* the statement a compile error is in, or SIZE_MAX */
+} job_attempt;
+
+/* Steps 1-4: not cancelled meanwhile, it compiles, its running state is
+ * committed (once), it runs. Returns 0 or -1 with a->err. */
+static int
+job_attempt_run(mode_job *j, exec_worker *wk, bool async, job_attempt *a)
+{
+    exec_task *t = &j->t;
+    int rc = 0;
+    qg_code why = exec_task_check(t);
+    if (why)
+        rc = qg_error_set(&a->err, why, "-");
+    exec_check_result chk;
+    if (rc == 0) {
+        rc = exec_check(wk, &j->q, &a->ctx, &chk, &a->err);
+        if (rc != 0)
+            a->err_at = chk.failed_at;
+    }
+
+    /* 3: the running state, before anything may write */
+    if (rc == 0 && !a->ran) {
+        a->r.rerunnable = j->q.readonly || chk.all_readonly;
+        a->r.state = STORE_RUNNING;
+        a->r.started_ns = qg_wall_ns();
+        /* a deferred job is created here, with its statements queued, and
+         * its idempotency key in the same transaction */
+        bool create = !async;
+        rc = commit(j, create ? STORE_OP_CREATE : STORE_OP_UPDATE, &a->r, false,
+                    create ? stmts_copy(j->stmts, j->nstmts) : NULL, create ? j->nstmts : 0, false,
+                    create ? &a->first : NULL, &a->retry, &a->err);
+        if (rc == 0 && !a->retry) {
+            a->r.id = j->rec.id;
+            a->ran = true;
+        }
+    }
+    if (rc != 0 || a->retry)
+        return rc;
+
+    /* 4: run, pages */
+    a->ctx.readonly = a->r.rerunnable;
+    a->ctx.stmt_begin = on_stmt_begin;
+    a->ctx.stmt_end = on_stmt_end;
+    a->ctx.hook_arg = j;
+    j->sink.flush = sink_flush;
+    j->sink.set_begin = sink_set_begin;
+    j->sink.set_end = sink_set_end;
+    rows_init(&j->w, &j->sink, &j->q, PAGE_SIZE, false);
+    j->w.max_bytes = j->app->cfg->max_result_bytes;
+    j->w.stats = true;
+    j->w.live_rows = &j->rows_now;
+    rc = exec_run(wk, &j->q, &a->ctx, &j->w, &a->err);
+    qg_error ferr;
+    if (store_flow_drain(&j->flow, &ferr) != 0) {
+        /* a page was refused, perhaps only seen now that every statement
+         * has ended: its set and the later ones are cut */
+        cut_sets(j, store_flow_failed_set(&j->flow), &ferr);
+        if (rc == 0) {
+            rc = -1;
+            a->err = ferr;
+        }
+    }
+    atomic_store(&j->rows_now, j->w.total_rows);
+    rows_free(&j->w);
+    return rc;
+}
+
+/* An async job found the database away before anything of it reached the
+ * server (QG_E_BACKEND, and it was not marked running yet): rather than
+ * fail, it goes back to the queue, as a queue would keep it, and is
+ * submitted again after a pause that grows from 100 ms to 2 s, until its
+ * timeout (counted from its first start) runs out or it is cancelled. Its
+ * worker is free meanwhile for others (and for immediate requests, which
+ * fail at once with ASX0912). Returns true when it was put back; false
+ * when it must end now, with err saying why. Worker thread. */
+static bool
+job_requeue(mode_job *j, qg_error *err)
+{
+    exec_task *t = &j->t;
+    qg_code why = exec_task_check(t);
+    if (why == QG_E_TIMEOUT || (t->deadline_ns && qg_now_ns() >= t->deadline_ns)) {
+        /* the database never came back in time: say so */
+        qg_error head;
+        qg_error_set(&head, QG_E_BACKEND, "");
+        size_t hl = strlen(head.msg);
+        const char *text = strncmp(err->msg, head.msg, hl) == 0 ? err->msg + hl : err->msg;
+        char msg[QG_ERRMSG_MAX];
+        snprintf(msg, sizeof(msg), "%.900s (the job waited for it until its timeout)", text);
+        qg_error_set(err, QG_E_BACKEND, msg);
+        return false;
+    }
+    if (why) {
+        qg_error_set(err, why, "-");
+        return false;
+    }
+    if (j->db_waits == 0)
+        qg_warn("job %llu: %s; it waits in the queue for the database%s",
+                (unsigned long long)j->rec.id, err->msg,
+                j->q.timeout_ns ? ", until its timeout" : "");
+    uint64_t pause = 100000000ull << (j->db_waits < 5 ? j->db_waits : 5);
+    if (pause > 2000000000ull)
+        pause = 2000000000ull;
+    uint64_t now = qg_now_ns(), at = now + pause;
+    /* not past the deadline, but not at once either: this worker lets go
+     * of the task first */
+    if (t->deadline_ns && at > t->deadline_ns)
+        at = t->deadline_ns > now + 10000000 ? t->deadline_ns : now + 10000000;
+    j->db_waits++;
+    j->db_err = *err;
+    /* queued again: a cancel or a drain takes it back as any queued job */
+    atomic_fetch_add(&j->app->jobs->queued, 1);
+    atomic_store(&j->claim, MODE_JOB_WAITING);
+    pthread_mutex_lock(&t->mu);
+    j->requeue_ns = at;
+    pthread_mutex_unlock(&t->mu);
+    return true;
+}
+
 static void
 job_run(exec_task *t, exec_worker *wk)
 {
@@ -702,91 +851,41 @@ job_run(exec_task *t, exec_worker *wk)
     }
     if (async) {
         mode__jobs_unreserve(js);
+        /* from its first start, also when it waited for the database */
+        if (!j->first_start_ns)
+            j->first_start_ns = t->start_ns;
         if (j->q.timeout_ns)
-            t->deadline_ns = t->start_ns + j->q.timeout_ns;
+            t->deadline_ns = j->first_start_ns + j->q.timeout_ns;
     }
 
+    job_attempt a = {.ctx = {.task = t, .readonly = j->q.readonly}, .err_at = SIZE_MAX};
+    store_job_copy(&a.r, &j->rec);
+    store_job_init(&a.first);
+    qg_error_clear(&a.err);
     /* the plan, again: a recovered job comes with none */
-    size_t nplan;
-    store_stmt *plan = mode__job_plan(j->app->backend, &j->q, &nplan);
-    pthread_mutex_lock(&t->mu);
-    store_stmts_free(j->stmts, j->nstmts);
-    j->stmts = plan;
-    j->nstmts = j->cap_stmts = nplan;
-    if (j->cap_stmts == 0) {
-        j->cap_stmts = 1;
-        store_stmt_init(&j->stmts[0]);
+    job_reset(j);
+    int rc = job_attempt_run(j, wk, async, &a);
+    if (rc != 0 && a.err.code == QG_E_TIMEOUT && j->db_waits) {
+        /* its time ran out while it waited for the database */
+        a.err = j->db_err;
+        job_requeue(j, &a.err);
     }
-    j->cur_stmt = SIZE_MAX;
-    pthread_mutex_unlock(&t->mu);
-
-    store_job r;
-    store_job_copy(&r, &j->rec);
-    qg_error err;
-    qg_error_clear(&err);
-    exec_ctx ctx = {.task = t, .readonly = j->q.readonly};
-    bool ran = false;
-    size_t err_at = SIZE_MAX;
-
-    /* 1-2: not cancelled meanwhile, and it compiles */
-    int rc = 0;
-    qg_code why = exec_task_check(t);
-    if (why)
-        rc = qg_error_set(&err, why, "-");
-    exec_check_result chk;
-    if (rc == 0) {
-        rc = exec_check(wk, &j->q, &ctx, &chk, &err);
-        if (rc != 0)
-            err_at = chk.failed_at;
+    /* QG_E_BACKEND: nothing of it reached the server */
+    if (rc != 0 && async && !a.ran && !a.retry && a.err.code == QG_E_BACKEND &&
+        job_requeue(j, &a.err)) {
+        store_job_free(&a.r);
+        store_job_free(&a.first);
+        atomic_fetch_sub(&js->running, 1);
+        exec_task_notify(t);
+        return;
     }
+    store_job r = a.r;
+    exec_ctx ctx = a.ctx;
+    qg_error err = a.err;
+    bool ran = a.ran, retry = a.retry;
+    size_t err_at = a.err_at;
+    store_job first = a.first;
 
-    /* 3: the running state, before anything may write */
-    store_job first; /* a deferred retry: the job of the first try */
-    store_job_init(&first);
-    bool retry = false;
-    if (rc == 0) {
-        r.rerunnable = j->q.readonly || chk.all_readonly;
-        r.state = STORE_RUNNING;
-        r.started_ns = qg_wall_ns();
-        /* a deferred job is created here, with its statements queued, and
-         * its idempotency key in the same transaction */
-        bool create = !async;
-        rc = commit(j, create ? STORE_OP_CREATE : STORE_OP_UPDATE, &r, false,
-                    create ? stmts_copy(j->stmts, j->nstmts) : NULL, create ? j->nstmts : 0, false,
-                    create ? &first : NULL, &retry, &err);
-        if (rc == 0 && !retry) {
-            r.id = j->rec.id;
-            ran = true;
-        }
-    }
-
-    /* 4-5: run, pages, end state */
-    if (ran) {
-        ctx.readonly = r.rerunnable;
-        ctx.stmt_begin = on_stmt_begin;
-        ctx.stmt_end = on_stmt_end;
-        ctx.hook_arg = j;
-        j->sink.flush = sink_flush;
-        j->sink.set_begin = sink_set_begin;
-        j->sink.set_end = sink_set_end;
-        rows_init(&j->w, &j->sink, &j->q, PAGE_SIZE, false);
-        j->w.max_bytes = j->app->cfg->max_result_bytes;
-        j->w.stats = true;
-        j->w.live_rows = &j->rows_now;
-        rc = exec_run(wk, &j->q, &ctx, &j->w, &err);
-        qg_error ferr;
-        if (store_flow_drain(&j->flow, &ferr) != 0) {
-            /* a page was refused, perhaps only seen now that every
-             * statement has ended: its set and the later ones are cut */
-            cut_sets(j, store_flow_failed_set(&j->flow), &ferr);
-            if (rc == 0) {
-                rc = -1;
-                err = ferr;
-            }
-        }
-        atomic_store(&j->rows_now, j->w.total_rows);
-        rows_free(&j->w);
-    }
     /* From here the worker decides the end, unless a cancel did first:
      * then it ends cancelled even if it ran to its end (a 200 to the
      * DELETE means cancelled). */
@@ -911,6 +1010,20 @@ stop_wait(mode_job *j)
         event_free(j->wait_ev);
         j->wait_ev = NULL;
     }
+    if (j->requeue_ev) {
+        event_free(j->requeue_ev);
+        j->requeue_ev = NULL;
+    }
+}
+
+/* Loop: a job that waits for the database goes back to the pool, unless
+ * it was taken back meanwhile (cancelled, parked by a drain). */
+static void
+requeue_cb(evutil_socket_t fd, short what, void *arg)
+{
+    mode_job *j = arg;
+    if (atomic_load(&j->claim) == MODE_JOB_WAITING && j->loop_ref)
+        exec_pool_submit(j->app->pool, &j->t);
 }
 
 static void
@@ -939,7 +1052,16 @@ job_notify(exec_task *t)
     qg_buf reply = j->reply;
     qg_buf_init(&j->reply);
     j->stored_end = false; /* told once */
+    uint64_t requeue = j->requeue_ns;
+    j->requeue_ns = 0;
     pthread_mutex_unlock(&t->mu);
+    if (requeue && j->loop_ref) {
+        if (!j->requeue_ev)
+            j->requeue_ev = evtimer_new(j->app->base, requeue_cb, j);
+        uint64_t now = qg_now_ns(), d = requeue > now ? requeue - now : 0;
+        struct timeval tv = {(time_t)(d / 1000000000u), (suseconds_t)(d % 1000000000u / 1000)};
+        evtimer_add(j->requeue_ev, &tv);
+    }
     if (j->listed)
         j->entry.job_id = id;
     if (stored_end && j->q.callback_url)

@@ -54,8 +54,9 @@ struct mode_job {
     bool answers;
 
     /* loop only */
-    gw_req *req;           /* the request still waiting for its answer */
-    struct event *wait_ev; /* async wait=: when the request stops waiting */
+    gw_req *req;              /* the request still waiting for its answer */
+    struct event *wait_ev;    /* async wait=: when the request stops waiting */
+    struct event *requeue_ev; /* when it goes back to the pool (database away) */
     mode_entry entry;
     bool listed; /* in the registry and the jobs list */
     mode_job *prev, *next;
@@ -83,10 +84,15 @@ struct mode_job {
     size_t cur_stmt; /* the one running; SIZE_MAX: none */
     bool stored_end; /* the end state is committed (callback due when pending) */
 
+    uint64_t requeue_ns; /* async: back in the queue at this time (monotonic); 0: no */
+
     /* worker -> loop, read without the lock (progress) */
     _Atomic uint64_t rows_now; /* rows rendered so far, all statements */
 
     /* worker only */
+    uint64_t first_start_ns; /* monotonic: when a worker first took it */
+    unsigned db_waits;       /* times it went back to the queue for the database */
+    qg_error db_err;         /* why, the last time */
     store_flow flow;
     rows_writer w;
     rows_sink sink;
