@@ -45,6 +45,7 @@
  */
 #include "modes/job.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,11 +67,18 @@
 
 #define PAGE_SIZE STORE_PAGE_TARGET
 
+/* Queued jobs at their peak since the memory was last given back; once a
+ * queue this long has drained, the allocator's free pages go back to the
+ * system (malloc_trim): a burst of thousands of queued jobs must not keep
+ * its memory for the life of the daemon. */
+#define TRIM_AFTER_QUEUED 256
+
 struct mode_jobs {
     qg_app *app;
     atomic_size_t queued;
     atomic_size_t running;
-    mode_job *head; /* loop: listed jobs */
+    atomic_size_t peak; /* most queued since the last trim */
+    mode_job *head;     /* loop: listed jobs */
     bool parked;
 };
 
@@ -292,9 +300,9 @@ sink_flush(rows_sink *s, rows_writer *w, qg_error *err)
     atomic_store(&j->rows_now, w->total_rows);
     op->data = qg_buf_detach(&w->out, &op->len);
     qg_buf_reserve(&w->out, PAGE_SIZE + 4096);
-    op->flow = &j->flow;
+    op->flow = j->flow;
     store_writer_submit(j->app->writer, op);
-    if (store_flow_wait(&j->flow, STORE_FLOW_MAX_BYTES, err) != 0)
+    if (store_flow_wait(j->flow, STORE_FLOW_MAX_BYTES, err) != 0)
         return -1;
     qg_code why = exec_task_check(&j->t);
     if (why)
@@ -575,7 +583,7 @@ commit(mode_job *j, store_op_kind kind, const store_job *r, bool drop, store_stm
     op->set_stmts = set_stmts;
     if (kind == STORE_OP_CREATE && j->q.idempotency_key)
         mode__job_idem(j->app, &j->q, r->principal, op);
-    int rc = store_writer_run(j->app->writer, &j->flow, op, err);
+    int rc = store_writer_run(j->app->writer, j->flow, op, err);
     if (rc == 0 && op->existing) {
         *retry = true;
         store_job_free(first);
@@ -772,10 +780,10 @@ job_attempt_run(mode_job *j, exec_worker *wk, bool async, job_attempt *a)
     j->w.live_rows = &j->rows_now;
     rc = exec_run(wk, &j->q, &a->ctx, &j->w, &a->err);
     qg_error ferr;
-    if (store_flow_drain(&j->flow, &ferr) != 0) {
+    if (store_flow_drain(j->flow, &ferr) != 0) {
         /* a page was refused, perhaps only seen now that every statement
          * has ended: its set and the later ones are cut */
-        cut_sets(j, store_flow_failed_set(&j->flow), &ferr);
+        cut_sets(j, store_flow_failed_set(j->flow), &ferr);
         if (rc == 0) {
             rc = -1;
             a->err = ferr;
@@ -827,7 +835,9 @@ job_requeue(mode_job *j, qg_error *err)
     if (t->deadline_ns && at > t->deadline_ns)
         at = t->deadline_ns > now + 10000000 ? t->deadline_ns : now + 10000000;
     j->db_waits++;
-    j->db_err = *err;
+    if (!j->db_err)
+        j->db_err = qg_malloc(sizeof(*j->db_err));
+    *j->db_err = *err;
     /* queued again: a cancel or a drain takes it back as any queued job */
     atomic_fetch_add(&j->app->jobs->queued, 1);
     atomic_store(&j->claim, MODE_JOB_WAITING);
@@ -858,6 +868,11 @@ job_run(exec_task *t, exec_worker *wk)
             t->deadline_ns = j->first_start_ns + j->q.timeout_ns;
     }
 
+    /* its account with the writer lives while it runs (a queued job is
+     * kept small: thousands may wait) */
+    store_flow flow;
+    store_flow_init(&flow);
+    j->flow = &flow;
     job_attempt a = {.ctx = {.task = t, .readonly = j->q.readonly}, .err_at = SIZE_MAX};
     store_job_copy(&a.r, &j->rec);
     store_job_init(&a.first);
@@ -865,9 +880,9 @@ job_run(exec_task *t, exec_worker *wk)
     /* the plan, again: a recovered job comes with none */
     job_reset(j);
     int rc = job_attempt_run(j, wk, async, &a);
-    if (rc != 0 && a.err.code == QG_E_TIMEOUT && j->db_waits) {
+    if (rc != 0 && a.err.code == QG_E_TIMEOUT && j->db_err) {
         /* its time ran out while it waited for the database */
-        a.err = j->db_err;
+        a.err = *j->db_err;
         job_requeue(j, &a.err);
     }
     /* QG_E_BACKEND: nothing of it reached the server */
@@ -875,6 +890,8 @@ job_run(exec_task *t, exec_worker *wk)
         job_requeue(j, &a.err)) {
         store_job_free(&a.r);
         store_job_free(&a.first);
+        j->flow = NULL;
+        store_flow_destroy(&flow);
         atomic_fetch_sub(&js->running, 1);
         exec_task_notify(t);
         return;
@@ -973,6 +990,8 @@ job_run(exec_task *t, exec_worker *wk)
         deferred_answer(j, &r, &err, rc, ran || async, &reply, &http);
     store_job_free(&first);
     store_job_free(&r);
+    j->flow = NULL;
+    store_flow_destroy(&flow);
     atomic_fetch_sub(&js->running, 1);
     pthread_mutex_lock(&t->mu);
     j->finished = true;
@@ -1039,6 +1058,18 @@ drop_loop_ref(mode_job *j)
     exec_task_unref(&j->t);
 }
 
+/* Loop: gives the allocator's free memory back once a long queue has
+ * drained (see TRIM_AFTER_QUEUED). */
+static void
+trim_when_idle(mode_jobs *js)
+{
+    if (atomic_load(&js->peak) < TRIM_AFTER_QUEUED || atomic_load(&js->queued) ||
+        atomic_load(&js->running))
+        return;
+    atomic_store(&js->peak, 0);
+    malloc_trim(0);
+}
+
 static void
 job_notify(exec_task *t)
 {
@@ -1073,6 +1104,7 @@ job_notify(exec_task *t)
     unlist(j);
     gw_req *req = j->req;
     drop_loop_ref(j); /* the pool still holds one: j lives on */
+    trim_when_idle(j->app->jobs);
     if (req && reply.len && replayed)
         gw_reply(req, http, GW_JSON, reply.data, reply.len, &replayed_header, 1);
     else if (req && reply.len)
@@ -1087,7 +1119,7 @@ job_destroy(exec_task *t)
     qg_query_free(&j->q);
     store_job_free(&j->rec);
     qg_buf_free(&j->reply);
-    store_flow_destroy(&j->flow);
+    free(j->db_err);
     free(j->sets);
     store_stmts_free(j->stmts, j->nstmts);
     free(j->base);
@@ -1254,7 +1286,6 @@ mode__job_new(qg_app *app, qg_query *q, const char *rid, const char *base, uint6
     store_job_init(&j->rec);
     store_job_from_query(&j->rec, &j->q, rid, app->cfg->result_ttl_ns);
     j->rec.created_ns = qg_wall_ns();
-    store_flow_init(&j->flow);
     return j;
 }
 
@@ -1298,6 +1329,7 @@ mode_jobs_new(qg_app *app)
     js->app = app;
     atomic_init(&js->queued, 0);
     atomic_init(&js->running, 0);
+    atomic_init(&js->peak, 0);
     return js;
 }
 
@@ -1309,6 +1341,9 @@ mode__jobs_reserve(mode_jobs *js, size_t limit)
         if (limit && n >= limit)
             return false;
     } while (!atomic_compare_exchange_weak(&js->queued, &n, n + 1));
+    size_t p = atomic_load(&js->peak);
+    while (n + 1 > p && !atomic_compare_exchange_weak(&js->peak, &p, n + 1))
+        ;
     return true;
 }
 

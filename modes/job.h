@@ -92,8 +92,8 @@ struct mode_job {
     /* worker only */
     uint64_t first_start_ns; /* monotonic: when a worker first took it */
     unsigned db_waits;       /* times it went back to the queue for the database */
-    qg_error db_err;         /* why, the last time */
-    store_flow flow;
+    qg_error *db_err;        /* why, the last time (malloc'd; NULL: never) */
+    store_flow *flow;        /* while it runs: its account with the writer */
     rows_writer w;
     rows_sink sink;
     uint32_t page;

@@ -150,5 +150,62 @@ class CancelRace(JobsMixin, QgateTestCase):
                 self.assertEqual(r.status, 200, r)
 
 
+class QueueMemory(JobsMixin, QgateTestCase):
+    """Thousands of queued jobs, then the queue drains: the memory they
+    took goes back to the system. (Anonymous memory: the job store's
+    file-backed map is not the queue's.)"""
+    ARGS = ("--workers", "4", "--drain-timeout", "2s")
+
+    def rss_kib(self):
+        with open("/proc/%d/status" % self.q.proc.pid) as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+        raise AssertionError("no RssAnon")
+
+    def counts(self):
+        text = self.q.request("GET", "/metrics").body.decode()
+        v = dict(l.split(" ", 1) for l in text.splitlines() if l and l[0] != "#")
+        return float(v["qgate_jobs_queued"]), float(v["qgate_jobs_running"])
+
+    def test_a_drained_queue_gives_its_memory_back(self):
+        if SANITIZE:
+            self.skipTest("RSS says nothing under %s: its allocator keeps freed memory "
+                          "in quarantine" % SANITIZE)
+        for i in range(50):  # warm up: the demo data, the connections, the store
+            self.wait_status(self.submit("SELECT %d AS k" % i))
+        base = self.rss_kib()
+        busy = [self.submit(FOREVER) for _ in range(4)]
+        n = 2000
+        errors = []
+
+        def client(k):
+            for i in range(n // 2):
+                r = self.q.query("SELECT %d AS k, 'some text for the job' AS t" % (k * n + i),
+                                 mode="async")
+                if r.status != 200:
+                    errors.append(r)
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertGreaterEqual(self.counts()[0], n - 10)
+        peak = self.rss_kib()
+        for h in busy:
+            self.assertEqual(self.q.request("DELETE", path_of(h)).status, 200)
+        deadline = time.time() + 240 * SLOW
+        while time.time() < deadline and self.counts() != (0.0, 0.0):
+            time.sleep(0.1)
+        self.assertEqual(self.counts(), (0.0, 0.0))
+        time.sleep(0.5)
+        after = self.rss_kib()
+        print("  RssAnon: %d KiB idle, %d KiB with %d jobs queued (%.1f KiB a job), %d KiB after "
+              "the drain" % (base, peak, n, (peak - base) / n, after))
+        self.assertGreater(peak - base, 3000)  # the queue did take memory
+        self.assertLess(after - base, (peak - base) / 3)
+
+
 if __name__ == "__main__":
     main()
