@@ -254,6 +254,25 @@ open_dbis(store_env *e, qg_error *err)
     return 0;
 }
 
+/* open_dbis, on a map grown by the reserve when it is too full even for
+ * that: qgate always starts on its own store (one filled by an older
+ * qgate, or opened with a smaller --store-size than it holds). */
+static int
+open_dbis_grow(store_env *e, qg_error *err)
+{
+    if (open_dbis(e, err) == 0)
+        return 0;
+    if (err->code != QG_E_STORE_FULL)
+        return -1;
+    uint64_t more = e->map_size + store__reserve(e);
+    qg_warn("job store: the map is full at start; it grows to %llu bytes for this start "
+            "(raise --store-size to keep it)",
+            (unsigned long long)more);
+    if (store__resize(e, more) != 0)
+        return -1;
+    return open_dbis(e, err);
+}
+
 /* Finds the address range of the map of dir/data.mdb in /proc/self/maps. */
 static void
 find_map(store_env *e, const char *dir)
@@ -369,7 +388,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
     store__space_probe(e);
     atomic_init(&e->damaged, false);
 
-    if (store__check_trees(e, err) != 0 || open_dbis(e, err) != 0 ||
+    if (store__check_trees(e, err) != 0 || open_dbis_grow(e, err) != 0 ||
         (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->rtxn)) != 0 ||
         (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->room_rtxn)) != 0) {
         if (rc != 0)

@@ -15,7 +15,7 @@ import threading
 import time
 import unittest
 
-from harness import ON_PG, Qgate, QgateTestCase, SLOW, main
+from harness import FOREVER_SQLITE, ON_PG, Qgate, QgateTestCase, SLOW, main
 from jobhelp import JobsMixin, job_of, path_of
 
 
@@ -208,6 +208,34 @@ class FullOfJobs(FullMixin, unittest.TestCase):
         self.assertGreater(len(ok), 0)
         self.assertEqual(self.get(path_of(ok[-1]).replace("/status/", "/result/"), q=q).status,
                          200)
+        self.assertEqual(q.stop(), 0, q.log()[-3000:])
+
+    def test_a_store_fuller_than_its_map_still_starts(self):
+        """Opened with a smaller --store-size than it holds, with a running
+        job that recovery must end: it starts (LMDB keeps the map at least
+        as large as what the file holds; should that still be too full,
+        it grows by the reserve for this start), and every job ends."""
+        self.SIZE = "4MiB"
+        q = self.start("--workers", "1")
+        # a job that may write, running when the daemon dies
+        writer = self.submit("CREATE TABLE IF NOT EXISTS fw(x INTEGER); " + FOREVER_SQLITE
+                             if not ON_PG else
+                             "CREATE TABLE IF NOT EXISTS fw(x INTEGER); SELECT pg_sleep(3600)",
+                             q=q, client_context_id="writer")
+        deadline = time.time() + 10 * SLOW
+        while time.time() < deadline:
+            running = q.request("GET", "/admin/requests/running").json()
+            if any(e["clientContextID"] == "writer" and e["state"] == "running" for e in running):
+                break
+            time.sleep(0.02)
+        queued = [self.submit("SELECT %d AS k, '%s' AS pad" % (i, "q" * 2000), q=q)
+                  for i in range(300)]
+        q.kill9()
+        self.SIZE = "256KiB"
+        q = self.start("--workers", "1")
+        st = self.wait_status(path_of(writer), q=q, want=("failed", "success", "timeout"))
+        self.assertTrue(st["errors"][0]["msg"].startswith("ASX0921"), st)
+        self.assertAllEnded(q, queued)
         self.assertEqual(q.stop(), 0, q.log()[-3000:])
 
     def test_kill9_in_a_full_store(self):
