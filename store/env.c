@@ -260,17 +260,29 @@ open_dbis(store_env *e, qg_error *err)
 static int
 open_dbis_grow(store_env *e, qg_error *err)
 {
-    if (open_dbis(e, err) == 0)
-        return 0;
-    if (err->code != QG_E_STORE_FULL)
-        return -1;
-    uint64_t more = e->map_size + store__reserve(e);
-    qg_warn("job store: the map is full at start; it grows to %llu bytes for this start "
-            "(raise --store-size to keep it)",
-            (unsigned long long)more);
-    if (store__resize(e, more) != 0)
-        return -1;
-    return open_dbis(e, err);
+    if (open_dbis(e, err) != 0) {
+        if (err->code != QG_E_STORE_FULL)
+            return -1;
+        uint64_t more = e->map_size + store__reserve(e);
+        qg_warn("job store: the map is full at start; it grows to %llu bytes for this start "
+                "(raise --store-size to keep it)",
+                (unsigned long long)more);
+        if (store__resize(e, more) != 0 || open_dbis(e, err) != 0)
+            return -1;
+    }
+    /* what it holds, the reserve, and the end states it owes its jobs */
+    uint64_t need = store__map_needed(e);
+    if (need > e->map_size) {
+        need = (need + (1u << 20) - 1) & ~((uint64_t)(1u << 20) - 1);
+        qg_warn("job store: it holds more than --store-size leaves room for (its pages, the "
+                "reserve and the end states of its queued and running jobs); the map is %llu "
+                "MiB for this start: raise --store-size to at least that",
+                (unsigned long long)(need >> 20));
+        int rc = store__resize(e, need);
+        if (rc != 0)
+            return store__error(e, err, rc, "grow the map");
+    }
+    return 0;
 }
 
 /* Finds the address range of the map of dir/data.mdb in /proc/self/maps. */

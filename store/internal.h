@@ -192,6 +192,19 @@ void store__space_probe(store_env *e);
 void store__space_prealloc(store_env *e);
 /* Whether the disk holding the store has no room left for new pages. */
 bool store__disk_full(store_env *e);
+/* Room promised to a queued or running job of nstmts statements for its
+ * end state: its record with an error, its statements' records with
+ * theirs, the index entries, and the copy-on-write of the pages that hold
+ * them. New jobs and result pages are refused before they would take it. */
+#define STORE__PROMISE_JOB  4096u
+#define STORE__PROMISE_STMT 1536u
+uint64_t store__promise(size_t nstmts);
+/* The room promised to the jobs the store holds as queued or running.
+ * Any thread (a read transaction of its own). */
+uint64_t store__promised(store_env *e);
+/* The map a store needs to serve what it holds: its pages, the reserve
+ * and what is promised. Main thread, at open. */
+uint64_t store__map_needed(store_env *e);
 /* Room kept back for updates and deletes: result pages are refused below
  * it, new jobs below half of it, so a full store can always finish, fail and
  * delete jobs (LMDB needs free pages to delete anything). An eighth of the

@@ -173,3 +173,54 @@ store__disk_full(store_env *e)
     /* less than a result page's worth: writes of new pages fail */
     return (uint64_t)vs.f_bavail * vs.f_frsize < STORE_PAGE_TARGET + 8 * e->psize;
 }
+
+uint64_t
+store__promise(size_t nstmts)
+{
+    return STORE__PROMISE_JOB + STORE__PROMISE_STMT * (uint64_t)(nstmts ? nstmts : 1);
+}
+
+uint64_t
+store__promised(store_env *e)
+{
+    MDB_txn *txn;
+    if (mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn) != 0)
+        return 0;
+    uint64_t sum = 0;
+    MDB_cursor *c, *sc;
+    if (mdb_cursor_open(txn, e->active, &c) == 0) {
+        if (mdb_cursor_open(txn, e->stmts, &sc) == 0) {
+            MDB_val k, v;
+            int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+            while (rc == 0) {
+                size_t n = 0;
+                if (k.mv_size == STORE_JOB_KEY_LEN) {
+                    unsigned char kb[STORE_STMT_KEY_LEN];
+                    memcpy(kb, k.mv_data, STORE_JOB_KEY_LEN);
+                    store__put_be32(kb + 8, 0);
+                    MDB_val sk = {STORE_STMT_KEY_LEN, kb}, sv;
+                    int r = mdb_cursor_get(sc, &sk, &sv, MDB_SET_RANGE);
+                    while (r == 0 && sk.mv_size == STORE_STMT_KEY_LEN &&
+                           memcmp(sk.mv_data, k.mv_data, STORE_JOB_KEY_LEN) == 0) {
+                        n++;
+                        r = mdb_cursor_get(sc, &sk, &sv, MDB_NEXT);
+                    }
+                }
+                sum += store__promise(n);
+                rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+            }
+            mdb_cursor_close(sc);
+        }
+        mdb_cursor_close(c);
+    }
+    mdb_txn_abort(txn);
+    return sum;
+}
+
+uint64_t
+store__map_needed(store_env *e)
+{
+    MDB_envinfo info;
+    mdb_env_info(e->env, &info);
+    return ((uint64_t)info.me_last_pgno + 1) * e->psize + store__reserve(e) + store__promised(e);
+}

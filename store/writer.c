@@ -168,57 +168,6 @@ store_writer_run(store_writer *w, store_flow *f, store_op *op, qg_error *err)
 #define TRIES_GROW 4
 #define TRIES_KEEP 8
 
-/* Room promised to a queued or running job for its end state: its record
- * with an error, its statements' records with theirs, the index entries,
- * and the copy-on-write of the pages that hold them. */
-#define PROMISE_JOB  4096u
-#define PROMISE_STMT 1536u
-
-static uint64_t
-promise_of(size_t nstmts)
-{
-    return PROMISE_JOB + PROMISE_STMT * (uint64_t)(nstmts ? nstmts : 1);
-}
-
-/* The room promised to the jobs the store holds as queued or running
- * (after a restart: what recovery left). Writer thread. */
-static uint64_t
-promised_scan(store_env *e)
-{
-    MDB_txn *txn;
-    if (mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn) != 0)
-        return 0;
-    uint64_t sum = 0;
-    MDB_cursor *c, *sc;
-    if (mdb_cursor_open(txn, e->active, &c) == 0) {
-        if (mdb_cursor_open(txn, e->stmts, &sc) == 0) {
-            MDB_val k, v;
-            int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-            while (rc == 0) {
-                size_t n = 0;
-                if (k.mv_size == STORE_JOB_KEY_LEN) {
-                    unsigned char kb[STORE_STMT_KEY_LEN];
-                    memcpy(kb, k.mv_data, STORE_JOB_KEY_LEN);
-                    store__put_be32(kb + 8, 0);
-                    MDB_val sk = {STORE_STMT_KEY_LEN, kb}, sv;
-                    int r = mdb_cursor_get(sc, &sk, &sv, MDB_SET_RANGE);
-                    while (r == 0 && sk.mv_size == STORE_STMT_KEY_LEN &&
-                           memcmp(sk.mv_data, k.mv_data, STORE_JOB_KEY_LEN) == 0) {
-                        n++;
-                        r = mdb_cursor_get(sc, &sk, &sv, MDB_NEXT);
-                    }
-                }
-                sum += promise_of(n);
-                rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-            }
-            mdb_cursor_close(sc);
-        }
-        mdb_cursor_close(c);
-    }
-    mdb_txn_abort(txn);
-    return sum;
-}
-
 /* Fails op without touching the transaction. */
 static void
 refuse(store_op *op, qg_code code, const char *what)
@@ -276,7 +225,7 @@ apply_create(store_writer *w, MDB_txn *txn, store_op *op)
      * end state promised */
     uint64_t cost =
         store__cost(e, 1024 + (op->q ? op->q->statement_len : 0)) + op->nstmts * store__cost(e, 64);
-    uint64_t promise = promise_of(op->nstmts);
+    uint64_t promise = store__promise(op->nstmts);
     uint64_t need = cost + promise + store__reserve(e) / 2 + w->promised;
     if (w->sp.small < need)
         return no_room(w, op, need,
@@ -328,7 +277,7 @@ apply_update(store_writer *w, MDB_txn *txn, store_op *op)
     if (rc == 0 && op->fill_from)
         rc = store__stmts_fill(e, txn, op->job.id, op->fill_from, op->fill_to, op->job.finished_ns);
     if (rc == 0 && ended) {
-        uint64_t p = promise_of(op->nstmts);
+        uint64_t p = store__promise(op->nstmts);
         w->promised -= p < w->promised ? p : w->promised;
     }
     return rc;
@@ -401,13 +350,20 @@ kind_name(store_op_kind k)
     return "?";
 }
 
+/* Whether rc says the map or the disk was full. */
+static bool
+full_rc(store_writer *w, int rc)
+{
+    return rc == MDB_MAP_FULL ||
+           ((rc == ENOSPC || rc == EDQUOT || rc == EIO) && store__disk_full(w->env));
+}
+
 /* Whether LMDB's refusal rc of op may go away after a commit: the map or
  * the disk was full, and the op has tries left. */
 static bool
 retry_later(store_writer *w, store_op *op, int rc)
 {
-    bool full = rc == MDB_MAP_FULL ||
-                ((rc == ENOSPC || rc == EDQUOT || rc == EIO) && store__disk_full(w->env));
+    bool full = full_rc(w, rc);
     bool grows = op->kind == STORE_OP_CREATE || op->kind == STORE_OP_PAGE;
     if (!full || op->tries >= (grows ? TRIES_GROW : TRIES_KEEP))
         return false;
@@ -451,7 +407,7 @@ run_batch(store_writer *w, store_op *batch)
 {
     store_env *e = w->env;
     if (!w->promised_known) {
-        w->promised = promised_scan(e);
+        w->promised = store__promised(e);
         w->promised_known = true;
     }
     store_op *rest = batch; /* ops not committed yet */
@@ -520,6 +476,17 @@ run_batch(store_writer *w, store_op *batch)
             return;
         }
         rc = mdb_txn_commit(txn);
+        if (rc != 0 && n > 1 && full_rc(w, rc)) {
+            /* the commit's own pages (the free list) did not fit: one op
+             * a transaction until this passes */
+            e->next_id = next_id;
+            w->promised = promised;
+            store_op *one = rest;
+            while (one->skip)
+                one = one->next;
+            limit = one->next;
+            continue;
+        }
         if (rc != 0) {
             e->next_id = next_id;
             w->promised = promised;
