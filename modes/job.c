@@ -1438,9 +1438,13 @@ mode_jobs_park(mode_jobs *js)
 void
 mode_jobs_cancel_running(mode_jobs *js, qg_code reason)
 {
-    for (mode_job *j = js->head; j; j = j->next)
+    /* through the end claim, so that a later cancel (the stop's) does not
+     * turn this reason into another */
+    for (mode_job *j = js->head, *next; j; j = next) {
+        next = j->next;
         if (atomic_load(&j->claim) == MODE_JOB_STARTED)
-            exec_task_cancel(&j->t, reason);
+            mode__job_cancel(j, reason);
+    }
 }
 
 bool

@@ -15,7 +15,7 @@ import threading
 import time
 import unittest
 
-from harness import FOREVER_SQLITE, ON_PG, Qgate, QgateTestCase, SLOW, main
+from harness import FOREVER_SQLITE, ON_PG, PgAdmin, Qgate, QgateTestCase, SLOW, main
 from jobhelp import JobsMixin, job_of, path_of
 
 
@@ -133,6 +133,12 @@ class FullOfJobs(FullMixin, unittest.TestCase):
     def setUp(self):
         self.data = tempfile.mkdtemp(prefix="qgate-full-")
         self.procs = []
+        self.backend_uri = None
+        if ON_PG:
+            pgadmin = PgAdmin()
+            db = pgadmin.create_db()
+            self.addCleanup(pgadmin.drop_db, db)
+            self.backend_uri = pgadmin.uri(db)
 
     def tearDown(self):
         for p in self.procs:
@@ -143,7 +149,7 @@ class FullOfJobs(FullMixin, unittest.TestCase):
 
     def start(self, *args):
         q = Qgate(("--store-size", self.SIZE, "--drain-timeout", "3s") + args, data=self.data,
-                  backend=getattr(self, "backend_uri", None)).start()
+                  backend=self.backend_uri).start()
         self.procs.append(q)
         return q
 
@@ -283,7 +289,6 @@ class DiskFull(FullMixin, unittest.TestCase):
     def start(self):
         backend = None
         if ON_PG:
-            from harness import PgAdmin
             self.pgadmin = PgAdmin()
             self.pg_db = self.pgadmin.create_db()
             self.addCleanup(self.pgadmin.drop_db, self.pg_db)
