@@ -8,8 +8,14 @@
  * time as the connection drains (never holding a transaction across a slow
  * client): JSON as {"results":[...],"metrics":{...}} (pretty jobs keep
  * their pretty rows), CSV as text/csv with the raw lines. A page that
- * vanished mid-stream (swept, discarded) ends the connection without the
- * closing bytes, so the client sees a broken body, never a short valid one.
+ * vanished mid-stream (discarded) ends the connection without the closing
+ * bytes, so the client sees a broken body, never a short valid one.
+ *
+ * Damage: every page read checks its seal (store/results.h). The first
+ * page is read before the head goes out, so a damaged one is an error
+ * answer (500 ASX0905); a later one ends a JSON document after the whole
+ * rows sent so far with "errors" and "status":"fatal" (a CSV body is cut).
+ * The changed bytes never go out.
  *
  * Windows and arrays (gw_result_params): offset/limit send rows
  * [offset, offset+limit) only. The first page is found by a binary search
@@ -24,13 +30,15 @@
  * Reads: a read that reaches the set's last row (any read without a
  * limit, or one whose window ends at or past the end) takes one of the
  * set's max-result-reads, committed (STORE_OP_CONSUME) before the first
- * byte goes out; the one that takes the last read asks the writer to
- * delete the pages once it has streamed them. A window that stops short of
- * the end takes none, so a client can page through a result and the read
- * is counted once, when it reaches the end.
+ * byte goes out. Every GET that streams pins the set
+ * (store_results_pin): the pages are deleted (STORE_OP_RELEASE) when the
+ * last pinned read ends and one of them took the last read, so every read
+ * that started completes. A window that stops short of the end takes
+ * none, so a client can page through a result and the read is counted
+ * once, when it reaches the end.
  *
  * DELETE discards the result (STORE_OP_DISCARD): 202, or 404 when there was
- * nothing to discard. With authentication on, only the principal that
+ * nothing to discard; reads streaming it are cut. With authentication on, only the principal that
  * submitted a job may read or discard its results; to anyone else they are
  * 404.
  */

@@ -17,16 +17,23 @@
  *      asked) into ~64 KiB pages that go to the writer as they fill, one
  *      stored set per query statement; the worker waits while its job has
  *      more than STORE_FLOW_MAX_BYTES queued there;
- *   5. wait for every page to commit, then commit the end state (success
- *      with its sets, failed, timeout) and the outcome of each statement in
- *      the same transaction; a job that failed keeps the sets its
- *      statements completed before the error, and the pages of a set cut
- *      short are dropped;
+ *   5. wait for every page to commit, then claim the end (mode_job.end: a
+ *      cancel that claimed it first makes the job end cancelled) and
+ *      commit the end state (success with its sets, failed, timeout) and
+ *      the outcome of each statement in the same transaction; a job that
+ *      failed keeps the sets its statements completed before the error;
+ *      the set of a page the store refused (perhaps seen only now) and
+ *      every later set are dropped, with their statements in error; an end
+ *      state that does not fit is stored leaner (store_end), so it ends;
  *   6. deferred: build the answer (the result handle, or the error document
  *      as immediate mode would send it) and hand it to the loop.
  * Timeouts: a deferred job's deadline counts from the request's arrival
  * (the client waits for it), an async (or recovered) job's from when a
- * worker starts it (queue time is not its fault).
+ * worker first starts it (queue time is not its fault).
+ * Database away: an async job that fails with QG_E_BACKEND before it was
+ * marked running (nothing of it reached the server) goes back to the queue
+ * and is submitted again after a growing pause (job_requeue), until its
+ * timeout.
  * Drain: a running async job cut by the drain (QG_E_DRAINING) goes back to
  * queued when it is rerunnable and is failed with QG_E_OUTCOME_UNKNOWN when
  * not; one cut before its running state was committed is left queued.

@@ -42,7 +42,7 @@ store__error(store_env *e, qg_error *err, int rc, const char *what)
     }
     /* a write past the file's end on a full disk comes back from LMDB as
      * a short write, EIO */
-    if ((rc == ENOSPC || rc == EDQUOT || rc == EIO) && e && store__disk_full(e)) {
+    if (rc == ENOSPC || rc == EDQUOT || (rc == EIO && e && store__disk_full(e))) {
         snprintf(msg, sizeof(msg), "%s: the disk holding %.400s is full; free space on it", what,
                  dir);
         return qg_error_set(err, QG_E_STORE_FULL, msg);

@@ -190,7 +190,9 @@ void store__space_probe(store_env *e);
  * so that promised end states can be written when something else fills
  * the disk. Writer thread, after a commit (and at open). */
 void store__space_prealloc(store_env *e);
-/* Whether the disk holding the store has no room left for new pages. */
+/* Whether the disk holding the store has too little room for a write of
+ * the writer (less than the reserve and two transactions): a write that
+ * failed with EIO then failed for lack of room. */
 bool store__disk_full(store_env *e);
 /* Room promised to a queued or running job of nstmts statements for its
  * end state: its record with an error, its statements' records with

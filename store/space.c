@@ -32,6 +32,7 @@
 #include <sys/statvfs.h>
 
 #include "store/results.h"
+#include "store/writer.h"
 
 uint64_t
 store__reserve(const store_env *e)
@@ -170,8 +171,10 @@ store__disk_full(store_env *e)
     struct statvfs vs;
     if (fstatvfs(e->fd, &vs) != 0)
         return false;
-    /* less than a result page's worth: writes of new pages fail */
-    return (uint64_t)vs.f_bavail * vs.f_frsize < STORE_PAGE_TARGET + 8 * e->psize;
+    /* the writer leaves the reserve free on the disk, and a transaction
+     * writes at most a few MiB: a write that failed with less than that
+     * free failed for lack of room */
+    return (uint64_t)vs.f_bavail * vs.f_frsize < store__reserve(e) + 2 * STORE_TXN_BYTES;
 }
 
 uint64_t

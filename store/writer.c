@@ -354,8 +354,8 @@ kind_name(store_op_kind k)
 static bool
 full_rc(store_writer *w, int rc)
 {
-    return rc == MDB_MAP_FULL ||
-           ((rc == ENOSPC || rc == EDQUOT || rc == EIO) && store__disk_full(w->env));
+    return rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT ||
+           (rc == EIO && store__disk_full(w->env));
 }
 
 /* Whether LMDB's refusal rc of op may go away after a commit: the map or

@@ -23,13 +23,19 @@
  * (store_flow_wait) while its job has more than STORE_FLOW_MAX_BYTES queued
  * here, so memory stays flat whatever the result size.
  *
- * Map full: an op that LMDB refuses (MDB_MAP_FULL or another error) fails
- * alone: the transaction is aborted and the batch redone without it. Before
- * LMDB gets that far, result pages are refused once the map's room falls
- * below a reserve, and new jobs below half of it (store__reserve), so jobs
- * can still be failed, finished and deleted when the store is full. A failed
- * op carries QG_E_STORE_FULL or QG_E_STORE in op->err; nothing is ever
- * half-written.
+ * Room (store/space.c): the writer counts what the next transaction can
+ * allocate (never-used pages the disk can hold, free pages LMDB may reuse
+ * now) and keeps back a reserve plus the room promised to every queued or
+ * running job for its end state: result pages are refused below the
+ * reserve and the promises, new jobs below half the reserve, the promises
+ * and their own. Ends, reads and deletes are never refused for room. An
+ * op that finds no room where freed pages not yet reusable would do is
+ * put off: the batch commits before it (with a nudge when that is
+ * nothing) and it is tried again; so is one LMDB refuses with
+ * MDB_MAP_FULL; a commit that does not fit is redone one op at a time.
+ * Any other op LMDB refuses fails alone: the transaction is aborted and
+ * the batch redone without it. A failed op carries QG_E_STORE_FULL or
+ * QG_E_STORE in op->err; nothing is ever half-written.
  */
 #ifndef QG_STORE_WRITER_H
 #define QG_STORE_WRITER_H
@@ -47,6 +53,9 @@
 struct event_base;
 
 #define STORE_TXN_PAGE_BYTES (4u * 1024 * 1024)
+/* About the most one transaction writes (its pages, the copies of the
+ * trees it touches). */
+#define STORE_TXN_BYTES      (2 * STORE_TXN_PAGE_BYTES)
 #define STORE_TXN_MAX_OPS    4096
 #define STORE_FLOW_MAX_BYTES (4u * 1024 * 1024)
 #define STORE_PAGE_LINGER_MS 20
