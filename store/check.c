@@ -135,7 +135,8 @@ typedef struct walk {
     const char *base, *end; /* the map, and the end of the file in it */
     uint64_t next_pgno;
     uint64_t entries, jobs, pages;
-    char what[200]; /* the first problem found */
+    MDB_cursor *cursor; /* open now (closed after a SIGBUS too) */
+    char what[200];     /* the first problem found */
 } walk;
 
 static int
@@ -275,6 +276,7 @@ walk_db(walk *w, enum kind kd)
     int rc = mdb_cursor_open(w->txn, dbi, &c);
     if (rc != 0)
         return rc;
+    w->cursor = c;
     MDB_val k, v;
     rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
     while (rc == 0) {
@@ -283,6 +285,7 @@ walk_db(walk *w, enum kind kd)
             break;
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     }
+    w->cursor = NULL;
     mdb_cursor_close(c);
     if (w->what[0])
         return -1;
@@ -329,7 +332,10 @@ store__check_trees(store_env *e, qg_error *err)
         bus_armed = 1;
         rc = walk_all(&w);
     } else {
-        /* a page past the end: LMDB's state is lost, the store is refused */
+        /* a page past the end: LMDB's state is lost, the store is refused
+         * (a read-only cursor is only memory to give back) */
+        if (w.cursor)
+            mdb_cursor_close(w.cursor);
         rc = -1;
         snprintf(w.what, sizeof(w.what), "a page it uses lies past the end of the file");
     }
