@@ -20,7 +20,6 @@
  */
 #include "store/internal.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -37,20 +36,20 @@
 
 /* LMDB 0.9's meta page (mdb.c): a 16-byte page header, then magic,
  * version, address, map size, two 48-byte database records (the first
- * one's md_pad is the page size), the last page, the transaction id. */
+ * one's md_pad is the page size), the last page, the transaction id (at
+ * 144). */
 #define META_MAGIC   0xBEEFC0DEu
 #define META_VERSION 1u
 #define OFF_MAGIC    16
 #define OFF_VERSION  20
 #define OFF_PSIZE    40
-#define OFF_LAST_PG  136
 #define OFF_TXNID    144
 #define META_LEN     152
 
 typedef struct meta_page {
     bool ok;
     uint32_t psize;
-    uint64_t last_pg, txnid;
+    uint64_t txnid;
 } meta_page;
 
 static meta_page
@@ -64,7 +63,6 @@ read_meta(int fd, off_t off)
     memcpy(&magic, b + OFF_MAGIC, 4);
     memcpy(&ver, b + OFF_VERSION, 4);
     memcpy(&psize, b + OFF_PSIZE, 4);
-    memcpy(&m.last_pg, b + OFF_LAST_PG, 8);
     memcpy(&m.txnid, b + OFF_TXNID, 8);
     m.psize = psize;
     m.ok = magic == META_MAGIC && ver == META_VERSION && psize >= 512 && psize <= 65536 &&
@@ -79,7 +77,7 @@ store__check_file(const char *dir, qg_error *err)
     snprintf(path, sizeof(path), "%s/data.mdb", dir);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENOENT ? 0 : 0; /* LMDB creates it, or says why it cannot */
+        return 0; /* LMDB creates it, or says why it cannot */
     struct stat st;
     int rc = fstat(fd, &st);
     if (rc != 0 || st.st_size == 0) {

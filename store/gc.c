@@ -144,8 +144,8 @@ store__gc_sweep(store_env *e, MDB_txn *txn, struct store_op *op)
             break;
         }
     }
-    /* only pinned jobs due: the next tick, not at once */
-    if (op->swept == 0)
+    /* only pinned jobs due (nothing went): the next tick, not at once */
+    if (budget == STORE_SWEEP_PAGES && op->swept == 0)
         op->more = false;
     bool more = false;
     size_t nkeys = 0;
