@@ -35,11 +35,15 @@ class Damage(JobsMixin, unittest.TestCase):
         self.procs = []
 
     def tearDown(self):
-        for p in self.procs:
-            p.cleanup()
-            if p.sanitizer_reports():
-                self.fail("sanitizer reports:\n" + p.log()[-8000:])
-        shutil.rmtree(self.data, ignore_errors=True)
+        reports = []
+        try:
+            for p in self.procs:
+                p.cleanup()
+                reports += p.sanitizer_reports() and [p.log()[-8000:]]
+        finally:
+            shutil.rmtree(self.data, ignore_errors=True)
+        if reports:
+            self.fail("sanitizer reports:\n" + "\n".join(reports))
 
     def start(self, *args):
         q = Qgate(("--drain-timeout", "2s") + args, data=self.data).start()

@@ -141,11 +141,15 @@ class FullOfJobs(FullMixin, unittest.TestCase):
             self.backend_uri = pgadmin.uri(db)
 
     def tearDown(self):
-        for p in self.procs:
-            p.cleanup()
-            if p.sanitizer_reports():
-                self.fail("sanitizer reports:\n" + p.log()[-8000:])
-        shutil.rmtree(self.data, ignore_errors=True)
+        reports = []
+        try:
+            for p in self.procs:
+                p.cleanup()
+                reports += p.sanitizer_reports() and [p.log()[-8000:]]
+        finally:
+            shutil.rmtree(self.data, ignore_errors=True)
+        if reports:
+            self.fail("sanitizer reports:\n" + "\n".join(reports))
 
     def start(self, *args):
         q = Qgate(("--store-size", self.SIZE, "--drain-timeout", "3s") + args, data=self.data,
@@ -279,12 +283,14 @@ class DiskFull(FullMixin, unittest.TestCase):
         self.q = None
 
     def tearDown(self):
-        if self.q:
-            self.q.cleanup()
-            if self.q.sanitizer_reports():
-                self.fail("sanitizer reports:\n" + self.q.log()[-8000:])
-        subprocess.run(["umount", self.store])
-        shutil.rmtree(self.data, ignore_errors=True)
+        try:
+            if self.q:
+                self.q.cleanup()
+        finally:
+            subprocess.run(["umount", self.store])
+            shutil.rmtree(self.data, ignore_errors=True)
+        if self.q and self.q.sanitizer_reports():
+            self.fail("sanitizer reports:\n" + self.q.log()[-8000:])
 
     def start(self):
         backend = None
