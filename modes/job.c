@@ -887,13 +887,14 @@ job_run(exec_task *t, exec_worker *wk)
     /* the plan, again: a recovered job comes with none */
     job_reset(j);
     int rc = job_attempt_run(j, wk, async, &a);
-    if (rc != 0 && a.err.code == QG_E_TIMEOUT && j->db_err) {
-        /* its time ran out while it waited for the database */
+    bool waited_out = rc != 0 && a.err.code == QG_E_TIMEOUT && j->db_err;
+    if (waited_out) {
+        /* its time ran out while it waited for the database: say so */
         a.err = *j->db_err;
         job_requeue(j, &a.err);
     }
     /* QG_E_BACKEND: nothing of it reached the server */
-    if (rc != 0 && async && !a.ran && !a.retry && a.err.code == QG_E_BACKEND &&
+    if (rc != 0 && async && !waited_out && !a.ran && !a.retry && a.err.code == QG_E_BACKEND &&
         job_requeue(j, &a.err)) {
         store_job_free(&a.r);
         store_job_free(&a.first);

@@ -53,7 +53,7 @@ class QueuedWhileAway(JobsMixin, QgateTestCase):
         self.assertEqual(st["status"], "failed", st)
         msg = st["errors"][0]["msg"]
         self.assertTrue(msg.startswith("ASX0912"), msg)
-        self.assertIn("waited", msg)
+        self.assertEqual(msg.count("the job waited for it until its timeout"), 1, msg)
         self.assertGreaterEqual(time.time() - t0, 1.4)
         self.assertEqual(self.status(patient)["status"], "running")
         self.relay.resume()
