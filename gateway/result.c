@@ -8,8 +8,14 @@
  * time as the connection drains (never holding a transaction across a slow
  * client): JSON as {"results":[...],"metrics":{...}} (pretty jobs keep
  * their pretty rows), CSV as text/csv with the raw lines. A page that
- * vanished mid-stream (swept, discarded) ends the connection without the
- * closing bytes, so the client sees a broken body, never a short valid one.
+ * vanished mid-stream (discarded) ends the connection without the closing
+ * bytes, so the client sees a broken body, never a short valid one.
+ *
+ * Damage: every page read checks its seal (store/results.h). The first
+ * page is read before the head goes out, so a damaged one is an error
+ * answer (500 ASX0905); a later one ends a JSON document after the whole
+ * rows sent so far with "errors" and "status":"fatal" (a CSV body is cut).
+ * The changed bytes never go out.
  *
  * Windows and arrays (gw_result_params): offset/limit send rows
  * [offset, offset+limit) only. The first page is found by a binary search
@@ -24,13 +30,15 @@
  * Reads: a read that reaches the set's last row (any read without a
  * limit, or one whose window ends at or past the end) takes one of the
  * set's max-result-reads, committed (STORE_OP_CONSUME) before the first
- * byte goes out; the one that takes the last read asks the writer to
- * delete the pages once it has streamed them. A window that stops short of
- * the end takes none, so a client can page through a result and the read
- * is counted once, when it reaches the end.
+ * byte goes out. Every GET that streams pins the set
+ * (store_results_pin): the pages are deleted (STORE_OP_RELEASE) when the
+ * last pinned read ends and one of them took the last read, so every read
+ * that started completes. A window that stops short of the end takes
+ * none, so a client can page through a result and the read is counted
+ * once, when it reaches the end.
  *
  * DELETE discards the result (STORE_OP_DISCARD): 202, or 404 when there was
- * nothing to discard. With authentication on, only the principal that
+ * nothing to discard; reads streaming it are cut. With authentication on, only the principal that
  * submitted a job may read or discard its results; to anyone else they are
  * 404.
  */
@@ -65,6 +73,7 @@ typedef struct stream {
     bool first;    /* no row sent yet */
     bool inflight; /* the consume op is in the writer */
     bool release;  /* this GET took the last read */
+    bool pinned;   /* counted among the set's reads in progress */
     bool broken;   /* a page did not read back as rows */
     uint64_t sent_rows, sent_bytes;
     qg_metrics metrics;
@@ -76,7 +85,8 @@ typedef struct stream {
 static void
 stream_free(stream *s)
 {
-    if (s->release) {
+    /* the last read streaming: the pages go if the reads are used up */
+    if (s->pinned && store_results_unpin(s->app->store, s->job, s->set, s->release)) {
         store_op *op = store_op_new(STORE_OP_RELEASE);
         op->job_id = s->job;
         op->set = s->set;
@@ -93,6 +103,14 @@ static void
 page_out(const store_page *pg, void *arg)
 {
     gw_reply_chunk(arg, pg->text, pg->len);
+}
+
+/* The same, kept until the head has gone out. */
+static void
+page_keep(const store_page *pg, void *arg)
+{
+    stream *s = arg;
+    qg_buf_add(&s->out, pg->text, pg->len);
 }
 
 /* Sends the row at text[*pos..n) (past its separators), and moves *pos
@@ -137,6 +155,10 @@ page_rows(const store_page *pg, void *arg)
         return;
     }
     uint64_t row = pg->first_row;
+    if (row > s->next_row) {
+        s->broken = true; /* rows before it are missing: not the page asked for */
+        return;
+    }
     for (; row < pg->first_row + pg->nrows && row < s->end_row; row++) {
         bool ok;
         if (row >= s->next_row) {
@@ -159,8 +181,10 @@ page_rows(const store_page *pg, void *arg)
         s->next_row = row;
 }
 
+/* Ends the response; err: the rows stop short because a page could not
+ * be read (JSON: the document ends with that error, status fatal). */
 static void
-finish(stream *s)
+finish(stream *s, const qg_error *err)
 {
     gw_req *req = s->req;
     s->req = NULL;
@@ -168,11 +192,16 @@ finish(stream *s)
     if (!s->csv) {
         qg_buf t = QG_BUF_INIT;
         qg_metrics m = s->metrics;
-        m.result_count = s->cut ? s->sent_rows : s->total;
-        m.result_size = s->cut ? s->sent_bytes : s->set_bytes;
+        m.result_count = s->cut || err ? s->sent_rows : s->total;
+        m.result_size = s->cut || err ? s->sent_bytes : s->set_bytes;
         if (s->pretty)
             qg_buf_addc(&t, '\n');
         qg_buf_addlit(&t, "],");
+        if (err) {
+            m.error_count = 1;
+            qg_env_errors(&t, err);
+            qg_buf_addlit(&t, ",\"status\":\"fatal\",");
+        }
         qg_env_metrics(&t, &m);
         if (s->p.arrays && s->columns.len) {
             qg_buf_addlit(&t, ",\"columns\":");
@@ -193,28 +222,63 @@ finish(stream *s)
     stream_free(s);
 }
 
+/* Why page s->page could not be sent (read's answer rc): logged, and
+ * into err. */
+static void
+page_failed(stream *s, int rc, qg_error *err)
+{
+    char msg[300];
+    if (rc >= 0) {
+        snprintf(msg, sizeof(msg), "result %llu-%u: page %u %s", (unsigned long long)s->job, s->set,
+                 s->page, rc == 1 ? "does not read back as rows" : "is gone");
+        qg_error_set(err, QG_E_STORE, msg);
+    }
+    qg_warn("result %llu-%u: page %u: %s", (unsigned long long)s->job, s->set, s->page, err->msg);
+}
+
+/* Reads the next page: 1 when it went out (or into s->out before the
+ * head), else what store_results_read said (with err), or 1 with
+ * s->broken. */
+static int
+read_page(stream *s, bool keep, qg_error *err)
+{
+    store_page_fn fn = s->cut ? page_rows : keep ? page_keep : page_out;
+    void *arg = s->cut || keep ? (void *)s : (void *)s->req;
+    return store_results_read(s->app->store, s->job, s->set, s->page, fn, arg, err);
+}
+
+/* Whether pages remain to be sent. */
+static bool
+more_pages(const stream *s)
+{
+    return s->page < s->npages && !(s->cut && s->next_row >= s->end_row);
+}
+
 /* Sends pages until the output is full or the rows are out. */
 static void
 pump(stream *s)
 {
     gw_req *req = s->req;
-    while (s->page < s->npages && !(s->cut && s->next_row >= s->end_row)) {
+    while (more_pages(s)) {
         if (gw_req_output_pending(req) >= GW_OUTPUT_HIGH) {
             gw_req_want_drain(req);
             return;
         }
         qg_error err;
-        int rc =
-            s->cut
-                ? store_results_read(s->app->store, s->job, s->set, s->page, page_rows, s, &err)
-                : store_results_read(s->app->store, s->job, s->set, s->page, page_out, req, &err);
+        int rc = read_page(s, false, &err);
         if (rc != 1 || s->broken) {
-            qg_warn("result %llu-%u: page %u %s (%s); closing the connection",
-                    (unsigned long long)s->job, s->set, s->page,
-                    rc == 1 ? "does not read back as rows" : "is gone",
-                    rc < 0 ? err.msg : "removed");
+            page_failed(s, rc, &err);
+            if (rc != 0 && !s->csv) {
+                /* damaged: what was sent is whole rows, the end says why
+                 * the rest is missing */
+                s->out.len = 0;
+                finish(s, &err);
+                return;
+            }
+            /* gone (swept, discarded), or CSV: no last chunk, so the body
+             * reads as cut */
             req->keep_alive = false;
-            req->chunked = false; /* no last chunk: the body reads as cut */
+            req->chunked = false;
             s->req = NULL;
             req->on_gone = NULL;
             gw_reply_end(req);
@@ -227,7 +291,7 @@ pump(stream *s)
         }
         s->page++;
     }
-    finish(s);
+    finish(s, NULL);
 }
 
 static void
@@ -243,6 +307,21 @@ on_gone(gw_req *req)
     s->req = NULL;
     if (!s->inflight)
         stream_free(s);
+}
+
+/* Answers before anything was sent: 404 when the result went (rc 0),
+ * else the error err. */
+static void
+answer_now(stream *s, int rc, const qg_error *err)
+{
+    gw_req *req = s->req;
+    s->req = NULL;
+    req->on_gone = NULL;
+    if (rc == 0)
+        gw_reply_empty(req, 404);
+    else
+        gw_reply_error(req, err, NULL);
+    stream_free(s);
 }
 
 /* Starts the response for job j (its header as committed). */
@@ -270,14 +349,27 @@ start(stream *s, const store_job *j)
         if (s->next_row < s->end_row) {
             qg_error err;
             uint32_t first;
-            if (store_results_find(s->app->store, s->job, s->set, s->npages, s->next_row, &first,
-                                   &err) == 1)
-                s->page = first;
-            else
-                s->broken = true; /* found by pump: the page is gone */
-            if (s->broken)
-                s->page = 0;
+            int rc = store_results_find(s->app->store, s->job, s->set, s->npages, s->next_row,
+                                        &first, &err);
+            if (rc != 1) {
+                /* gone meanwhile (swept, discarded), or unreadable */
+                answer_now(s, rc, &err);
+                return;
+            }
+            s->page = first;
         }
+    }
+    /* The first page is read before the head goes out: one that does not
+     * read back is an error answer, not a broken body. */
+    if (more_pages(s)) {
+        qg_error err;
+        int rc = read_page(s, true, &err);
+        if (rc != 1 || s->broken) {
+            page_failed(s, rc, &err);
+            answer_now(s, rc == 1 ? -1 : rc, &err);
+            return;
+        }
+        s->page++;
     }
     const gw_header h = {"X-Accel-Buffering", "no"};
     if (s->csv) {
@@ -293,6 +385,10 @@ start(stream *s, const store_job *j)
             gw_reply_chunk(req, "{\"results\":[\n", 13);
         else
             gw_reply_chunk(req, "{\"results\":[", 12);
+    }
+    if (s->out.len) {
+        gw_reply_chunk(req, s->out.data, s->out.len);
+        qg_buf_reset(&s->out);
     }
     req->on_drain = on_drain;
     pump(s);
@@ -316,11 +412,10 @@ consumed(store_op *op)
         return;
     }
     if (!found) {
+        qg_error err = op->err;
+        int rc = op->status != 0 ? -1 : 0;
         store_op_free(op);
-        s->req = NULL;
-        req->on_gone = NULL;
-        gw_reply_empty(req, 404);
-        stream_free(s);
+        answer_now(s, rc, &err);
         return;
     }
     start(s, &op->job);
@@ -452,6 +547,9 @@ gw_result(gw_req *req, qg_app *app)
         column_names(app, job, set, csv, &s->columns);
     req->handler_data = s;
     req->on_gone = on_gone;
+    /* from here until it ends, the set's pages stay (store_results_pin) */
+    store_results_pin(app->store, job, set);
+    s->pinned = true;
     /* only a read that reaches the end of the set takes one of its reads */
     uint64_t rows = j.sets[set].rows;
     bool to_end = !p.has_limit || p.offset >= rows || p.limit >= rows - p.offset;

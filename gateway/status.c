@@ -10,8 +10,10 @@
  *                       (404 when the job has no set M)
  *   failed / timeout    200 {"status":"failed"|"timeout","errors":[...], ...}
  * Unknown or expired: 404; malformed handle: 400; both with empty bodies.
- * DELETE cancels the job if it is queued or running here (200; it then
- * reports failed with ASX0041), else 404. With authentication on, only the
+ * DELETE cancels the job if it is queued or running here (200: it then
+ * ends failed with ASX0041, whatever else was under way), 409 ASX0917 when
+ * it was already committing its own end (its status has the outcome),
+ * else 404. With authentication on, only the
  * principal that submitted a job sees it; to anyone else it is 404.
  */
 #include <string.h>
@@ -36,7 +38,16 @@ gw_status(gw_req *req, qg_app *app)
         return;
     }
     if (req->method == GW_M_DELETE) {
-        bool done = mode_registry_cancel_job(app->running, req->principal, job);
+        int done = mode_registry_cancel_job(app->running, req->principal, job);
+        if (done < 0) {
+            /* it was committing its own end: the cancel did not stop it */
+            qg_error err;
+            qg_error_set(&err, QG_E_CONFLICT,
+                         "the job had already finished when the cancel arrived; GET its status "
+                         "for its outcome");
+            gw_reply_error(req, &err, NULL);
+            return;
+        }
         gw_reply_empty(req, done ? 200 : 404);
         return;
     }

@@ -34,7 +34,7 @@
 #include "modes/mode.h"
 
 #define CHUNK_SIZE (64 * 1024)
-#define QUEUE_MAX (256 * 1024)
+#define QUEUE_MAX  (256 * 1024)
 
 typedef struct chunk {
     struct chunk *next;

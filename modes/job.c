@@ -17,16 +17,23 @@
  *      asked) into ~64 KiB pages that go to the writer as they fill, one
  *      stored set per query statement; the worker waits while its job has
  *      more than STORE_FLOW_MAX_BYTES queued there;
- *   5. wait for every page to commit, then commit the end state (success
- *      with its sets, failed, timeout) and the outcome of each statement in
- *      the same transaction; a job that failed keeps the sets its
- *      statements completed before the error, and the pages of a set cut
- *      short are dropped;
+ *   5. wait for every page to commit, then claim the end (mode_job.end: a
+ *      cancel that claimed it first makes the job end cancelled) and
+ *      commit the end state (success with its sets, failed, timeout) and
+ *      the outcome of each statement in the same transaction; a job that
+ *      failed keeps the sets its statements completed before the error;
+ *      the set of a page the store refused (perhaps seen only now) and
+ *      every later set are dropped, with their statements in error; an end
+ *      state that does not fit is stored leaner (store_end), so it ends;
  *   6. deferred: build the answer (the result handle, or the error document
  *      as immediate mode would send it) and hand it to the loop.
  * Timeouts: a deferred job's deadline counts from the request's arrival
  * (the client waits for it), an async (or recovered) job's from when a
- * worker starts it (queue time is not its fault).
+ * worker first starts it (queue time is not its fault).
+ * Database away: an async job that fails with QG_E_BACKEND before it was
+ * marked running (nothing of it reached the server) goes back to the queue
+ * and is submitted again after a growing pause (job_requeue), until its
+ * timeout.
  * Drain: a running async job cut by the drain (QG_E_DRAINING) goes back to
  * queued when it is rerunnable and is failed with QG_E_OUTCOME_UNKNOWN when
  * not; one cut before its running state was committed is left queued.
@@ -45,6 +52,7 @@
  */
 #include "modes/job.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,14 +70,22 @@
 #include "store/idem.h"
 #include "store/env.h"
 #include "store/jobs.h"
+#include "store/results.h"
 
-#define PAGE_SIZE (64 * 1024)
+#define PAGE_SIZE STORE_PAGE_TARGET
+
+/* Queued jobs at their peak since the memory was last given back; once a
+ * queue this long has drained, the allocator's free pages go back to the
+ * system (malloc_trim): a burst of thousands of queued jobs must not keep
+ * its memory for the life of the daemon. */
+#define TRIM_AFTER_QUEUED 256
 
 struct mode_jobs {
     qg_app *app;
     atomic_size_t queued;
     atomic_size_t running;
-    mode_job *head; /* loop: listed jobs */
+    atomic_size_t peak; /* most queued since the last trim */
+    mode_job *head;     /* loop: listed jobs */
     bool parked;
 };
 
@@ -291,9 +307,9 @@ sink_flush(rows_sink *s, rows_writer *w, qg_error *err)
     atomic_store(&j->rows_now, w->total_rows);
     op->data = qg_buf_detach(&w->out, &op->len);
     qg_buf_reserve(&w->out, PAGE_SIZE + 4096);
-    op->flow = &j->flow;
+    op->flow = j->flow;
     store_writer_submit(j->app->writer, op);
-    if (store_flow_wait(&j->flow, STORE_FLOW_MAX_BYTES, err) != 0)
+    if (store_flow_wait(j->flow, STORE_FLOW_MAX_BYTES, err) != 0)
         return -1;
     qg_code why = exec_task_check(&j->t);
     if (why)
@@ -520,6 +536,30 @@ stmts_final(mode_job *j, int rc, const qg_error *err, size_t err_at)
     pthread_mutex_unlock(&j->t.mu);
 }
 
+/* Sets from cut on lost a page to the store (why): they are dropped, and
+ * the statements that produced them end in error, with no set and no rows
+ * (what they returned was not kept). A set still open when the page was
+ * refused (cut == nsets) is not among the sets: its statement failed with
+ * the refusal already. */
+static void
+cut_sets(mode_job *j, uint32_t cut, const qg_error *why)
+{
+    if (cut >= j->nsets)
+        return;
+    pthread_mutex_lock(&j->t.mu);
+    for (size_t i = 0; i < j->nstmts; i++) {
+        store_stmt *s = &j->stmts[i];
+        if (s->set < (int64_t)cut)
+            continue;
+        s->state = STORE_STMT_ERROR;
+        s->error = *why;
+        s->set = -1;
+        s->rows = 0;
+    }
+    pthread_mutex_unlock(&j->t.mu);
+    j->nsets = cut;
+}
+
 /* A copy of the statements (t.mu held by the caller, or the worker's own
  * array before anyone else reads it). */
 static store_stmt *
@@ -550,7 +590,7 @@ commit(mode_job *j, store_op_kind kind, const store_job *r, bool drop, store_stm
     op->set_stmts = set_stmts;
     if (kind == STORE_OP_CREATE && j->q.idempotency_key)
         mode__job_idem(j->app, &j->q, r->principal, op);
-    int rc = store_writer_run(j->app->writer, &j->flow, op, err);
+    int rc = store_writer_run(j->app->writer, j->flow, op, err);
     if (rc == 0 && op->existing) {
         *retry = true;
         store_job_free(first);
@@ -567,6 +607,74 @@ commit(mode_job *j, store_op_kind kind, const store_job *r, bool drop, store_stm
     }
     store_op_free(op);
     return rc;
+}
+
+/* Statement copies without their columns: the smallest end state of
+ * them. */
+static store_stmt *
+stmts_lean(const store_stmt *v, size_t n)
+{
+    store_stmt *c = stmts_copy(v, n);
+    for (size_t i = 0; i < n; i++) {
+        store_stmt tmp;
+        store_stmt_init(&tmp);
+        tmp.cols = c[i].cols;
+        tmp.ncols = c[i].ncols;
+        store_stmt_free(&tmp);
+        c[i].cols = NULL;
+        c[i].ncols = 0;
+    }
+    return c;
+}
+
+/* Commits the end state r (with the statements when set_stmts), dropping
+ * the pages of any set cut short (sets >= r->nsets). The store keeps room
+ * for every accepted job's end state, but a job's statements may carry
+ * more columns than was kept for: when it is full, the statements go
+ * without their columns, and last the job fails without its sets (which
+ * frees their pages), so an accepted job always ends. On that failure,
+ * *rc and *err become the store's error. Returns whether it was stored.
+ * Worker thread. */
+static bool
+store_end(mode_job *j, store_job *r, bool set_stmts, int *rc, qg_error *err)
+{
+    qg_error cerr;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        store_stmt *v = NULL;
+        size_t n = 0;
+        if (set_stmts) {
+            pthread_mutex_lock(&j->t.mu);
+            v = attempt == 0 ? stmts_copy(j->stmts, j->nstmts) : stmts_lean(j->stmts, j->nstmts);
+            n = j->nstmts;
+            pthread_mutex_unlock(&j->t.mu);
+        }
+        if (attempt == 2) {
+            /* the last resort: failed, no sets */
+            if (r->state == STORE_QUEUED) {
+                store_stmts_free(v, n);
+                break;
+            }
+            r->state = STORE_FAILED;
+            r->error = cerr;
+            store_job_set_sets(r, NULL, 0);
+            r->metrics.error_count = 1;
+        }
+        if (commit(j, STORE_OP_UPDATE, r, true, v, n, set_stmts, NULL, NULL, &cerr) == 0) {
+            if (attempt == 2) {
+                *rc = -1;
+                *err = r->error;
+            }
+            return true;
+        }
+        if (cerr.code != QG_E_STORE_FULL)
+            break;
+    }
+    qg_warn("job %llu: its end state could not be stored: %s", (unsigned long long)r->id, cerr.msg);
+    if (*rc == 0) {
+        *rc = -1;
+        *err = cerr;
+    }
+    return false;
 }
 
 /* The deferred answer of a job that ran to its end state. */
@@ -595,6 +703,157 @@ deferred_answer(mode_job *j, const store_job *r, const qg_error *err, int rc, bo
     qg_buf_addlit(b, "}\n");
 }
 
+/* The job's statements back to its plan (all queued), its sets none: a
+ * first run, or another after the database was away. Worker thread. */
+static void
+job_reset(mode_job *j)
+{
+    size_t nplan;
+    store_stmt *plan = mode__job_plan(j->app->backend, &j->q, &nplan);
+    pthread_mutex_lock(&j->t.mu);
+    store_stmts_free(j->stmts, j->nstmts);
+    j->stmts = plan;
+    j->nstmts = j->cap_stmts = nplan;
+    if (j->cap_stmts == 0) {
+        j->cap_stmts = 1;
+        store_stmt_init(&j->stmts[0]);
+    }
+    j->cur_stmt = SIZE_MAX;
+    pthread_mutex_unlock(&j->t.mu);
+    j->nsets = 0;
+    j->ran = 0;
+    j->resume_known = false;
+    j->resume_off = 0;
+}
+
+/* What one run of a job's steps 1-4 leaves for the end. */
+typedef struct job_attempt {
+    store_job r; /* the record as it goes */
+    exec_ctx ctx;
+    qg_error err;
+    bool ran;   /* its running state is committed */
+    bool retry; /* a deferred retry: first is the job of the first try */
+    store_job first;
+    size_t err_at; /* the statement a compile error is in, or SIZE_MAX */
+} job_attempt;
+
+/* Steps 1-4: not cancelled meanwhile, it compiles, its running state is
+ * committed (once), it runs. Returns 0 or -1 with a->err. */
+static int
+job_attempt_run(mode_job *j, exec_worker *wk, bool async, job_attempt *a)
+{
+    exec_task *t = &j->t;
+    int rc = 0;
+    qg_code why = exec_task_check(t);
+    if (why)
+        rc = qg_error_set(&a->err, why, "-");
+    exec_check_result chk;
+    if (rc == 0) {
+        rc = exec_check(wk, &j->q, &a->ctx, &chk, &a->err);
+        if (rc != 0)
+            a->err_at = chk.failed_at;
+    }
+
+    /* 3: the running state, before anything may write */
+    if (rc == 0 && !a->ran) {
+        a->r.rerunnable = j->q.readonly || chk.all_readonly;
+        a->r.state = STORE_RUNNING;
+        a->r.started_ns = qg_wall_ns();
+        /* a deferred job is created here, with its statements queued, and
+         * its idempotency key in the same transaction */
+        bool create = !async;
+        rc = commit(j, create ? STORE_OP_CREATE : STORE_OP_UPDATE, &a->r, false,
+                    create ? stmts_copy(j->stmts, j->nstmts) : NULL, create ? j->nstmts : 0, false,
+                    create ? &a->first : NULL, &a->retry, &a->err);
+        if (rc == 0 && !a->retry) {
+            a->r.id = j->rec.id;
+            a->ran = true;
+        }
+    }
+    if (rc != 0 || a->retry)
+        return rc;
+
+    /* 4: run, pages */
+    a->ctx.readonly = a->r.rerunnable;
+    a->ctx.stmt_begin = on_stmt_begin;
+    a->ctx.stmt_end = on_stmt_end;
+    a->ctx.hook_arg = j;
+    j->sink.flush = sink_flush;
+    j->sink.set_begin = sink_set_begin;
+    j->sink.set_end = sink_set_end;
+    rows_init(&j->w, &j->sink, &j->q, PAGE_SIZE, false);
+    j->w.max_bytes = j->app->cfg->max_result_bytes;
+    j->w.stats = true;
+    j->w.live_rows = &j->rows_now;
+    rc = exec_run(wk, &j->q, &a->ctx, &j->w, &a->err);
+    qg_error ferr;
+    if (store_flow_drain(j->flow, &ferr) != 0) {
+        /* a page was refused, perhaps only seen now that every statement
+         * has ended: its set and the later ones are cut */
+        cut_sets(j, store_flow_failed_set(j->flow), &ferr);
+        if (rc == 0) {
+            rc = -1;
+            a->err = ferr;
+        }
+    }
+    atomic_store(&j->rows_now, j->w.total_rows);
+    rows_free(&j->w);
+    return rc;
+}
+
+/* An async job found the database away before anything of it reached the
+ * server (QG_E_BACKEND, and it was not marked running yet): rather than
+ * fail, it goes back to the queue, as a queue would keep it, and is
+ * submitted again after a pause that grows from 100 ms to 2 s, until its
+ * timeout (counted from its first start) runs out or it is cancelled. Its
+ * worker is free meanwhile for others (and for immediate requests, which
+ * fail at once with ASX0912). Returns true when it was put back; false
+ * when it must end now, with err saying why. Worker thread. */
+static bool
+job_requeue(mode_job *j, qg_error *err)
+{
+    exec_task *t = &j->t;
+    qg_code why = exec_task_check(t);
+    if (why == QG_E_TIMEOUT || (t->deadline_ns && qg_now_ns() >= t->deadline_ns)) {
+        /* the database never came back in time: say so */
+        qg_error head;
+        qg_error_set(&head, QG_E_BACKEND, "");
+        size_t hl = strlen(head.msg);
+        const char *text = strncmp(err->msg, head.msg, hl) == 0 ? err->msg + hl : err->msg;
+        char msg[QG_ERRMSG_MAX];
+        snprintf(msg, sizeof(msg), "%.900s (the job waited for it until its timeout)", text);
+        qg_error_set(err, QG_E_BACKEND, msg);
+        return false;
+    }
+    if (why) {
+        qg_error_set(err, why, "-");
+        return false;
+    }
+    if (j->db_waits == 0)
+        qg_warn("job %llu: %s; it waits in the queue for the database%s",
+                (unsigned long long)j->rec.id, err->msg,
+                j->q.timeout_ns ? ", until its timeout" : "");
+    uint64_t pause = 100000000ull << (j->db_waits < 5 ? j->db_waits : 5);
+    if (pause > 2000000000ull)
+        pause = 2000000000ull;
+    uint64_t now = qg_now_ns(), at = now + pause;
+    /* not past the deadline, but not at once either: this worker lets go
+     * of the task first */
+    if (t->deadline_ns && at > t->deadline_ns)
+        at = t->deadline_ns > now + 10000000 ? t->deadline_ns : now + 10000000;
+    j->db_waits++;
+    if (!j->db_err)
+        j->db_err = qg_malloc(sizeof(*j->db_err));
+    *j->db_err = *err;
+    /* queued again: a cancel or a drain takes it back as any queued job */
+    atomic_fetch_add(&j->app->jobs->queued, 1);
+    atomic_store(&j->claim, MODE_JOB_WAITING);
+    pthread_mutex_lock(&t->mu);
+    j->requeue_ns = at;
+    pthread_mutex_unlock(&t->mu);
+    return true;
+}
+
 static void
 job_run(exec_task *t, exec_worker *wk)
 {
@@ -609,89 +868,69 @@ job_run(exec_task *t, exec_worker *wk)
     }
     if (async) {
         mode__jobs_unreserve(js);
+        /* from its first start, also when it waited for the database */
+        if (!j->first_start_ns)
+            j->first_start_ns = t->start_ns;
         if (j->q.timeout_ns)
-            t->deadline_ns = t->start_ns + j->q.timeout_ns;
+            t->deadline_ns = j->first_start_ns + j->q.timeout_ns;
     }
 
+    /* its account with the writer lives while it runs (a queued job is
+     * kept small: thousands may wait) */
+    store_flow flow;
+    store_flow_init(&flow);
+    j->flow = &flow;
+    job_attempt a = {.ctx = {.task = t, .readonly = j->q.readonly}, .err_at = SIZE_MAX};
+    store_job_copy(&a.r, &j->rec);
+    store_job_init(&a.first);
+    qg_error_clear(&a.err);
     /* the plan, again: a recovered job comes with none */
-    size_t nplan;
-    store_stmt *plan = mode__job_plan(j->app->backend, &j->q, &nplan);
-    pthread_mutex_lock(&t->mu);
-    store_stmts_free(j->stmts, j->nstmts);
-    j->stmts = plan;
-    j->nstmts = j->cap_stmts = nplan;
-    if (j->cap_stmts == 0) {
-        j->cap_stmts = 1;
-        store_stmt_init(&j->stmts[0]);
+    job_reset(j);
+    int rc = job_attempt_run(j, wk, async, &a);
+    bool waited_out = rc != 0 && a.err.code == QG_E_TIMEOUT && j->db_err;
+    if (waited_out) {
+        /* its time ran out while it waited for the database: say so */
+        a.err = *j->db_err;
+        job_requeue(j, &a.err);
     }
-    j->cur_stmt = SIZE_MAX;
-    pthread_mutex_unlock(&t->mu);
-
-    store_job r;
-    store_job_copy(&r, &j->rec);
-    qg_error err;
-    qg_error_clear(&err);
-    exec_ctx ctx = {.task = t, .readonly = j->q.readonly};
-    bool ran = false;
-    size_t err_at = SIZE_MAX;
-
-    /* 1-2: not cancelled meanwhile, and it compiles */
-    int rc = 0;
-    qg_code why = exec_task_check(t);
-    if (why)
-        rc = qg_error_set(&err, why, "-");
-    exec_check_result chk;
-    if (rc == 0) {
-        rc = exec_check(wk, &j->q, &ctx, &chk, &err);
-        if (rc != 0)
-            err_at = chk.failed_at;
+    /* QG_E_BACKEND: nothing of it reached the server */
+    if (rc != 0 && async && !waited_out && !a.ran && !a.retry && a.err.code == QG_E_BACKEND &&
+        job_requeue(j, &a.err)) {
+        store_job_free(&a.r);
+        store_job_free(&a.first);
+        j->flow = NULL;
+        store_flow_destroy(&flow);
+        atomic_fetch_sub(&js->running, 1);
+        exec_task_notify(t);
+        return;
     }
+    store_job r = a.r;
+    exec_ctx ctx = a.ctx;
+    qg_error err = a.err;
+    bool ran = a.ran, retry = a.retry;
+    size_t err_at = a.err_at;
+    store_job first = a.first;
 
-    /* 3: the running state, before anything may write */
-    store_job first; /* a deferred retry: the job of the first try */
-    store_job_init(&first);
-    bool retry = false;
-    if (rc == 0) {
-        r.rerunnable = j->q.readonly || chk.all_readonly;
-        r.state = STORE_RUNNING;
-        r.started_ns = qg_wall_ns();
-        /* a deferred job is created here, with its statements queued, and
-         * its idempotency key in the same transaction */
-        bool create = !async;
-        rc = commit(j, create ? STORE_OP_CREATE : STORE_OP_UPDATE, &r, false,
-                    create ? stmts_copy(j->stmts, j->nstmts) : NULL, create ? j->nstmts : 0, false,
-                    create ? &first : NULL, &retry, &err);
-        if (rc == 0 && !retry) {
-            r.id = j->rec.id;
-            ran = true;
-        }
-    }
-
-    /* 4-5: run, pages, end state */
-    if (ran) {
-        ctx.readonly = r.rerunnable;
-        ctx.stmt_begin = on_stmt_begin;
-        ctx.stmt_end = on_stmt_end;
-        ctx.hook_arg = j;
-        j->sink.flush = sink_flush;
-        j->sink.set_begin = sink_set_begin;
-        j->sink.set_end = sink_set_end;
-        rows_init(&j->w, &j->sink, &j->q, PAGE_SIZE, false);
-        j->w.max_bytes = j->app->cfg->max_result_bytes;
-        j->w.stats = true;
-        j->w.live_rows = &j->rows_now;
-        rc = exec_run(wk, &j->q, &ctx, &j->w, &err);
-        qg_error ferr;
-        if (store_flow_drain(&j->flow, &ferr) != 0 && rc == 0) {
-            rc = -1;
-            err = ferr;
-        }
-        atomic_store(&j->rows_now, j->w.total_rows);
-        rows_free(&j->w);
+    /* From here the worker decides the end, unless a cancel did first:
+     * then it ends cancelled even if it ran to its end (a 200 to the
+     * DELETE means cancelled). */
+    int open = 0;
+    if (!retry && !atomic_compare_exchange_strong(&j->end, &open, -1)) {
+        rc = -1;
+        if (open != QG_E_CANCELLED)
+            qg_error_set(&err, (qg_code)open, "-");
+        else
+            err.code = QG_E_CANCELLED;
     }
     if (rc != 0 && err.code == QG_E_CANCELLED)
         qg_error_set(&err, QG_E_CANCELLED, j->rid);
 
+    /* a failed job counts only the rows of the sets it keeps */
+    uint64_t kept_rows = 0, kept_bytes = 0;
+    for (uint32_t i = 0; i < j->nsets; i++) {
+        kept_rows += j->sets[i].rows;
+        kept_bytes += j->sets[i].bytes;
+    }
     uint64_t now = qg_now_ns(), wall = qg_wall_ns();
     r.metrics = (qg_metrics){
         .elapsed_ns = async ? (wall > r.created_ns ? wall - r.created_ns : 0) : now - j->recv_ns,
@@ -699,8 +938,8 @@ job_run(exec_task *t, exec_worker *wk)
         .compile_ns = ctx.compile_ns,
         .queue_wait_ns = async ? (r.started_ns > r.created_ns ? r.started_ns - r.created_ns : 0)
                                : t->start_ns - t->submit_ns,
-        .result_count = ran ? j->w.total_rows : 0,
-        .result_size = ran ? j->w.total_bytes : 0,
+        .result_count = ran ? (rc == 0 ? j->w.total_rows : kept_rows) : 0,
+        .result_size = ran ? (rc == 0 ? j->w.total_bytes : kept_bytes) : 0,
         .processed_objects = ctx.processed,
         .error_count = rc != 0,
     };
@@ -744,28 +983,8 @@ job_run(exec_task *t, exec_worker *wk)
     if (set_stmts && !retry)
         stmts_final(j, rc, &err, err_at);
     bool stored = false;
-    if (store_it) {
-        qg_error cerr;
-        store_stmt *v = NULL;
-        size_t n = 0;
-        if (set_stmts) {
-            pthread_mutex_lock(&t->mu);
-            v = stmts_copy(j->stmts, j->nstmts);
-            n = j->nstmts;
-            pthread_mutex_unlock(&t->mu);
-        }
-        /* drop: the pages of any set cut short (sets >= r.nsets) */
-        if (commit(j, STORE_OP_UPDATE, &r, true, v, n, set_stmts, NULL, NULL, &cerr) != 0) {
-            qg_warn("job %llu: its end state could not be stored: %s", (unsigned long long)r.id,
-                    cerr.msg);
-            if (rc == 0) {
-                rc = -1;
-                err = cerr;
-            }
-        } else {
-            stored = r.state != STORE_QUEUED;
-        }
-    }
+    if (store_it && store_end(j, &r, set_stmts, &rc, &err))
+        stored = r.state != STORE_QUEUED;
 
     /* 6: the answer, for a request that waits for one: deferred, or
      * async with wait= (the loop uses it if the request still waits) */
@@ -779,6 +998,8 @@ job_run(exec_task *t, exec_worker *wk)
         deferred_answer(j, &r, &err, rc, ran || async, &reply, &http);
     store_job_free(&first);
     store_job_free(&r);
+    j->flow = NULL;
+    store_flow_destroy(&flow);
     atomic_fetch_sub(&js->running, 1);
     pthread_mutex_lock(&t->mu);
     j->finished = true;
@@ -816,6 +1037,20 @@ stop_wait(mode_job *j)
         event_free(j->wait_ev);
         j->wait_ev = NULL;
     }
+    if (j->requeue_ev) {
+        event_free(j->requeue_ev);
+        j->requeue_ev = NULL;
+    }
+}
+
+/* Loop: a job that waits for the database goes back to the pool, unless
+ * it was taken back meanwhile (cancelled, parked by a drain). */
+static void
+requeue_cb(evutil_socket_t fd, short what, void *arg)
+{
+    mode_job *j = arg;
+    if (atomic_load(&j->claim) == MODE_JOB_WAITING && j->loop_ref)
+        exec_pool_submit(j->app->pool, &j->t);
 }
 
 static void
@@ -831,6 +1066,18 @@ drop_loop_ref(mode_job *j)
     exec_task_unref(&j->t);
 }
 
+/* Loop: gives the allocator's free memory back once a long queue has
+ * drained (see TRIM_AFTER_QUEUED). */
+static void
+trim_when_idle(mode_jobs *js)
+{
+    if (atomic_load(&js->peak) < TRIM_AFTER_QUEUED || atomic_load(&js->queued) ||
+        atomic_load(&js->running))
+        return;
+    atomic_store(&js->peak, 0);
+    malloc_trim(0);
+}
+
 static void
 job_notify(exec_task *t)
 {
@@ -844,7 +1091,16 @@ job_notify(exec_task *t)
     qg_buf reply = j->reply;
     qg_buf_init(&j->reply);
     j->stored_end = false; /* told once */
+    uint64_t requeue = j->requeue_ns;
+    j->requeue_ns = 0;
     pthread_mutex_unlock(&t->mu);
+    if (requeue && j->loop_ref) {
+        if (!j->requeue_ev)
+            j->requeue_ev = evtimer_new(j->app->base, requeue_cb, j);
+        uint64_t now = qg_now_ns(), d = requeue > now ? requeue - now : 0;
+        struct timeval tv = {(time_t)(d / 1000000000u), (suseconds_t)(d % 1000000000u / 1000)};
+        evtimer_add(j->requeue_ev, &tv);
+    }
     if (j->listed)
         j->entry.job_id = id;
     if (stored_end && j->q.callback_url)
@@ -856,6 +1112,7 @@ job_notify(exec_task *t)
     unlist(j);
     gw_req *req = j->req;
     drop_loop_ref(j); /* the pool still holds one: j lives on */
+    trim_when_idle(j->app->jobs);
     if (req && reply.len && replayed)
         gw_reply(req, http, GW_JSON, reply.data, reply.len, &replayed_header, 1);
     else if (req && reply.len)
@@ -870,7 +1127,7 @@ job_destroy(exec_task *t)
     qg_query_free(&j->q);
     store_job_free(&j->rec);
     qg_buf_free(&j->reply);
-    store_flow_destroy(&j->flow);
+    free(j->db_err);
     free(j->sets);
     store_stmts_free(j->stmts, j->nstmts);
     free(j->base);
@@ -916,13 +1173,18 @@ cancel_stored(store_op *op)
     store_op_free(op);
 }
 
-void
+bool
 mode__job_cancel(mode_job *j, qg_code reason)
 {
     int expect = MODE_JOB_WAITING;
     if (j->answers || !atomic_compare_exchange_strong(&j->claim, &expect, MODE_JOB_CANCELLED)) {
+        /* started: the cancel decides its end unless the worker already
+         * does (it is committing its own) */
+        int open = 0;
+        if (!atomic_compare_exchange_strong(&j->end, &open, (int)reason))
+            return open > 0;
         exec_task_cancel(&j->t, reason);
-        return;
+        return true;
     }
     /* no worker took it (it may wait behind long jobs): failed at once */
     mode__jobs_unreserve(j->app->jobs);
@@ -959,13 +1221,14 @@ mode__job_cancel(mode_job *j, qg_code reason)
     store_writer_submit(j->app->writer, op);
     unlist(j);
     drop_loop_ref(j);
+    return true;
 }
 
 /* Registry cancel (DELETE /status, /admin/requests/running, shutdown). */
-static void
+static bool
 job_cancel(mode_entry *e, qg_code reason)
 {
-    mode__job_cancel((mode_job *)((char *)e - offsetof(mode_job, entry)), reason);
+    return mode__job_cancel((mode_job *)((char *)e - offsetof(mode_job, entry)), reason);
 }
 
 /* --- wait= ---------------------------------------------------------------------- */
@@ -1025,12 +1288,12 @@ mode__job_new(qg_app *app, qg_query *q, const char *rid, const char *base, uint6
     j->recv_ns = recv_ns;
     j->loop_ref = true;
     atomic_init(&j->claim, MODE_JOB_WAITING);
+    atomic_init(&j->end, 0);
     atomic_init(&j->rows_now, 0);
     j->cur_stmt = SIZE_MAX;
     store_job_init(&j->rec);
     store_job_from_query(&j->rec, &j->q, rid, app->cfg->result_ttl_ns);
     j->rec.created_ns = qg_wall_ns();
-    store_flow_init(&j->flow);
     return j;
 }
 
@@ -1074,6 +1337,7 @@ mode_jobs_new(qg_app *app)
     js->app = app;
     atomic_init(&js->queued, 0);
     atomic_init(&js->running, 0);
+    atomic_init(&js->peak, 0);
     return js;
 }
 
@@ -1085,6 +1349,9 @@ mode__jobs_reserve(mode_jobs *js, size_t limit)
         if (limit && n >= limit)
             return false;
     } while (!atomic_compare_exchange_weak(&js->queued, &n, n + 1));
+    size_t p = atomic_load(&js->peak);
+    while (n + 1 > p && !atomic_compare_exchange_weak(&js->peak, &p, n + 1))
+        ;
     return true;
 }
 
@@ -1179,9 +1446,13 @@ mode_jobs_park(mode_jobs *js)
 void
 mode_jobs_cancel_running(mode_jobs *js, qg_code reason)
 {
-    for (mode_job *j = js->head; j; j = j->next)
+    /* through the end claim, so that a later cancel (the stop's) does not
+     * turn this reason into another */
+    for (mode_job *j = js->head, *next; j; j = next) {
+        next = j->next;
         if (atomic_load(&j->claim) == MODE_JOB_STARTED)
-            exec_task_cancel(&j->t, reason);
+            mode__job_cancel(j, reason);
+    }
 }
 
 bool

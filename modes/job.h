@@ -54,8 +54,9 @@ struct mode_job {
     bool answers;
 
     /* loop only */
-    gw_req *req;           /* the request still waiting for its answer */
-    struct event *wait_ev; /* async wait=: when the request stops waiting */
+    gw_req *req;              /* the request still waiting for its answer */
+    struct event *wait_ev;    /* async wait=: when the request stops waiting */
+    struct event *requeue_ev; /* when it goes back to the pool (database away) */
     mode_entry entry;
     bool listed; /* in the registry and the jobs list */
     mode_job *prev, *next;
@@ -63,6 +64,11 @@ struct mode_job {
     uint64_t check_ns; /* async: compile time of the submission's check */
 
     atomic_int claim; /* MODE_JOB_* */
+    /* Who decides how a started job ends: 0 nobody yet; a qg_code, a
+     * cancel that got there first (the job ends cancelled, whatever it
+     * did); -1 the worker, committing the end it reached (a cancel then
+     * does nothing). */
+    atomic_int end;
 
     /* under t.mu: worker -> loop */
     uint64_t id;   /* known job number (deferred: once created) */
@@ -78,11 +84,16 @@ struct mode_job {
     size_t cur_stmt; /* the one running; SIZE_MAX: none */
     bool stored_end; /* the end state is committed (callback due when pending) */
 
+    uint64_t requeue_ns; /* async: back in the queue at this time (monotonic); 0: no */
+
     /* worker -> loop, read without the lock (progress) */
     _Atomic uint64_t rows_now; /* rows rendered so far, all statements */
 
     /* worker only */
-    store_flow flow;
+    uint64_t first_start_ns; /* monotonic: when a worker first took it */
+    unsigned db_waits;       /* times it went back to the queue for the database */
+    qg_error *db_err;        /* why, the last time (malloc'd; NULL: never) */
+    store_flow *flow;        /* while it runs: its account with the writer */
     rows_writer w;
     rows_sink sink;
     uint32_t page;
@@ -160,8 +171,10 @@ void mode__job_accepted_doc(qg_buf *b, const mode_job *j, uint64_t compile_ns);
 void mode__job_hold(mode_job *j, uint64_t wait_ns);
 /* Stops job j for reason: one no worker took yet is failed in the store at
  * once (STORE_TIMEOUT for QG_E_TIMEOUT, else failed with reason); a
- * running one is interrupted. Loop thread. */
-void mode__job_cancel(mode_job *j, qg_code reason);
+ * running one is interrupted and ends with reason. Returns false when the
+ * job was already committing the end it reached on its own: it ends as it
+ * would have. Loop thread. */
+bool mode__job_cancel(mode_job *j, qg_code reason);
 
 /* A retried submission: key and fingerprint of q by its principal
  * (store/idem.h), into op's idem fields, with the key's expiry. */

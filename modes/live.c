@@ -14,10 +14,11 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
     mode_live_stop(arg, QG_E_TIMEOUT);
 }
 
-static void
+static bool
 entry_cancel(mode_entry *e, qg_code why)
 {
     mode_live_stop((mode_live *)((char *)e - offsetof(mode_live, entry)), why);
+    return true;
 }
 
 static void
@@ -59,7 +60,8 @@ mode_live_init(mode_live *l, const mode_live_ops *ops, qg_app *app, gw_req *req,
     if (l->t.deadline_ns) {
         uint64_t now = qg_now_ns();
         uint64_t left = l->t.deadline_ns > now ? l->t.deadline_ns - now : 0;
-        struct timeval tv = {(time_t)(left / 1000000000u), (suseconds_t)(left % 1000000000u / 1000)};
+        struct timeval tv = {(time_t)(left / 1000000000u),
+                             (suseconds_t)(left % 1000000000u / 1000)};
         l->deadline_ev = evtimer_new(app->base, deadline_cb, l);
         evtimer_add(l->deadline_ev, &tv);
     }

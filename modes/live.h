@@ -53,8 +53,8 @@ struct mode_live {
 /* Takes over req and q (q is left empty): the request id, the deadline
  * (timer and task), the registry entry, req->on_gone and handler_data. The
  * mode sets req->on_drain and calls mode_live_submit when it is ready. */
-void mode_live_init(mode_live *l, const mode_live_ops *ops, qg_app *app, gw_req *req,
-                    qg_query *q, const char *request_id);
+void mode_live_init(mode_live *l, const mode_live_ops *ops, qg_app *app, gw_req *req, qg_query *q,
+                    const char *request_id);
 void mode_live_submit(mode_live *l);
 /* Stops the request for why (QG_E_CANCELLED, QG_E_TIMEOUT): still queued,
  * it is answered now (ops->unstarted); running, its worker is stopped. */

@@ -63,13 +63,14 @@ mode_registry_count(mode_registry *r)
 
 /* A cancel may answer the request and unlink its entry at once, so the
  * walk remembers the next entry first. */
-static void
+static bool
 cancel_entry(mode_entry *e, qg_code why)
 {
     if (e->cancel)
-        e->cancel(e, why);
-    else if (e->task)
+        return e->cancel(e, why);
+    if (e->task)
         exec_task_cancel(e->task, why);
+    return true;
 }
 
 /* Whether principal may see e: everyone sees everything without
@@ -93,10 +94,8 @@ mode_registry_cancel(mode_registry *r, const char *principal, const char *ctx, c
             match = true;
         if (uuid && strcasecmp(uuid, e->uuid) == 0)
             match = true;
-        if (match && (e->task || e->cancel)) {
-            cancel_entry(e, QG_E_CANCELLED);
+        if (match && (e->task || e->cancel) && cancel_entry(e, QG_E_CANCELLED))
             n++;
-        }
     }
     return n;
 }
@@ -110,16 +109,13 @@ mode_registry_cancel_all(mode_registry *r)
     }
 }
 
-bool
+int
 mode_registry_cancel_job(mode_registry *r, const char *principal, uint64_t job_id)
 {
-    for (mode_entry *e = r->head; e; e = e->next) {
-        if (e->job_id == job_id && visible(e, principal)) {
-            cancel_entry(e, QG_E_CANCELLED);
-            return true;
-        }
-    }
-    return false;
+    for (mode_entry *e = r->head; e; e = e->next)
+        if (e->job_id == job_id && visible(e, principal))
+            return cancel_entry(e, QG_E_CANCELLED) ? 1 : -1;
+    return 0;
 }
 
 void
@@ -137,8 +133,8 @@ mode_registry_list(mode_registry *r, const char *principal, qg_buf *out)
         if (!first)
             qg_buf_addc(out, ',');
         first = false;
-        qg_buf_printf(out, "{\"uuid\":\"%s\",\"requestTime\":\"%s\",\"elapsedTime\":\"%s\",", e->uuid,
-                      when, dur);
+        qg_buf_printf(out, "{\"uuid\":\"%s\",\"requestTime\":\"%s\",\"elapsedTime\":\"%s\",",
+                      e->uuid, when, dur);
         bool running = e->task && atomic_load(&e->task->worker) != NULL;
         qg_buf_printf(out, "\"state\":\"%s\",\"statement\":", running ? "running" : "queued");
         qg_json_string(out, e->statement, strlen(e->statement));

@@ -75,7 +75,7 @@ typedef struct strm {
     mode_msg_framing framing; /* set before submit, read by both */
 
     /* loop only */
-    bool started; /* the response head is out */
+    bool started;           /* the response head is out */
     struct event *beat_ev;  /* one-shot, re-armed */
     struct event *stats_ev; /* persistent */
     struct event *linger_ev;
@@ -372,7 +372,6 @@ on_drain(gw_req *req)
     strm *m = req->handler_data;
     pump(m, true);
 }
-
 
 static void
 beat_cb(evutil_socket_t fd, short what, void *arg)

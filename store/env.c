@@ -20,21 +20,67 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/clock.h"
+#include "core/log.h"
 #include "core/mem.h"
 
 static const char K_FORMAT[] = "format";
 static const char K_NEXT[] = "next_job";
+static const char K_LEGACY[] = "legacy_below";
 
 int
-store__error(qg_error *err, int rc, const char *what)
+store__error(store_env *e, qg_error *err, int rc, const char *what)
 {
-    char msg[400];
+    char msg[700];
+    const char *dir = e ? e->dir : "the store directory";
     if (rc == MDB_MAP_FULL) {
-        snprintf(msg, sizeof(msg), "%.300s: the map (--store-size) is full", what);
+        snprintf(msg, sizeof(msg),
+                 "%.200s: the map (--store-size) is full; raise --store-size, or lower result-ttl "
+                 "so that results leave sooner",
+                 what);
         return qg_error_set(err, QG_E_STORE_FULL, msg);
     }
-    snprintf(msg, sizeof(msg), "%.300s: %s", what, mdb_strerror(rc));
+    /* a write past the file's end on a full disk comes back from LMDB as
+     * a short write, EIO */
+    if (rc == ENOSPC || rc == EDQUOT || (rc == EIO && e && store__disk_full(e))) {
+        snprintf(msg, sizeof(msg), "%.200s: the disk holding %.400s is full; free space on it", what,
+                 dir);
+        return qg_error_set(err, QG_E_STORE_FULL, msg);
+    }
+    if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_PANIC || rc == MDB_INVALID ||
+        rc == MDB_VERSION_MISMATCH || rc == EIO || rc == STORE__BAD_SEAL) {
+        if (e)
+            atomic_store(&e->damaged, true);
+        snprintf(msg, sizeof(msg),
+                 "%.200s: the job store in %.400s is damaged (%s); stop qgate and restore it from a "
+                 "backup, or move it away to start empty",
+                 what, dir,
+                 rc == STORE__BAD_SEAL ? "stored bytes do not match their checksum"
+                                       : mdb_strerror(rc));
+        return qg_error_set(err, QG_E_STORE, msg);
+    }
+    snprintf(msg, sizeof(msg), "%.200s: %s", what, mdb_strerror(rc));
     return qg_error_set(err, QG_E_STORE, msg);
+}
+
+int
+store__unseal(store_env *e, const MDB_val *k, MDB_val *v, uint64_t job, const char *what)
+{
+    if (e->legacy_below && job < e->legacy_below)
+        return 0;
+    if (v->mv_size >= STORE_SEAL_LEN) {
+        size_t n = v->mv_size - STORE_SEAL_LEN;
+        const unsigned char *p = v->mv_data;
+        if (store__get_be32(p + n) == store__seal_crc(k->mv_data, k->mv_size, p, n)) {
+            v->mv_size = n;
+            return 0;
+        }
+    }
+    atomic_fetch_add(&e->bad_seals, 1);
+    qg_err("store: %s of job %llu does not match its checksum: the file %s/data.mdb was "
+           "damaged on disk",
+           what, (unsigned long long)job, e->dir);
+    return STORE__BAD_SEAL;
 }
 
 MDB_txn *
@@ -46,7 +92,7 @@ store__read_begin(store_env *e, qg_error *err)
     }
     int rc = mdb_txn_renew(e->rtxn);
     if (rc != 0) {
-        store__error(err, rc, "read");
+        store__error(e, err, rc, "read");
         return NULL;
     }
     e->rdepth = 1;
@@ -72,56 +118,6 @@ store_env_snapshot_end(store_env *e)
     store__read_end(e);
 }
 
-uint64_t
-store__reserve(const store_env *e)
-{
-    uint64_t r = e->map_size / 8;
-    if (r < 128 * 1024)
-        r = 128 * 1024;
-    if (r > 64ull * 1024 * 1024)
-        r = 64ull * 1024 * 1024;
-    return r;
-}
-
-uint64_t
-store__cost(const store_env *e, size_t len)
-{
-    return ((uint64_t)len + 64 + e->psize - 1) / e->psize * e->psize + e->psize;
-}
-
-uint64_t
-store__room(store_env *e)
-{
-    MDB_envinfo info;
-    mdb_env_info(e->env, &info);
-    uint64_t total = e->map_size / e->psize;
-    uint64_t used = (uint64_t)info.me_last_pgno + 1;
-    uint64_t unused = used < total ? total - used : 0;
-    /* Plenty of never-used pages: no need to look at the free list. */
-    if (unused * e->psize > 2 * store__reserve(e) + 64ull * 1024 * 1024)
-        return unused * e->psize;
-    uint64_t free_pages = 0;
-    MDB_cursor *c;
-    if (mdb_txn_renew(e->room_rtxn) != 0)
-        return unused * e->psize;
-    if (mdb_cursor_open(e->room_rtxn, 0, &c) == 0) {
-        MDB_val k, v;
-        int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-        while (rc == 0) {
-            /* a free-list record is an ID list: its first word counts the rest */
-            if (v.mv_size >= sizeof(size_t)) {
-                size_t n;
-                memcpy(&n, v.mv_data, sizeof(n));
-                free_pages += n;
-            }
-            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-        }
-        mdb_cursor_close(c);
-    }
-    mdb_txn_reset(e->room_rtxn);
-    return (unused + free_pages) * e->psize;
-}
-
 static int
 mkdir_one(const char *dir, qg_error *err)
 {
@@ -132,14 +128,103 @@ mkdir_one(const char *dir, qg_error *err)
     return qg_error_set(err, QG_E_STORE, msg);
 }
 
-/* Opens the DBIs, checks or writes the format version, reads the counter. */
+static int
+put_u64(store_env *e, MDB_txn *txn, const char *key, uint64_t val)
+{
+    unsigned char b[8];
+    store__put_be64(b, val);
+    MDB_val k = {strlen(key), (void *)key}, v = {8, b};
+    return mdb_put(txn, e->meta, &k, &v, 0);
+}
+
+static uint64_t
+get_u64(store_env *e, MDB_txn *txn, const char *key, uint64_t dflt)
+{
+    MDB_val k = {strlen(key), (void *)key}, v;
+    if (mdb_get(txn, e->meta, &k, &v) == 0 && v.mv_size == 8)
+        return store__get_be64(v.mv_data);
+    return dflt;
+}
+
+/* Checks the format version, or writes it into a new store; a format-2
+ * store is upgraded in place: its values stay as they are, and the jobs
+ * numbered from now on are written in format 3 (legacy_below). */
+static int
+check_format(store_env *e, MDB_txn *txn, qg_error *err)
+{
+    char msg[800];
+    MDB_val k = {sizeof(K_FORMAT) - 1, (void *)K_FORMAT}, v;
+    int rc = mdb_get(txn, e->meta, &k, &v);
+    uint32_t ver = 0;
+    if (rc == MDB_NOTFOUND) {
+        MDB_stat st;
+        mdb_stat(txn, e->jobs, &st);
+        if (st.ms_entries > 0) {
+            snprintf(msg, sizeof(msg),
+                     "job store %s has jobs but no format version: it was not written by "
+                     "qgate; move it away to start with an empty store",
+                     e->dir);
+            return qg_error_set(err, QG_E_STORE, msg);
+        }
+    } else if (rc != 0) {
+        return store__error(e, err, rc, "read format version");
+    } else {
+        ver = v.mv_size == 4 ? store__get_be32(v.mv_data) : 0;
+        if (ver != STORE_FORMAT_VERSION && ver != 2) {
+            snprintf(msg, sizeof(msg),
+                     "job store %s has on-disk format version %u, this qgate reads versions 2 "
+                     "and %u; run a qgate that matches it, or move the directory away to start "
+                     "empty",
+                     e->dir, (unsigned)ver, (unsigned)STORE_FORMAT_VERSION);
+            return qg_error_set(err, QG_E_STORE, msg);
+        }
+    }
+    e->legacy_below = get_u64(e, txn, K_LEGACY, 0);
+    if (ver == STORE_FORMAT_VERSION)
+        return 0;
+    if (ver == 2) {
+        e->legacy_below = get_u64(e, txn, K_NEXT, 1);
+        rc = put_u64(e, txn, K_LEGACY, e->legacy_below);
+        if (rc != 0)
+            return store__error(e, err, rc, "upgrade the format");
+        qg_info("job store %s: upgraded from format 2 to %u; jobs below %llu keep their "
+                "format-2 records (without checksums) until they expire",
+                e->dir, (unsigned)STORE_FORMAT_VERSION, (unsigned long long)e->legacy_below);
+    }
+    unsigned char vb[4];
+    store__put_be32(vb, STORE_FORMAT_VERSION);
+    v.mv_size = 4;
+    v.mv_data = vb;
+    rc = mdb_put(txn, e->meta, &k, &v, 0);
+    return rc != 0 ? store__error(e, err, rc, "write format version") : 0;
+}
+
+/* Job numbers never name two jobs, also across stores: each start moves
+ * the counter to at least the wall clock in microseconds, plus a second.
+ * A store that replaces another one here (an emptied or restored
+ * data.mdb, a new directory) starts above every number the other one
+ * handed out, as long as the clock did not go back and no store hands
+ * out more than a million numbers a second (docs/design.md, "Job
+ * numbers"). */
+static int
+number_floor(store_env *e, MDB_txn *txn, qg_error *err)
+{
+    uint64_t floor = qg_wall_ns() / 1000 + 1000000;
+    e->next_id = get_u64(e, txn, K_NEXT, 1);
+    if (e->next_id < floor)
+        e->next_id = floor;
+    int rc = put_u64(e, txn, K_NEXT, e->next_id);
+    return rc != 0 ? store__error(e, err, rc, "write the job counter") : 0;
+}
+
+/* Opens the DBIs, checks or writes the format version, sets the counter. */
 static int
 open_dbis(store_env *e, qg_error *err)
 {
     MDB_txn *txn;
     int rc = mdb_txn_begin(e->env, NULL, 0, &txn);
     if (rc != 0)
-        return store__error(err, rc, "open");
+        return store__error(e, err, rc, "open");
     struct {
         const char *name;
         MDB_dbi *dbi;
@@ -152,56 +237,51 @@ open_dbis(store_env *e, qg_error *err)
         rc = mdb_dbi_open(txn, dbis[i].name, MDB_CREATE, dbis[i].dbi);
         if (rc != 0) {
             mdb_txn_abort(txn);
-            return store__error(err, rc, "open database");
+            return store__error(e, err, rc, "open database");
         }
     }
 
-    MDB_val k = {sizeof(K_FORMAT) - 1, (void *)K_FORMAT}, v;
-    rc = mdb_get(txn, e->meta, &k, &v);
-    char msg[700];
-    if (rc == MDB_NOTFOUND) {
-        MDB_stat st;
-        mdb_stat(txn, e->jobs, &st);
-        if (st.ms_entries > 0) {
-            mdb_txn_abort(txn);
-            snprintf(msg, sizeof(msg),
-                     "job store %s has jobs but no format version: it was not written by "
-                     "qgate; move it away to start with an empty store",
-                     e->dir);
-            return qg_error_set(err, QG_E_STORE, msg);
-        }
-        unsigned char ver[4];
-        store__put_be32(ver, STORE_FORMAT_VERSION);
-        v.mv_size = 4;
-        v.mv_data = ver;
-        rc = mdb_put(txn, e->meta, &k, &v, 0);
-        if (rc != 0) {
-            mdb_txn_abort(txn);
-            return store__error(err, rc, "write format version");
-        }
-    } else if (rc != 0) {
+    rc = check_format(e, txn, err);
+    if (rc == 0)
+        rc = number_floor(e, txn, err);
+    if (rc != 0) {
         mdb_txn_abort(txn);
-        return store__error(err, rc, "read format version");
-    } else {
-        uint32_t ver = v.mv_size == 4 ? store__get_be32(v.mv_data) : 0;
-        if (ver != STORE_FORMAT_VERSION) {
-            mdb_txn_abort(txn);
-            snprintf(msg, sizeof(msg),
-                     "job store %s has on-disk format version %u, this qgate reads version %u; "
-                     "run a qgate that matches it, or move the directory away to start empty",
-                     e->dir, (unsigned)ver, (unsigned)STORE_FORMAT_VERSION);
-            return qg_error_set(err, QG_E_STORE, msg);
-        }
+        return -1;
     }
-
-    MDB_val nk = {sizeof(K_NEXT) - 1, (void *)K_NEXT};
-    rc = mdb_get(txn, e->meta, &nk, &v);
-    e->next_id = 1;
-    if (rc == 0 && v.mv_size == 8)
-        e->next_id = store__get_be64(v.mv_data);
     rc = mdb_txn_commit(txn);
     if (rc != 0)
-        return store__error(err, rc, "open");
+        return store__error(e, err, rc, "open");
+    return 0;
+}
+
+/* open_dbis, on a map grown by the reserve when it is too full even for
+ * that: qgate always starts on its own store (one filled by an older
+ * qgate, or opened with a smaller --store-size than it holds). */
+static int
+open_dbis_grow(store_env *e, qg_error *err)
+{
+    if (open_dbis(e, err) != 0) {
+        if (err->code != QG_E_STORE_FULL)
+            return -1;
+        uint64_t more = e->map_size + store__reserve(e);
+        qg_warn("job store: the map is full at start; it grows to %llu bytes for this start "
+                "(raise --store-size to keep it)",
+                (unsigned long long)more);
+        if (store__resize(e, more) != 0 || open_dbis(e, err) != 0)
+            return -1;
+    }
+    /* what it holds, the reserve, and the end states it owes its jobs */
+    uint64_t need = store__map_needed(e);
+    if (need > e->map_size) {
+        need = (need + (1u << 20) - 1) & ~((uint64_t)(1u << 20) - 1);
+        qg_warn("job store: it holds more than --store-size leaves room for (its pages, the "
+                "reserve and the end states of its queued and running jobs); the map is %llu "
+                "MiB for this start: raise --store-size to at least that",
+                (unsigned long long)(need >> 20));
+        int rc = store__resize(e, need);
+        if (rc != 0)
+            return store__error(e, err, rc, "grow the map");
+    }
     return 0;
 }
 
@@ -233,6 +313,21 @@ find_map(store_env *e, const char *dir)
 }
 
 int
+store__resize(store_env *e, uint64_t map_size)
+{
+    int rc = mdb_env_set_mapsize(e->env, (size_t)map_size);
+    if (rc != 0)
+        return rc;
+    MDB_envinfo info;
+    mdb_env_info(e->env, &info);
+    e->map_size = info.me_mapsize;
+    /* the map moved */
+    e->map_addr = e->map_end = NULL;
+    find_map(e, e->dir);
+    return 0;
+}
+
+int
 store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *err)
 {
     char msg[600];
@@ -261,9 +356,14 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
         return qg_error_set(err, QG_E_STORE, msg);
     }
     free(lock);
+    if (store__check_file(dir, err) != 0) {
+        close(lfd);
+        return -1;
+    }
     store_env *e = qg_calloc(1, sizeof(*e));
     e->dir = qg_strdup(dir);
     e->lock_fd = lfd;
+    pthread_mutex_init(&e->pin_mu, NULL);
     int rc = mdb_env_create(&e->env);
     if (rc == 0)
         rc = mdb_env_set_maxdbs(e->env, 16);
@@ -273,10 +373,11 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
         rc = mdb_env_open(e->env, dir, MDB_NOTLS, 0640);
     if (rc != 0) {
         snprintf(msg, sizeof(msg), "cannot open job store %s", dir);
-        store__error(err, rc, msg);
+        store__error(e, err, rc, msg);
         if (e->env)
             mdb_env_close(e->env);
         close(e->lock_fd);
+        pthread_mutex_destroy(&e->pin_mu);
         free(e->dir);
         free(e);
         return -1;
@@ -294,21 +395,28 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
     e->map_size = info.me_mapsize;
     find_map(e, dir);
     e->psize = st.ms_psize;
+    mdb_filehandle_t fd;
+    e->fd = mdb_env_get_fd(e->env, &fd) == 0 ? fd : -1;
+    store__space_probe(e);
+    atomic_init(&e->damaged, false);
 
-    if (open_dbis(e, err) != 0 || (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->rtxn)) != 0 ||
+    if (store__check_trees(e, err) != 0 || open_dbis_grow(e, err) != 0 ||
+        (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->rtxn)) != 0 ||
         (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->room_rtxn)) != 0) {
         if (rc != 0)
-            store__error(err, rc, "read");
+            store__error(e, err, rc, "read");
         if (e->rtxn)
             mdb_txn_abort(e->rtxn);
         mdb_env_close(e->env);
         close(e->lock_fd);
+        pthread_mutex_destroy(&e->pin_mu);
         free(e->dir);
         free(e);
         return -1;
     }
     mdb_txn_reset(e->rtxn);
     mdb_txn_reset(e->room_rtxn);
+    store__space_prealloc(e);
     *out = e;
     return 0;
 }
@@ -322,6 +430,8 @@ store_env_close(store_env *e)
     mdb_txn_abort(e->room_rtxn);
     mdb_env_close(e->env);
     close(e->lock_fd);
+    pthread_mutex_destroy(&e->pin_mu);
+    free(e->pins);
     free(e->dir);
     free(e);
 }
@@ -354,6 +464,12 @@ store_env_usage(store_env *e, uint64_t *map_bytes, uint64_t *used_bytes)
     mdb_env_info(e->env, &info);
     *map_bytes = info.me_mapsize;
     *used_bytes = ((uint64_t)info.me_last_pgno + 1) * e->psize;
+}
+
+bool
+store_env_damaged(store_env *e)
+{
+    return atomic_load(&e->damaged);
 }
 
 uint64_t

@@ -6,7 +6,8 @@
  * slots of dead processes cleared, and its on-disk format version checked.
  * The layout (docs/design.md, "Job store"):
  *
- *   meta    "format" -> be32 STORE_FORMAT_VERSION; "next_job" -> be64 next job number
+ *   meta    "format" -> be32 STORE_FORMAT_VERSION; "next_job" -> be64 next job number;
+ *           "legacy_below" -> be64 (jobs below: format-2 values); "nudge" (writer)
  *   jobs    be64(job) -> job record (store/record.h)
  *   pages   be64(job) be32(set) be32(page) -> rendered result text (~64 KiB)
  *   expiry  be64(expires_at) be64(job) -> "" (finished jobs, swept in order)
@@ -17,7 +18,10 @@
  *   idem_exp be64(expires_at) sha256(principal, key) -> "" (keys, swept in order)
  *
  * Keys are big-endian so LMDB's memcmp order is numeric order. No DBI uses
- * DUPSORT (old cursor-delete bugs in 0.9.24).
+ * DUPSORT (old cursor-delete bugs in 0.9.24). Job, statement, idempotency
+ * and page values are sealed with a CRC32C (store/internal.h). Job numbers
+ * start, at each open, at no less than the wall clock in microseconds plus
+ * a second, so a store that replaces another never reuses its numbers.
  *
  * Threads: open and close on the main thread, before and after the others.
  * Writes happen on the store writer thread (store/writer.h) and, before it
@@ -27,13 +31,16 @@
 #ifndef QG_STORE_ENV_H
 #define QG_STORE_ENV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/err.h"
 
 /* Bump when the layout or the record encoding changes incompatibly; a store
- * of another version is refused at open. */
-#define STORE_FORMAT_VERSION 2
+ * of another version is refused at open, but for version 2, which is
+ * upgraded in place (its values are read without seals until its jobs
+ * expire). */
+#define STORE_FORMAT_VERSION 3
 
 /* Smallest --store-size accepted. */
 #define STORE_MIN_MAP_SIZE (256u * 1024)
@@ -41,11 +48,13 @@
 typedef struct store_env store_env;
 
 /* Opens (creating when absent) the store in directory dir with a map of
- * map_size bytes, and holds an exclusive lock on dir/qgate.lock until
- * closed. Errors (err, QG_E_STORE, message for the operator): the directory
- * or LMDB cannot be opened, another process holds the store, a map below
- * STORE_MIN_MAP_SIZE, or a store written in another format version. Main
- * thread. */
+ * map_size bytes (more when what the store holds needs it, logged), and
+ * holds an exclusive lock on dir/qgate.lock until closed. The file is
+ * checked first (store/check.c). Errors (err, QG_E_STORE, one line for the
+ * operator): the directory or LMDB cannot be opened, another process holds
+ * the store, a map below STORE_MIN_MAP_SIZE, a store written in a format
+ * this binary does not read, a damaged or cut-short file. Main thread,
+ * before any other thread runs. */
 int store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *err);
 /* Closes the environment. No transaction may be open (stop the writer
  * first). Main thread. */
@@ -72,6 +81,10 @@ void store_env_snapshot_end(store_env *e);
 /* The map's size and how much of it the file uses (its high-water mark:
  * freed pages inside it are reused, so this only grows). Any thread. */
 void store_env_usage(store_env *e, uint64_t *map_bytes, uint64_t *used_bytes);
+/* Whether LMDB has reported the store's file damaged (a page that does
+ * not read back as one, a read error) since it was opened: it cannot serve
+ * reliably; /health says so. Any thread. */
+bool store_env_damaged(store_env *e);
 /* The next job number the store will hand out. Any thread before the writer
  * runs; the writer's own afterwards. */
 uint64_t store_env_next_id(const store_env *e);

@@ -35,7 +35,7 @@ store__gc_consume(store_env *e, MDB_txn *txn, struct store_op *op)
     op->found = false;
     if (rc == 0 && readable(&j, op->set, op->now_ns)) {
         j.sets[op->set].reads_left--;
-        rc = store__job_update(e, txn, &j, false);
+        rc = store__job_update(e, txn, &j, false, NULL);
         if (rc == 0) {
             op->found = true;
             store_job_free(&op->job);
@@ -56,7 +56,7 @@ store__gc_discard(store_env *e, MDB_txn *txn, struct store_op *op)
     op->found = false;
     if (rc == 0 && readable(&j, op->set, op->now_ns)) {
         j.sets[op->set].reads_left = 0;
-        rc = store__job_update(e, txn, &j, false);
+        rc = store__job_update(e, txn, &j, false, NULL);
         bool more = true;
         while (rc == 0 && more)
             rc = store__pages_drop(e, txn, op->job_id, op->set, 0, SIZE_MAX, &more, NULL);
@@ -72,7 +72,9 @@ store__gc_release(store_env *e, MDB_txn *txn, struct store_op *op)
     store_job j;
     store_job_init(&j);
     int rc = store__job_get(e, txn, op->job_id, &j, NULL, NULL);
-    if (rc == 0 && op->set < j.nsets && j.sets[op->set].reads_left == 0) {
+    /* a read still streaming keeps the pages; its end asks again */
+    if (rc == 0 && op->set < j.nsets && j.sets[op->set].reads_left == 0 &&
+        !store__pinned(e, op->job_id, op->set)) {
         bool more = true;
         while (rc == 0 && more)
             rc = store__pages_drop(e, txn, op->job_id, op->set, 0, SIZE_MAX, &more, NULL);
@@ -113,6 +115,9 @@ store__gc_sweep(store_env *e, MDB_txn *txn, struct store_op *op)
     for (size_t i = 0; i < n; i++) {
         uint64_t id = store__get_be64(keys[i] + 8);
         bool more = false;
+        /* expired, so no new read starts; one still streaming ends first */
+        if (store__pinned(e, id, STORE_ALL_SETS))
+            continue;
         size_t dropped = 0;
         rc = store__pages_drop(e, txn, id, STORE_ALL_SETS, 0, budget, &more, &dropped);
         if (rc != 0)
@@ -139,6 +144,9 @@ store__gc_sweep(store_env *e, MDB_txn *txn, struct store_op *op)
             break;
         }
     }
+    /* only pinned jobs due (nothing went): the next tick, not at once */
+    if (budget == STORE_SWEEP_PAGES && op->swept == 0)
+        op->more = false;
     bool more = false;
     size_t nkeys = 0;
     rc = store__idem_sweep(e, txn, op->now_ns, STORE_SWEEP_JOBS, &more, &nkeys);

@@ -4,9 +4,11 @@
  *
  * Reads: each set of a successful job starts with max-result-reads reads.
  * A result GET takes one (STORE_OP_CONSUME, committed before the first byte
- * is streamed); the GET that takes the last one still streams the pages, then
- * asks the writer to delete them (STORE_OP_RELEASE). A set with no reads
- * left answers 404 at once. DELETE discards a set (STORE_OP_DISCARD).
+ * is streamed); the pages go (STORE_OP_RELEASE) once the last GET streaming
+ * them has ended (store_results_pin), so every read that started
+ * completes. A set with no reads left answers 404 at once. DELETE discards
+ * a set (STORE_OP_DISCARD), also under reads streaming it. The sweep leaves
+ * a job with a read streaming for a later round.
  *
  * TTL: a job gets expires_at = its end + its result-ttl and an entry in the
  * expiry index be64(expires_at) be64(job). Reads check expires_at, so an

@@ -92,8 +92,13 @@ store__idem_get(store_env *e, MDB_txn *txn, const unsigned char key[32], uint64_
     int rc = mdb_get(txn, e->idem, &k, &v);
     if (rc != 0)
         return rc;
+    /* a format-2 entry (no seal) names a job of that format */
+    bool legacy = e->legacy_below && v.mv_size == STORE_IDEM_VAL_LEN &&
+                  store__get_be64(v.mv_data) < e->legacy_below;
+    if (!legacy && (rc = store__unseal(e, &k, &v, UINT64_MAX, "an idempotency key")) != 0)
+        return rc;
     if (v.mv_size != STORE_IDEM_VAL_LEN)
-        return MDB_NOTFOUND; /* damaged: as good as absent (a put replaces it) */
+        return STORE__BAD_SEAL;
     const unsigned char *p = v.mv_data;
     *job = store__get_be64(p);
     *expires = store__get_be64(p + 8);
@@ -124,10 +129,12 @@ store__idem_put(store_env *e, MDB_txn *txn, const unsigned char key[32], uint64_
     }
     if (rc != 0 && rc != MDB_NOTFOUND)
         return rc;
-    unsigned char val[STORE_IDEM_VAL_LEN];
+    unsigned char val[STORE_IDEM_VAL_LEN + STORE_SEAL_LEN];
     store__put_be64(val, job);
     store__put_be64(val + 8, expires);
     memcpy(val + 16, fp, 32);
+    store__put_be32(val + STORE_IDEM_VAL_LEN,
+                    store__seal_crc(key, STORE_IDEM_KEY_LEN, val, STORE_IDEM_VAL_LEN));
     MDB_val k = {STORE_IDEM_KEY_LEN, (void *)key}, v = {sizeof(val), val}, empty = {0, NULL};
     rc = mdb_put(txn, e->idem, &k, &v, 0);
     if (rc != 0)
@@ -198,6 +205,6 @@ store_idem_lookup(store_env *e, const unsigned char key[32], uint64_t now_ns, ui
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc != 0)
-        return store__error(err, rc, "read idempotency key");
+        return store__error(e, err, rc, "read idempotency key");
     return expires > now_ns;
 }

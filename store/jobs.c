@@ -28,6 +28,8 @@ store__job_get(store_env *e, MDB_txn *txn, uint64_t id, store_job *j, MDB_val *r
     unsigned char kb[STORE_JOB_KEY_LEN];
     MDB_val k = job_key(kb, id), v;
     int rc = mdb_get(txn, e->jobs, &k, &v);
+    if (rc == 0)
+        rc = store__unseal(e, &k, &v, id, "the record");
     if (rc != 0)
         return rc;
     size_t qoff;
@@ -107,7 +109,9 @@ store__job_create(store_env *e, MDB_txn *txn, store_job *j, const qg_query *q)
     qg_buf b = QG_BUF_INIT;
     store_record_encode(j, q, &b);
     unsigned char kb[STORE_JOB_KEY_LEN], nb[8];
-    MDB_val k = job_key(kb, j->id), v = {b.len, b.data};
+    MDB_val k = job_key(kb, j->id);
+    store__seal(&b, kb, sizeof(kb));
+    MDB_val v = {b.len, b.data};
     /* Job numbers only grow: appending skips the search and keeps the
      * jobs tree's pages full. */
     int rc = mdb_put(txn, e->jobs, &k, &v, MDB_APPEND);
@@ -125,7 +129,7 @@ store__job_create(store_env *e, MDB_txn *txn, store_job *j, const qg_query *q)
 }
 
 int
-store__job_update(store_env *e, MDB_txn *txn, const store_job *j, bool drop_pages)
+store__job_update(store_env *e, MDB_txn *txn, const store_job *j, bool drop_pages, bool *ended)
 {
     store_job old;
     store_job_init(&old);
@@ -141,11 +145,15 @@ store__job_update(store_env *e, MDB_txn *txn, const store_job *j, bool drop_page
     store_record_encode_header(j, &b);
     qg_buf_add(&b, (const char *)raw.mv_data + qoff, raw.mv_size - qoff);
     unsigned char kb[STORE_JOB_KEY_LEN];
-    MDB_val k = job_key(kb, j->id), v = {b.len, b.data};
+    MDB_val k = job_key(kb, j->id);
+    store__seal(&b, kb, sizeof(kb));
+    MDB_val v = {b.len, b.data};
     rc = mdb_put(txn, e->jobs, &k, &v, 0);
     qg_buf_free(&b);
     if (rc == 0)
         rc = reindex(e, txn, j->id, &old, j);
+    if (ended)
+        *ended = store_state_active(old.state) && !store_state_active(j->state);
     store_job_free(&old);
     if (rc == 0 && drop_pages) {
         bool more = true;
@@ -198,7 +206,7 @@ read_job(store_env *e, uint64_t id, store_job *j, qg_query *q, qg_error *err)
     if (rc == MDB_NOTFOUND) {
         out = 0;
     } else if (rc != 0) {
-        out = store__error(err, rc, "read job");
+        out = store__error(e, err, rc, "read job");
     } else {
         out = 1;
         if (q) {
@@ -255,7 +263,7 @@ store_jobs_pending_callbacks(store_env *e, uint64_t **out, size_t *n, qg_error *
         free(*out);
         *out = NULL;
         *n = 0;
-        return store__error(err, rc, "read pending callbacks");
+        return store__error(e, err, rc, "read pending callbacks");
     }
     return 0;
 }
@@ -288,17 +296,16 @@ active_ids(store_env *e, MDB_txn *txn, size_t *n, int *rc)
     return ids;
 }
 
-int
-store_jobs_recover(store_env *e, uint64_t now_ns, store_recover_fn fn, void *arg,
-                   store_recovery *st, qg_error *err)
+/* Applies the recovery rules to the jobs ids[0..n) in one transaction.
+ * Returns 0 or an LMDB code (nothing written then). */
+static int
+recover_txn(store_env *e, const uint64_t *ids, size_t n, uint64_t now_ns, store_recovery *st)
 {
-    memset(st, 0, sizeof(*st));
     MDB_txn *txn;
     int rc = mdb_txn_begin(e->env, NULL, 0, &txn);
     if (rc != 0)
-        return store__error(err, rc, "recovery");
-    size_t n;
-    uint64_t *ids = active_ids(e, txn, &n, &rc);
+        return rc;
+    store_recovery counts = {0};
     store_job j;
     store_job_init(&j);
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -316,7 +323,7 @@ store_jobs_recover(store_env *e, uint64_t now_ns, store_recover_fn fn, void *arg
             j.state = STORE_QUEUED;
             j.started_ns = 0;
             store_job_set_sets(&j, NULL, 0);
-            st->rerun++;
+            counts.rerun++;
         } else {
             j.state = STORE_FAILED;
             qg_error_set(&j.error, QG_E_OUTCOME_UNKNOWN);
@@ -324,9 +331,9 @@ store_jobs_recover(store_env *e, uint64_t now_ns, store_recover_fn fn, void *arg
             j.expires_ns = now_ns + j.ttl_ns;
             j.metrics.error_count = 1;
             store_job_set_sets(&j, NULL, 0);
-            st->failed++;
+            counts.failed++;
         }
-        rc = store__job_update(e, txn, &j, true);
+        rc = store__job_update(e, txn, &j, true, NULL);
         /* which of its statements ran is not known either */
         if (rc == 0 && j.state == STORE_FAILED)
             rc = store__stmts_fill(e, txn, j.id, STORE_STMT_QUEUED, STORE_STMT_UNKNOWN, now_ns);
@@ -334,13 +341,47 @@ store_jobs_recover(store_env *e, uint64_t now_ns, store_recover_fn fn, void *arg
     store_job_free(&j);
     if (rc != 0) {
         mdb_txn_abort(txn);
-        free(ids);
-        return store__error(err, rc, "recovery");
+        return rc;
     }
     rc = mdb_txn_commit(txn);
+    if (rc == 0) {
+        st->rerun = counts.rerun;
+        st->failed = counts.failed;
+    }
+    return rc;
+}
+
+int
+store_jobs_recover(store_env *e, uint64_t now_ns, store_recover_fn fn, void *arg,
+                   store_recovery *st, qg_error *err)
+{
+    memset(st, 0, sizeof(*st));
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0)
+        return store__error(e, err, rc, "recovery");
+    size_t n;
+    uint64_t *ids = active_ids(e, txn, &n, &rc);
+    mdb_txn_abort(txn);
+    if (rc == 0)
+        rc = recover_txn(e, ids, n, now_ns, st);
+    if (rc == MDB_MAP_FULL) {
+        /* Room for these end states is kept; should the map still be too
+         * full (a store filled by an older qgate), qgate must start on it
+         * all the same: the map grows by the reserve for this start. No
+         * transaction is open: the writer has nothing yet, the loop's is
+         * reset. */
+        uint64_t more = e->map_size + store__reserve(e);
+        qg_warn("job store: recovery found the map full; it grows to %llu bytes for this start "
+                "(raise --store-size to keep it)",
+                (unsigned long long)more);
+        rc = store__resize(e, more);
+        if (rc == 0)
+            rc = recover_txn(e, ids, n, now_ns, st);
+    }
     if (rc != 0) {
         free(ids);
-        return store__error(err, rc, "recovery commit");
+        return store__error(e, err, rc, "recovery");
     }
 
     /* Hand the queued ones back, in order. */

@@ -18,7 +18,9 @@
  *              committed, so it is never silently repeated);
  *   finished jobs are left as they are (status and result until the TTL).
  * The running state is committed before a job executes anything that may
- * write (modes/job.c), which is what makes this rule sound.
+ * write (modes/job.c), which is what makes this rule sound. Recovery finds
+ * room for its ends: the writer promised it when the jobs were accepted,
+ * and a map still too full grows by the reserve for that start.
  */
 #ifndef QG_STORE_JOBS_H
 #define QG_STORE_JOBS_H

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/mem.h"
 #include "store/internal.h"
 
 int
@@ -16,8 +17,10 @@ store__page_put(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t
 {
     unsigned char kb[STORE_PAGE_KEY_LEN];
     store__page_key(kb, job, set, page);
-    MDB_val k = {STORE_PAGE_KEY_LEN, kb}, v = {STORE_PAGE_HEADER_LEN + len, NULL};
-    /* written in place: the header goes in front without another copy */
+    size_t n = STORE_PAGE_HEADER_LEN + len;
+    MDB_val k = {STORE_PAGE_KEY_LEN, kb}, v = {n + STORE_SEAL_LEN, NULL};
+    /* written in place: the header goes in front and the seal after the
+     * text without another copy */
     int rc = mdb_put(txn, e->pages, &k, &v, MDB_RESERVE);
     if (rc != 0)
         return rc;
@@ -26,6 +29,7 @@ store__page_put(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t
     store__put_be32(p + 8, nrows);
     if (len)
         memcpy(p + STORE_PAGE_HEADER_LEN, data, len);
+    store__put_be32(p + n, store__seal_crc(kb, sizeof(kb), p, n));
     return 0;
 }
 
@@ -100,7 +104,6 @@ store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-
 int
 store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, store_page_fn fn,
                    void *arg, qg_error *err)
@@ -112,6 +115,9 @@ store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, stor
     store__page_key(kb, job, set, page);
     MDB_val k = {STORE_PAGE_KEY_LEN, kb}, v;
     int rc = mdb_get(txn, e->pages, &k, &v);
+    MDB_val whole = v;
+    if (rc == 0)
+        rc = store__unseal(e, &k, &v, job, "a result page");
     int out = 1;
     if (rc == 0 && v.mv_size >= STORE_PAGE_HEADER_LEN) {
         const unsigned char *p = v.mv_data;
@@ -119,11 +125,11 @@ store_results_read(store_env *e, uint64_t job, uint32_t set, uint32_t page, stor
                          (const char *)p + STORE_PAGE_HEADER_LEN,
                          v.mv_size - STORE_PAGE_HEADER_LEN};
         fn(&pg, arg);
-        forget(e, v.mv_data, v.mv_size);
+        forget(e, whole.mv_data, whole.mv_size);
     } else if (rc == 0 || rc == MDB_NOTFOUND)
         out = 0;
     else
-        out = store__error(err, rc, "read result page");
+        out = store__error(e, err, rc, "read result page");
     store__read_end(e);
     return out;
 }
@@ -147,7 +153,7 @@ store_results_find(store_env *e, uint64_t job, uint32_t set, uint32_t npages, ui
         if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size < STORE_PAGE_HEADER_LEN)) {
             out = 0;
         } else if (rc != 0) {
-            out = store__error(err, rc, "find result page");
+            out = store__error(e, err, rc, "find result page");
         } else if (store__get_be64(v.mv_data) <= row) {
             lo = mid;
         } else {
@@ -182,6 +188,63 @@ store_results_count(store_env *e, uint64_t job, qg_error *err)
     }
     store__read_end(e);
     if (rc != 0 && rc != MDB_NOTFOUND)
-        return store__error(err, rc, "count result pages");
+        return store__error(e, err, rc, "count result pages");
     return n;
+}
+
+/* --- reads in progress ------------------------------------------------------ */
+
+struct store__pin {
+    uint64_t job;
+    uint32_t set;
+    uint32_t count;
+    bool used_up; /* one of its reads took the last one */
+};
+
+void
+store_results_pin(store_env *e, uint64_t job, uint32_t set)
+{
+    pthread_mutex_lock(&e->pin_mu);
+    for (size_t i = 0; i < e->npins; i++)
+        if (e->pins[i].job == job && e->pins[i].set == set) {
+            e->pins[i].count++;
+            pthread_mutex_unlock(&e->pin_mu);
+            return;
+        }
+    if (e->npins == e->cap_pins)
+        e->pins = qg_realloc(e->pins,
+                             sizeof(*e->pins) * (e->cap_pins = e->cap_pins ? e->cap_pins * 2 : 8));
+    e->pins[e->npins++] = (struct store__pin){job, set, 1, false};
+    pthread_mutex_unlock(&e->pin_mu);
+}
+
+bool
+store_results_unpin(store_env *e, uint64_t job, uint32_t set, bool used_up)
+{
+    bool release = false;
+    pthread_mutex_lock(&e->pin_mu);
+    for (size_t i = 0; i < e->npins; i++) {
+        struct store__pin *p = &e->pins[i];
+        if (p->job != job || p->set != set)
+            continue;
+        p->used_up = p->used_up || used_up;
+        if (--p->count == 0) {
+            release = p->used_up;
+            *p = e->pins[--e->npins];
+        }
+        break;
+    }
+    pthread_mutex_unlock(&e->pin_mu);
+    return release;
+}
+
+bool
+store__pinned(store_env *e, uint64_t job, uint32_t set)
+{
+    bool yes = false;
+    pthread_mutex_lock(&e->pin_mu);
+    for (size_t i = 0; i < e->npins && !yes; i++)
+        yes = e->pins[i].job == job && (set == STORE_ALL_SETS || e->pins[i].set == set);
+    pthread_mutex_unlock(&e->pin_mu);
+    return yes;
 }

@@ -49,6 +49,7 @@ store__stmts_put(store_env *e, MDB_txn *txn, uint64_t job, const store_stmt *v, 
         store__stmt_key(kb, job, (uint32_t)i);
         qg_buf_reset(&b);
         store_stmt_encode(&v[i], &b);
+        store__seal(&b, kb, sizeof(kb));
         MDB_val k = {STORE_STMT_KEY_LEN, kb}, val = {b.len, b.data};
         rc = mdb_put(txn, e->stmts, &k, &val, 0);
     }
@@ -76,6 +77,8 @@ store__stmts_fill(store_env *e, MDB_txn *txn, uint64_t job, int from, int to, ui
         if (rc != 0 || k.mv_size != STORE_STMT_KEY_LEN || memcmp(k.mv_data, kb, 8) != 0)
             break;
         i = store__get_be32((const unsigned char *)k.mv_data + 8);
+        if ((rc = store__unseal(e, &k, &v, job, "a statement record")) != 0)
+            break;
         if (store_stmt_decode(v.mv_data, v.mv_size, &s) != 0 || (int)s.state != from)
             continue;
         s.state = (store_stmt_state)to;
@@ -84,6 +87,7 @@ store__stmts_fill(store_env *e, MDB_txn *txn, uint64_t job, int from, int to, ui
         qg_buf_reset(&b);
         store_stmt_encode(&s, &b);
         store__stmt_key(kb, job, i);
+        store__seal(&b, kb, sizeof(kb));
         MDB_val nk = {STORE_STMT_KEY_LEN, kb}, nv = {b.len, b.data};
         rc = mdb_put(txn, e->stmts, &nk, &nv, 0);
         if (rc != 0)
@@ -116,6 +120,10 @@ store_jobs_read_stmts(store_env *e, uint64_t id, store_stmt **out, size_t *n, qg
                 *out = qg_realloc(*out, sizeof(store_stmt) * (cap = cap ? cap * 2 : 1));
             store_stmt *s = &(*out)[*n];
             store_stmt_init(s);
+            if ((rc = store__unseal(e, &k, &v, id, "a statement record")) != 0) {
+                store_stmt_free(s);
+                break;
+            }
             if (store_stmt_decode(v.mv_data, v.mv_size, s) == 0) {
                 (*n)++;
             } else {
@@ -132,7 +140,7 @@ store_jobs_read_stmts(store_env *e, uint64_t id, store_stmt **out, size_t *n, qg
         store_stmts_free(*out, *n);
         *out = NULL;
         *n = 0;
-        return store__error(err, rc, "read statements");
+        return store__error(e, err, rc, "read statements");
     }
     return 0;
 }

@@ -23,13 +23,19 @@
  * (store_flow_wait) while its job has more than STORE_FLOW_MAX_BYTES queued
  * here, so memory stays flat whatever the result size.
  *
- * Map full: an op that LMDB refuses (MDB_MAP_FULL or another error) fails
- * alone: the transaction is aborted and the batch redone without it. Before
- * LMDB gets that far, result pages are refused once the map's room falls
- * below a reserve, and new jobs below half of it (store__reserve), so jobs
- * can still be failed, finished and deleted when the store is full. A failed
- * op carries QG_E_STORE_FULL or QG_E_STORE in op->err; nothing is ever
- * half-written.
+ * Room (store/space.c): the writer counts what the next transaction can
+ * allocate (never-used pages the disk can hold, free pages LMDB may reuse
+ * now) and keeps back a reserve plus the room promised to every queued or
+ * running job for its end state: result pages are refused below the
+ * reserve and the promises, new jobs below half the reserve, the promises
+ * and their own. Ends, reads and deletes are never refused for room. An
+ * op that finds no room where freed pages not yet reusable would do is
+ * put off: the batch commits before it (with a nudge when that is
+ * nothing) and it is tried again; so is one LMDB refuses with
+ * MDB_MAP_FULL; a commit that does not fit is redone one op at a time.
+ * Any other op LMDB refuses fails alone: the transaction is aborted and
+ * the batch redone without it. A failed op carries QG_E_STORE_FULL or
+ * QG_E_STORE in op->err; nothing is ever half-written.
  */
 #ifndef QG_STORE_WRITER_H
 #define QG_STORE_WRITER_H
@@ -47,6 +53,9 @@
 struct event_base;
 
 #define STORE_TXN_PAGE_BYTES (4u * 1024 * 1024)
+/* About the most one transaction writes (its pages, the copies of the
+ * trees it touches). */
+#define STORE_TXN_BYTES      (2 * STORE_TXN_PAGE_BYTES)
 #define STORE_TXN_MAX_OPS    4096
 #define STORE_FLOW_MAX_BYTES (4u * 1024 * 1024)
 #define STORE_PAGE_LINGER_MS 20
@@ -84,15 +93,16 @@ typedef enum store_op_kind {
 } store_op_kind;
 
 /* A worker's account with the writer: how much of its job is queued, and
- * the first failure among its ops. Lives as long as the job; used by one
- * worker and the writer. */
+ * the first failure among its result pages. Lives as long as the job; used
+ * by one worker and the writer (fields under mu). */
 typedef struct store_flow {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     size_t pending_ops;
     size_t pending_bytes;
     bool failed;
-    qg_error err; /* the first failed op's error */
+    qg_error err;        /* the first failed page's error */
+    uint32_t failed_set; /* the lowest set with a page refused; UINT32_MAX: none */
 } store_flow;
 
 struct store_op {
@@ -144,6 +154,7 @@ struct store_op {
     void *arg;
 
     bool skip; /* private: failed, left out of the batch's retry */
+    int tries; /* private: how often it was put off for room */
 };
 
 /* A zeroed op of kind (job init'ed). The caller owns it until it submits. */
@@ -187,6 +198,10 @@ int store_flow_wait(store_flow *f, size_t max_bytes, qg_error *err);
 /* Worker: waits until every op of the flow has completed; as
  * store_flow_wait otherwise. */
 int store_flow_drain(store_flow *f, qg_error *err);
+/* Worker, after store_flow_drain: the lowest set with a page that was
+ * not stored (UINT32_MAX: every page was). That set and every later one
+ * are incomplete: a page may be missing anywhere in them. */
+uint32_t store_flow_failed_set(store_flow *f);
 /* Worker: submits op on flow f and waits for it (store_flow_drain). Returns
  * op->status (with err = op->err when -1). */
 int store_writer_run(store_writer *w, store_flow *f, store_op *op, qg_error *err);

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "store/env.h"
 #include "store/idem.h"
 #include "store/jobs.h"
+#include "store/record.h"
 #include "store/results.h"
 #include "store/writer.h"
 
@@ -200,19 +202,26 @@ test_counter_survives_reopen(void **state)
 {
     fixture *f = *state;
     qg_error err;
+    /* a store numbers from the wall clock in microseconds, plus a second */
+    uint64_t now_us = qg_wall_ns() / 1000;
     open_store(f, 64 * MiB);
-    assert_true(create(f, "SELECT 1", STORE_QUEUED, &err) == 1);
-    assert_true(create(f, "SELECT 2", STORE_QUEUED, &err) == 2);
-    assert_true(create(f, "SELECT 3", STORE_QUEUED, &err) == 3);
+    uint64_t first = store_env_next_id(f->env);
+    assert_true(first >= now_us + 1000000 && first < now_us + 60000000);
+    assert_true(create(f, "SELECT 1", STORE_QUEUED, &err) == first);
+    assert_true(create(f, "SELECT 2", STORE_QUEUED, &err) == first + 1);
+    assert_true(create(f, "SELECT 3", STORE_QUEUED, &err) == first + 2);
     close_store(f);
+    uint64_t before_us = qg_wall_ns() / 1000;
     open_store(f, 64 * MiB);
-    assert_true(store_env_next_id(f->env) == 4);
-    assert_true(create(f, "SELECT 4", STORE_QUEUED, &err) == 4);
+    /* never back: at least where it was, and at least the clock's floor */
+    uint64_t next = store_env_next_id(f->env);
+    assert_true(next >= first + 3 && next >= before_us + 1000000);
+    assert_true(create(f, "SELECT 4", STORE_QUEUED, &err) == next);
     store_job j;
     qg_query q;
     store_job_init(&j);
     qg_query_init(&q);
-    assert_int_equal(store_jobs_read_query(f->env, 2, &j, &q, &err), 1);
+    assert_int_equal(store_jobs_read_query(f->env, first + 1, &j, &q, &err), 1);
     assert_string_equal(q.statement, "SELECT 2");
     assert_int_equal(j.state, STORE_QUEUED);
     assert_int_equal(store_jobs_read(f->env, 99, &j, &err), 0);
@@ -256,6 +265,7 @@ test_group_commit_unique_numbers(void **state)
     open_store(f, 64 * MiB);
     enum { N = 2000 };
     static store_op *ops[N];
+    uint64_t first = store_env_next_id(f->env);
     qg_query q;
     qg_query_init(&q);
     q.statement = "SELECT 1";
@@ -274,9 +284,9 @@ test_group_commit_unique_numbers(void **state)
     for (int i = 0; i < N; i++) {
         assert_int_equal(ops[i]->status, 0);
         uint64_t id = ops[i]->job.id;
-        assert_true(id >= 1 && id <= N);
-        assert_false(seen[id]);
-        seen[id] = 1;
+        assert_true(id >= first && id < first + N);
+        assert_false(seen[id - first]);
+        seen[id - first] = 1;
         /* submission order is commit order */
         if (i)
             assert_true(id == prev + 1);
@@ -657,7 +667,7 @@ test_recovery_rules(void **state)
     assert_int_equal(count_pages(f, done), 1);
     store_job_free(&j);
     /* numbering goes on after the highest */
-    assert_true(create(f, "SELECT next", STORE_QUEUED, &err) == done + 1);
+    assert_true(create(f, "SELECT next", STORE_QUEUED, &err) > done);
 }
 
 /* A process that dies with a read transaction open leaves its reader slot
@@ -697,7 +707,7 @@ test_stale_reader_slot_cleared(void **state)
     assert_int_equal(store_env_reader_check(f->env), 0);
     /* the store goes on working */
     qg_error err;
-    assert_true(create(f, "SELECT 1", STORE_QUEUED, &err) == 1);
+    assert_true(create(f, "SELECT 1", STORE_QUEUED, &err) == store_env_next_id(f->env) - 1);
 }
 
 /* A window's first page is found from the page headers alone. */
@@ -1041,6 +1051,199 @@ test_callback_index_and_delivery_state(void **state)
     store_op_free(op);
 }
 
+static const char *
+path_of_store(fixture *f)
+{
+    static char path[300];
+    snprintf(path, sizeof(path), "%s/store", f->dir);
+    return path;
+}
+
+/* A raw LMDB handle on the closed store's file, as another program (or a
+ * format-2 qgate) would have. */
+static MDB_env *
+raw_open(fixture *f, MDB_txn **txn)
+{
+    char path[300];
+    snprintf(path, sizeof(path), "%s/store", f->dir);
+    MDB_env *env;
+    assert_int_equal(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 16);
+    mdb_env_set_mapsize(env, 64 * MiB);
+    assert_int_equal(mdb_env_open(env, path, 0, 0640), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, txn), 0);
+    return env;
+}
+
+/* A byte changed under a seal: the read is an error (the store is then
+ * damaged), never the bytes; a damaged record is found at open. */
+static void
+test_seals_catch_changed_bytes(void **state)
+{
+    fixture *f = *state;
+    qg_error err;
+    open_store(f, 64 * MiB);
+    uint64_t id = create(f, "SELECT sealed", STORE_RUNNING, &err);
+    put_page(f, id, 0, 0, 3000);
+    put_page(f, id, 0, 1, 70000);
+    assert_int_equal(store_flow_drain(&f->flow, &err), 0);
+    uint32_t pages[] = {2};
+    assert_int_equal(finish(f, id, STORE_SUCCESS, 1, pages, 1, 0, false), 0);
+    assert_page(f, id, 0, 1, 70000);
+    close_store(f);
+
+    MDB_txn *txn;
+    MDB_env *env = raw_open(f, &txn);
+    MDB_dbi pages_dbi, jobs_dbi;
+    assert_int_equal(mdb_dbi_open(txn, "pages", 0, &pages_dbi), 0);
+    assert_int_equal(mdb_dbi_open(txn, "jobs", 0, &jobs_dbi), 0);
+    unsigned char kb[16];
+    for (int i = 0; i < 8; i++)
+        kb[i] = (unsigned char)(id >> (56 - 8 * i));
+    memset(kb + 8, 0, 8);
+    kb[15] = 1;
+    MDB_val k = {16, kb}, v;
+    assert_int_equal(mdb_get(txn, pages_dbi, &k, &v), 0);
+    char *copy = malloc(v.mv_size);
+    memcpy(copy, v.mv_data, v.mv_size);
+    copy[40000] ^= 0x20;
+    MDB_val nv = {v.mv_size, copy};
+    assert_int_equal(mdb_put(txn, pages_dbi, &k, &nv, 0), 0);
+    free(copy);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    open_store(f, 64 * MiB);
+    assert_false(store_env_damaged(f->env));
+    assert_page(f, id, 0, 0, 3000); /* its neighbour is fine */
+    got g = {QG_BUF_INIT, 0, 0};
+    assert_int_equal(store_results_read(f->env, id, 0, 1, collect, &g, &err), -1);
+    assert_int_equal(g.b.len, 0); /* nothing handed out */
+    assert_int_equal(err.code, QG_E_STORE);
+    assert_non_null(strstr(err.msg, "checksum"));
+    assert_true(store_env_damaged(f->env));
+    qg_buf_free(&g.b);
+    close_store(f);
+
+    /* a job record: its status is an error too */
+    env = raw_open(f, &txn);
+    assert_int_equal(mdb_dbi_open(txn, "jobs", 0, &jobs_dbi), 0);
+    MDB_val jk = {8, kb};
+    assert_int_equal(mdb_get(txn, jobs_dbi, &jk, &v), 0);
+    copy = malloc(v.mv_size);
+    memcpy(copy, v.mv_data, v.mv_size);
+    copy[2] ^= 1;
+    nv = (MDB_val){v.mv_size, copy};
+    assert_int_equal(mdb_put(txn, jobs_dbi, &jk, &nv, 0), 0);
+    free(copy);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    /* records are checked at open: the store is refused */
+    assert_int_equal(store_env_open(path_of_store(f), 64 * MiB, &f->env, &err), -1);
+    assert_null(f->env);
+    assert_non_null(strstr(err.msg, "damaged"));
+    assert_non_null(strstr(err.msg, "checksum"));
+}
+
+/* A format-2 store (values without seals, numbers from 1) opens as it is:
+ * its jobs read back, new ones are sealed and numbered from the clock. */
+static void
+test_format_2_store_is_upgraded_in_place(void **state)
+{
+    fixture *f = *state;
+    char path[300];
+    snprintf(path, sizeof(path), "%s/store", f->dir);
+    mkdir(path, 0750);
+    MDB_txn *txn;
+    MDB_env *env = raw_open(f, &txn);
+    MDB_dbi meta, jobs, active, pages;
+    assert_int_equal(mdb_dbi_open(txn, "meta", MDB_CREATE, &meta), 0);
+    assert_int_equal(mdb_dbi_open(txn, "jobs", MDB_CREATE, &jobs), 0);
+    assert_int_equal(mdb_dbi_open(txn, "active", MDB_CREATE, &active), 0);
+    assert_int_equal(mdb_dbi_open(txn, "pages", MDB_CREATE, &pages), 0);
+    unsigned char ver[4] = {0, 0, 0, 2}, next[8] = {0, 0, 0, 0, 0, 0, 0, 8};
+    MDB_val k = {6, "format"}, v = {4, ver};
+    assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+    k = (MDB_val){8, "next_job"};
+    v = (MDB_val){8, next};
+    assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+    /* job 7, success, one set of one page, as format 2 wrote them */
+    qg_query q;
+    qg_query_init(&q);
+    q.statement = "SELECT old";
+    q.statement_len = 10;
+    store_job j;
+    store_job_init(&j);
+    store_job_from_query(&j, &q, "00000000-0000-4000-8000-000000000000", 3600000000000ull);
+    j.id = 7;
+    j.state = STORE_SUCCESS;
+    j.expires_ns = qg_wall_ns() + 3600000000000ull;
+    store_set set = {1, 5, 1, 1};
+    store_job_set_sets(&j, &set, 1);
+    qg_buf b = QG_BUF_INIT;
+    store_record_encode(&j, &q, &b);
+    unsigned char jk[8] = {0, 0, 0, 0, 0, 0, 0, 7};
+    k = (MDB_val){8, jk};
+    v = (MDB_val){b.len, b.data};
+    assert_int_equal(mdb_put(txn, jobs, &k, &v, 0), 0);
+    unsigned char pk[16] = {0, 0, 0, 0, 0, 0, 0, 7};
+    unsigned char pv[12 + 5] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, '{', '"', 'a', '"', '}'};
+    k = (MDB_val){16, pk};
+    v = (MDB_val){sizeof(pv), pv};
+    assert_int_equal(mdb_put(txn, pages, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    qg_buf_free(&b);
+    store_job_free(&j);
+
+    open_store(f, 64 * MiB);
+    qg_error err;
+    store_job_init(&j);
+    assert_int_equal(store_jobs_read(f->env, 7, &j, &err), 1);
+    assert_int_equal(j.state, STORE_SUCCESS);
+    store_job_free(&j);
+    got g = {QG_BUF_INIT, 0, 0};
+    assert_int_equal(store_results_read(f->env, 7, 0, 0, collect, &g, &err), 1);
+    assert_int_equal(g.b.len, 5);
+    assert_memory_equal(g.b.data, "{\"a\"}", 5);
+    qg_buf_free(&g.b);
+    uint64_t id = create(f, "SELECT new", STORE_QUEUED, &err);
+    assert_true(id > 1000000000000000ull);
+    store_job_init(&j);
+    assert_int_equal(store_jobs_read(f->env, id, &j, &err), 1);
+    store_job_free(&j);
+    close_store(f);
+    /* and opens again as format 3 */
+    open_store(f, 64 * MiB);
+    store_job_init(&j);
+    assert_int_equal(store_jobs_read(f->env, 7, &j, &err), 1);
+    assert_int_equal(store_jobs_read(f->env, id, &j, &err), 1);
+    store_job_free(&j);
+}
+
+/* A store that replaces another (its data.mdb emptied) never hands out a
+ * number the other one did. */
+static void
+test_a_new_store_never_reuses_numbers(void **state)
+{
+    fixture *f = *state;
+    qg_error err;
+    open_store(f, 64 * MiB);
+    uint64_t last = 0;
+    for (int i = 0; i < 50; i++)
+        last = create(f, "SELECT 1", STORE_QUEUED, &err);
+    close_store(f);
+    char path[300];
+    snprintf(path, sizeof(path), "%s/store/data.mdb", f->dir);
+    assert_int_equal(truncate(path, 0), 0);
+    open_store(f, 64 * MiB);
+    assert_true(create(f, "SELECT 2", STORE_QUEUED, &err) > last);
+    store_job j;
+    store_job_init(&j);
+    assert_int_equal(store_jobs_read(f->env, last, &j, &err), 0);
+    store_job_free(&j);
+}
+
 int
 main(void)
 {
@@ -1062,6 +1265,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_fill_marks_unrun_statements, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_callback_index_and_delivery_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seals_catch_changed_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format_2_store_is_upgraded_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_new_store_never_reuses_numbers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
