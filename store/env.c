@@ -31,7 +31,7 @@ static const char K_LEGACY[] = "legacy_below";
 int
 store__error(store_env *e, qg_error *err, int rc, const char *what)
 {
-    char msg[700];
+    char msg[QG_ERRMSG_MAX];
     const char *dir = e ? e->dir : "the store directory";
     if (rc == MDB_MAP_FULL) {
         snprintf(msg, sizeof(msg),
