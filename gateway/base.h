@@ -16,7 +16,7 @@
 #ifndef QG_GW_BASE_H
 #define QG_GW_BASE_H
 
-#include "core/app.h"
+#include "daemon/app.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "gateway/server.h"

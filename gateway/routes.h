@@ -5,7 +5,7 @@
 #ifndef QG_GW_ROUTES_H
 #define QG_GW_ROUTES_H
 
-#include "core/app.h"
+#include "daemon/app.h"
 #include "gateway/server.h"
 
 /* The server's request handler: arg is the qg_app. */

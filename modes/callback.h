@@ -23,7 +23,7 @@
 
 #include <stdint.h>
 
-#include "core/app.h"
+#include "daemon/app.h"
 #include "core/err.h"
 
 typedef struct mode_callbacks mode_callbacks;

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/app.h"
+#include "daemon/app.h"
 #include "core/buf.h"
 #include "core/query.h"
 #include "exec/pool.h"

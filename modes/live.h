@@ -17,7 +17,7 @@
 #ifndef QG_MODES_LIVE_H
 #define QG_MODES_LIVE_H
 
-#include "core/app.h"
+#include "daemon/app.h"
 #include "core/envelope.h"
 #include "core/query.h"
 #include "core/uuid.h"

@@ -10,7 +10,7 @@
 #ifndef QG_MODES_MODE_H
 #define QG_MODES_MODE_H
 
-#include "core/app.h"
+#include "daemon/app.h"
 #include "core/query.h"
 #include "core/uuid.h"
 #include "gateway/server.h"

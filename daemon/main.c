@@ -29,7 +29,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#include "core/app.h"
+#include "daemon/app.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"

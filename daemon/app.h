@@ -3,8 +3,8 @@
  * handler. Fields are set up before the loop runs; afterwards the loop
  * thread reads them (and flips draining). Workers see none of this.
  */
-#ifndef QG_APP_H
-#define QG_APP_H
+#ifndef QG_DAEMON_APP_H
+#define QG_DAEMON_APP_H
 
 #include <stdbool.h>
 #include <stdint.h>
