@@ -24,6 +24,7 @@ struct gw_proxies;
 struct gw_auth;
 struct gw_allow;
 struct gw_cors;
+struct gw_base_conf;
 struct evdns_base;
 struct mode_callbacks;
 
@@ -35,18 +36,19 @@ typedef struct qg_app {
     struct exec_pool *checker; /* compiles async submissions before they are accepted */
     const struct exec_backend *backend;
     const char *backend_uri;
-    struct mode_registry *running; /* requests in flight, for /admin */
-    struct store_env *store;          /* the job store (LMDB) */
-    struct store_writer *writer;      /* its one writer thread */
-    struct store_gc *gc;              /* its TTL sweep */
-    struct mode_jobs *jobs;           /* deferred and async jobs */
-    const struct gw_proxies *trusted; /* --trusted-proxies */
-    const struct gw_auth *auth;       /* --auth-file; NULL: no authentication */
-    const struct gw_cors *cors;       /* --cors-origins; NULL or empty: no page but qgate's own */
+    struct mode_registry *running;      /* requests in flight, for /admin */
+    struct store_env *store;            /* the job store (LMDB) */
+    struct store_writer *writer;        /* its one writer thread */
+    struct store_gc *gc;                /* its TTL sweep */
+    struct mode_jobs *jobs;             /* deferred and async jobs */
+    const struct gw_proxies *trusted;   /* --trusted-proxies */
+    const struct gw_base_conf *handles; /* how handle URLs are built (gateway/base) */
+    const struct gw_auth *auth;         /* --auth-file; NULL: no authentication */
+    const struct gw_cors *cors;         /* --cors-origins; NULL or empty: no page but qgate's own */
     const struct gw_allow *callback_allow; /* --callback-allow; empty: callbacks off */
     struct evdns_base *dns;                /* name lookups for callbacks, on the loop */
     struct mode_callbacks *callbacks;      /* callback deliveries */
-    bool draining;                 /* SIGTERM received */
+    bool draining;                         /* SIGTERM received */
     uint64_t start_wall_ns;
 } qg_app;
 

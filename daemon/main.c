@@ -39,6 +39,7 @@
 #include "exec/pool.h"
 #include "gateway/allow.h"
 #include "gateway/auth.h"
+#include "gateway/base.h"
 #include "gateway/cors.h"
 #include "gateway/proxy.h"
 #include "gateway/routes.h"
@@ -242,8 +243,9 @@ run(const qg_config *cfg)
     if (!be) {
         char shown[512];
         exec_backend_redact(uri, shown, sizeof(shown));
-        qg_err("unknown --backend '%s': use sqlite:PATH, postgresql://... or \"host=... dbname=...\"",
-               shown);
+        qg_err(
+            "unknown --backend '%s': use sqlite:PATH, postgresql://... or \"host=... dbname=...\"",
+            shown);
         free(uri);
         return 2;
     }
@@ -284,6 +286,11 @@ run(const qg_config *cfg)
 
     raise_fd_limit();
     evthread_use_pthreads();
+    gw_base_conf handles = {
+        .public_url = cfg->public_url,
+        .host = cfg->host,
+        .trusted = &trusted,
+    };
     qg_app app = {
         .cfg = cfg,
         .base = event_base_new(),
@@ -291,6 +298,7 @@ run(const qg_config *cfg)
         .backend_uri = uri,
         .running = mode_registry_new(),
         .trusted = &trusted,
+        .handles = &handles,
         .auth = cfg->auth_file[0] ? &auth : NULL,
         .callback_allow = &allow,
         .cors = &cors,
@@ -361,6 +369,7 @@ run(const qg_config *cfg)
         qg_err("cannot start: %s", err.msg);
         goto out;
     }
+    handles.server = app.server;
 
     serve(&app);
     rc = 0;

@@ -15,6 +15,8 @@
 const char *
 gw_status_text(int status)
 {
+    /* a table reads best as one */
+    /* clang-format off */
     switch (status) {
     case 100: return "Continue";
     case 200: return "OK";
@@ -41,6 +43,7 @@ gw_status_text(int status)
     case 507: return "Insufficient Storage";
     default: return "Unknown";
     }
+    /* clang-format on */
 }
 
 /* The Date header changes once a second: format it once a second. */
@@ -70,8 +73,8 @@ static void
 render_head(gw_req *req, qg_buf *h, int status, const char *ctype, long long length,
             const gw_header *extra, size_t nextra)
 {
-    req->status = status;
-    req->headers_sent = true;
+    req->_status = status;
+    req->_headers_sent = true;
     /* built by appends, not printf: every answer has one */
     char num[24];
     qg_buf_reserve(h, 256);
@@ -95,12 +98,12 @@ render_head(gw_req *req, qg_buf *h, int status, const char *ctype, long long len
         qg_buf_addlit(h, "\r\n");
     } else if (req->http_minor >= 1) {
         qg_buf_addlit(h, "Transfer-Encoding: chunked\r\n");
-        req->chunked = true;
+        req->_chunked = true;
     } else {
-        req->eof_body = true; /* HTTP/1.0: the close ends the body */
-        req->keep_alive = false;
+        req->_eof_body = true; /* HTTP/1.0: the close ends the body */
+        req->_keep_alive = false;
     }
-    if (!req->keep_alive)
+    if (!req->_keep_alive)
         qg_buf_addlit(h, "Connection: close\r\n");
     else if (req->http_minor == 0)
         qg_buf_addlit(h, "Connection: keep-alive\r\n");
@@ -161,7 +164,7 @@ write_head(gw_req *req, int status, const char *ctype, const gw_header *extra, s
 static void
 finish(gw_req *req)
 {
-    req->finished = true;
+    req->_finished = true;
     gw_req_done(req);
 }
 
@@ -175,7 +178,7 @@ gw_reply(gw_req *req, int status, const char *ctype, const void *body, size_t le
     int n = len && !is_head(req) ? 2 : 1;
     gw_req_writev(req, iov, n);
     if (n == 2)
-        req->bytes_out += len;
+        req->_bytes_out += len;
     head_give(h);
     finish(req);
 }
@@ -248,12 +251,12 @@ gw_reply_chunk(gw_req *req, const void *data, size_t len)
     struct evbuffer *out = gw_req_output(req);
     if (!out || len == 0 || is_head(req))
         return;
-    if (req->chunked)
+    if (req->_chunked)
         chunk_prefix(out, len);
     evbuffer_add(out, data, len);
-    if (req->chunked)
+    if (req->_chunked)
         evbuffer_add(out, "\r\n", 2);
-    req->bytes_out += len;
+    req->_bytes_out += len;
 }
 
 void
@@ -265,19 +268,27 @@ gw_reply_chunk_ref(gw_req *req, const void *data, size_t len,
         free_fn(data, len, arg);
         return;
     }
-    if (req->chunked)
+    if (req->_chunked)
         chunk_prefix(out, len);
     evbuffer_add_reference(out, data, len, free_fn, arg);
-    if (req->chunked)
+    if (req->_chunked)
         evbuffer_add(out, "\r\n", 2);
-    req->bytes_out += len;
+    req->_bytes_out += len;
 }
 
 void
 gw_reply_end(gw_req *req)
 {
     struct evbuffer *out = gw_req_output(req);
-    if (out && req->chunked && !is_head(req))
+    if (out && req->_chunked && !is_head(req))
         evbuffer_add(out, "0\r\n\r\n", 5);
+    finish(req);
+}
+
+void
+gw_reply_abort(gw_req *req)
+{
+    req->_keep_alive = false;
+    req->_chunked = false; /* no last chunk: the close ends the body, short */
     finish(req);
 }

@@ -188,7 +188,7 @@ finish(stream *s, const qg_error *err)
 {
     gw_req *req = s->req;
     s->req = NULL;
-    req->on_gone = NULL;
+    gw_req_on_gone(req, NULL, NULL);
     if (!s->csv) {
         qg_buf t = QG_BUF_INIT;
         qg_metrics m = s->metrics;
@@ -277,11 +277,9 @@ pump(stream *s)
             }
             /* gone (swept, discarded), or CSV: no last chunk, so the body
              * reads as cut */
-            req->keep_alive = false;
-            req->chunked = false;
             s->req = NULL;
-            req->on_gone = NULL;
-            gw_reply_end(req);
+            gw_req_on_gone(req, NULL, NULL);
+            gw_reply_abort(req);
             stream_free(s);
             return;
         }
@@ -297,13 +295,13 @@ pump(stream *s)
 static void
 on_drain(gw_req *req)
 {
-    pump(req->handler_data);
+    pump(gw_req_data(req));
 }
 
 static void
 on_gone(gw_req *req)
 {
-    stream *s = req->handler_data;
+    stream *s = gw_req_data(req);
     s->req = NULL;
     if (!s->inflight)
         stream_free(s);
@@ -316,7 +314,7 @@ answer_now(stream *s, int rc, const qg_error *err)
 {
     gw_req *req = s->req;
     s->req = NULL;
-    req->on_gone = NULL;
+    gw_req_on_gone(req, NULL, NULL);
     if (rc == 0)
         gw_reply_empty(req, 404);
     else
@@ -390,7 +388,7 @@ start(stream *s, const store_job *j)
         gw_reply_chunk(req, s->out.data, s->out.len);
         qg_buf_reset(&s->out);
     }
-    req->on_drain = on_drain;
+    gw_req_on_drain(req, on_drain);
     pump(s);
 }
 
@@ -431,7 +429,7 @@ discarded(store_op *op)
         qg_warn("discard %llu-%u: %s", (unsigned long long)op->job_id, op->set, op->err.msg);
     store_op_free(op);
     if (req) {
-        req->on_gone = NULL;
+        gw_req_on_gone(req, NULL, NULL);
         gw_reply_empty(req, status);
     }
 }
@@ -439,7 +437,7 @@ discarded(store_op *op)
 static void
 discard_gone(gw_req *req)
 {
-    store_op *op = req->handler_data;
+    store_op *op = gw_req_data(req);
     op->arg = NULL;
 }
 
@@ -525,8 +523,7 @@ gw_result(gw_req *req, qg_app *app)
         op->now_ns = now;
         op->done = discarded;
         op->arg = req;
-        req->handler_data = op;
-        req->on_gone = discard_gone;
+        gw_req_on_gone(req, discard_gone, op);
         store_writer_submit(app->writer, op);
         return;
     }
@@ -545,8 +542,7 @@ gw_result(gw_req *req, qg_app *app)
     s->p = p;
     if (p.arrays || (csv && (p.has_offset || p.has_limit)))
         column_names(app, job, set, csv, &s->columns);
-    req->handler_data = s;
-    req->on_gone = on_gone;
+    gw_req_on_gone(req, on_gone, s);
     /* from here until it ends, the set's pages stay (store_results_pin) */
     store_results_pin(app->store, job, set);
     s->pinned = true;

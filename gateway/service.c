@@ -50,9 +50,6 @@ gw_service(gw_req *req, qg_app *app)
         q.readonly = true; /* a read-only principal: queries only (ASX0044) */
     char rid[QG_UUID_LEN + 1];
     qg_uuid_v4(rid);
-    req->log_mode = q.stream ? "stream" : qg_mode_name(q.mode);
-    memcpy(req->log_rid, rid, sizeof(rid));
-    if (q.client_context_id) /* the access log makes it safe for one field */
-        snprintf(req->log_ctx, sizeof(req->log_ctx), "%s", q.client_context_id);
+    gw_req_log(req, q.stream ? "stream" : qg_mode_name(q.mode), rid, q.client_context_id);
     mode_start(app, req, &q, rid);
 }

@@ -83,7 +83,7 @@ gw_status(gw_req *req, qg_app *app)
         gw_reply_empty(req, 404);
         goto out;
     }
-    if (gw_base_url(req, app, &base, &err) != 0) {
+    if (gw_base_url(req, app->handles, &base, &err) != 0) {
         gw_reply_error(req, &err, NULL);
         goto out;
     }

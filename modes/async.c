@@ -92,7 +92,7 @@ refuse(mode_job *j, const qg_error *err, uint64_t compile_ns)
     mode__jobs_unreserve(j->app->jobs);
     if (req) {
         j->req = NULL;
-        req->on_gone = NULL;
+        gw_req_on_gone(req, NULL, NULL);
         qg_buf b = QG_BUF_INIT;
         qg_metrics m = metrics_now(j, compile_ns);
         mode__job_error_doc(&b, j, err, &m, 0);
@@ -111,7 +111,7 @@ accepted(mode_job *j, uint64_t compile_ns)
     qg_buf b = QG_BUF_INIT;
     mode__job_accepted_doc(&b, j, compile_ns);
     j->req = NULL;
-    req->on_gone = NULL;
+    gw_req_on_gone(req, NULL, NULL);
     gw_reply_json(req, 200, &b);
     qg_buf_free(&b);
 }
@@ -133,7 +133,7 @@ created(store_op *op)
         if (j->req) {
             gw_req *req = j->req;
             j->req = NULL;
-            req->on_gone = NULL;
+            gw_req_on_gone(req, NULL, NULL);
             mode__job_replay(req, &op->job, &j->q, j->base);
         }
         store_op_free(op);
@@ -200,7 +200,7 @@ static const exec_task_ops check_ops = {
 static void
 on_gone(gw_req *req)
 {
-    mode_job *j = req->handler_data;
+    mode_job *j = gw_req_data(req);
     j->req = NULL;
 }
 
@@ -237,7 +237,7 @@ mode_async_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
 {
     qg_buf base = QG_BUF_INIT;
     qg_error err;
-    if (gw_base_url(req, app, &base, &err) != 0) {
+    if (gw_base_url(req, app->handles, &base, &err) != 0) {
         qg_buf_free(&base);
         qg_query_free(q);
         gw_reply_error(req, &err, request_id);
@@ -271,8 +271,7 @@ mode_async_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
     snprintf(j->rec.principal, sizeof(j->rec.principal), "%s",
              req->principal ? req->principal : "");
     j->req = req;
-    req->handler_data = j;
-    req->on_gone = on_gone;
+    gw_req_on_gone(req, on_gone, j);
 
     check *c = qg_calloc(1, sizeof(*c));
     exec_task_init(&c->t, &check_ops);

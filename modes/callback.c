@@ -135,8 +135,8 @@ record(cb_entry *e, store_cb_state state, uint32_t attempts, const char *error)
                                                          cfg->callback_backoff_max_ns, attempts);
     /* The record keeps the first 255 bytes (the status document repairs a
      * sequence this cuts). */
-    snprintf(op->job.cb_error, sizeof(op->job.cb_error), "%.*s",
-             (int)sizeof(op->job.cb_error) - 1, error ? error : "");
+    snprintf(op->job.cb_error, sizeof(op->job.cb_error), "%.*s", (int)sizeof(op->job.cb_error) - 1,
+             error ? error : "");
     op->done = committed;
     op->arg = e;
     e->committing = true;

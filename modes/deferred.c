@@ -19,7 +19,7 @@
 static void
 on_gone(gw_req *req)
 {
-    mode_job *j = req->handler_data;
+    mode_job *j = gw_req_data(req);
     j->req = NULL;
 }
 
@@ -28,7 +28,7 @@ mode_deferred_start(qg_app *app, gw_req *req, qg_query *q, const char *request_i
 {
     qg_buf base = QG_BUF_INIT;
     qg_error err;
-    if (gw_base_url(req, app, &base, &err) != 0) {
+    if (gw_base_url(req, app->handles, &base, &err) != 0) {
         qg_buf_free(&base);
         qg_query_free(q);
         gw_reply_error(req, &err, request_id);
@@ -49,7 +49,6 @@ mode_deferred_start(qg_app *app, gw_req *req, qg_query *q, const char *request_i
     if (j->q.timeout_ns)
         j->t.deadline_ns = req->start_ns + j->q.timeout_ns;
     j->req = req;
-    req->handler_data = j;
-    req->on_gone = on_gone;
+    gw_req_on_gone(req, on_gone, j);
     mode__job_submit(j);
 }

@@ -177,7 +177,7 @@ static void imm_notify(exec_task *t);
 static void
 on_drain(gw_req *req)
 {
-    imm *m = req->handler_data;
+    imm *m = gw_req_data(req);
     imm_notify(&m->l.t);
 }
 
@@ -209,7 +209,6 @@ imm_notify(exec_task *t)
         for (chunk *c = list; c; c = c->next)
             qg_buf_add(&body, c->data, c->len);
         free_chunks(list);
-        req->status = status;
         gw_req *r = req;
         mode_live_detach(&m->l);
         gw_reply(r, status, GW_JSON, body.data, body.len, NULL, 0);
@@ -269,6 +268,6 @@ mode_immediate_start(qg_app *app, gw_req *req, qg_query *q, const char *request_
 {
     imm *m = qg_calloc(1, sizeof(*m));
     mode_live_init(&m->l, &imm_ops, app, req, q, request_id);
-    req->on_drain = on_drain;
+    gw_req_on_drain(req, on_drain);
     mode_live_submit(&m->l);
 }

@@ -1061,7 +1061,7 @@ drop_loop_ref(mode_job *j)
         return;
     j->loop_ref = false;
     if (j->req)
-        j->req->on_gone = NULL;
+        gw_req_on_gone(j->req, NULL, NULL);
     j->req = NULL;
     exec_task_unref(&j->t);
 }
@@ -1152,7 +1152,7 @@ typedef struct cancel_answer {
 static void
 cancel_answer_gone(gw_req *req)
 {
-    cancel_answer *ca = req->handler_data;
+    cancel_answer *ca = gw_req_data(req);
     ca->req = NULL;
 }
 
@@ -1165,7 +1165,7 @@ cancel_stored(store_op *op)
     if (op->status == 0 && op->job.cb_state == STORE_CB_PENDING)
         mode_callbacks_due(ca->app->callbacks, op->job.id);
     if (ca->req) {
-        ca->req->on_gone = NULL;
+        gw_req_on_gone(ca->req, NULL, NULL);
         mode__job_reply(ca->req, ca->http, &ca->body);
     }
     qg_buf_free(&ca->body);
@@ -1213,8 +1213,7 @@ mode__job_cancel(mode_job *j, qg_code reason)
         ca->http = qg_err_http(op->job.error.code);
         mode__job_error_doc(&ca->body, j, &op->job.error, &m, j->rec.id);
         ca->req = req;
-        req->handler_data = ca;
-        req->on_gone = cancel_answer_gone;
+        gw_req_on_gone(req, cancel_answer_gone, ca);
     }
     op->done = cancel_stored;
     op->arg = ca;
@@ -1242,7 +1241,7 @@ wait_give_handle(mode_job *j)
     if (!req)
         return;
     j->req = NULL;
-    req->on_gone = NULL;
+    gw_req_on_gone(req, NULL, NULL);
     qg_buf b = QG_BUF_INIT;
     mode__job_accepted_doc(&b, j, j->check_ns);
     gw_reply_json(req, 200, &b);

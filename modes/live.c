@@ -24,7 +24,7 @@ entry_cancel(mode_entry *e, qg_code why)
 static void
 on_gone(gw_req *req)
 {
-    mode_live *l = req->handler_data;
+    mode_live *l = gw_req_data(req);
     l->req = NULL;
     if (!exec_pool_unqueue(l->app->pool, &l->t))
         exec_task_cancel(&l->t, QG_E_CANCELLED);
@@ -65,8 +65,7 @@ mode_live_init(mode_live *l, const mode_live_ops *ops, qg_app *app, gw_req *req,
         l->deadline_ev = evtimer_new(app->base, deadline_cb, l);
         evtimer_add(l->deadline_ev, &tv);
     }
-    req->handler_data = l;
-    req->on_gone = on_gone;
+    gw_req_on_gone(req, on_gone, l);
 }
 
 void
@@ -94,7 +93,7 @@ void
 mode_live_detach(mode_live *l)
 {
     if (l->req)
-        l->req->on_gone = NULL;
+        gw_req_on_gone(l->req, NULL, NULL);
     l->req = NULL;
     if (l->deadline_ev) {
         event_free(l->deadline_ev);

@@ -369,7 +369,7 @@ linger_cb(evutil_socket_t fd, short what, void *arg)
 static void
 on_drain(gw_req *req)
 {
-    strm *m = req->handler_data;
+    strm *m = gw_req_data(req);
     pump(m, true);
 }
 
@@ -471,6 +471,6 @@ mode_stream_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
         m->stats_ev = event_new(app->base, -1, EV_PERSIST, stats_cb, m);
         arm(m->stats_ev, m->l.q.stats_ns);
     }
-    req->on_drain = on_drain;
+    gw_req_on_drain(req, on_drain);
     mode_live_submit(&m->l);
 }
