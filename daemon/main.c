@@ -93,15 +93,15 @@ drain_tick(evutil_socket_t fd, short what, void *arg)
     drain *d = arg;
     qg_app *app = d->app;
     size_t busy = gw_server_busy(app->server) + gw_server_flushing(app->server) +
-                  mode_jobs_running(app->jobs);
+                  mode_jobs_running(app->modes.jobs);
     if (busy == 0) {
         event_base_loopbreak(app->base);
         return;
     }
     if (!d->cancelled && qg_now_ns() >= d->deadline_ns) {
         qg_warn("drain timeout: cancelling %zu running request(s) and job(s)", busy);
-        mode_jobs_cancel_running(app->jobs, QG_E_DRAINING);
-        mode_registry_cancel_all(app->running);
+        mode_jobs_cancel_running(app->modes.jobs, QG_E_DRAINING);
+        mode_registry_cancel_all(app->modes.running);
         d->cancelled = true;
         d->deadline_ns = qg_now_ns() + 2000000000u; /* then give up */
     } else if (d->cancelled && qg_now_ns() >= d->deadline_ns) {
@@ -128,8 +128,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
     d->signals++;
     if (d->signals > 1) {
         qg_warn("second signal: cancelling everything and exiting");
-        mode_jobs_cancel_running(app->jobs, QG_E_DRAINING);
-        mode_registry_cancel_all(app->running);
+        mode_jobs_cancel_running(app->modes.jobs, QG_E_DRAINING);
+        mode_registry_cancel_all(app->modes.running);
         d->cancelled = true;
         d->deadline_ns = qg_now_ns();
         return;
@@ -138,7 +138,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
             (unsigned long long)(app->cfg->drain_timeout_ns / 1000000));
     app->draining = true;
     gw_server_drain(app->server);
-    mode_jobs_park(app->jobs);
+    mode_jobs_park(app->modes.jobs);
     d->deadline_ns = qg_now_ns() + app->cfg->drain_timeout_ns;
     struct timeval tv = {0, 0};
     event_add(d->tick, &tv);
@@ -182,11 +182,11 @@ serve(qg_app *app)
     const qg_config *cfg = app->cfg;
     char shown[512]; /* no password in the log */
     exec_backend_redact(app->backend_uri, shown, sizeof(shown));
-    qg_info("backend %s (%s), %d worker(s), data %s", shown, app->backend->name, cfg->workers,
+    qg_info("backend %s (%s), %d worker(s), data %s", shown, app->modes.backend->name, cfg->workers,
             cfg->data_dir);
     qg_info("job store: map %llu MiB, next job %llu",
-            (unsigned long long)(store_env_map_size(app->store) >> 20),
-            (unsigned long long)store_env_next_id(app->store));
+            (unsigned long long)(store_env_map_size(app->modes.store) >> 20),
+            (unsigned long long)store_env_next_id(app->modes.store));
     qg_info("qgate %s pid %d listening on http://%s%s%s:%d", QGATE_VERSION, (int)getpid(),
             strchr(cfg->host, ':') ? "[" : "", cfg->host, strchr(cfg->host, ':') ? "]" : "",
             gw_server_port(app->server));
@@ -294,15 +294,31 @@ run(const qg_config *cfg)
     qg_app app = {
         .cfg = cfg,
         .base = event_base_new(),
-        .backend = be,
         .backend_uri = uri,
-        .running = mode_registry_new(),
         .trusted = &trusted,
-        .handles = &handles,
         .auth = cfg->auth_file[0] ? &auth : NULL,
-        .callback_allow = &allow,
         .cors = &cors,
         .start_wall_ns = qg_wall_ns(),
+    };
+    app.modes = (mode_env){
+        .base = app.base,
+        .backend = be,
+        .running = mode_registry_new(),
+        .handles = &handles,
+        .callback_allow = &allow,
+        .set =
+            {
+                .max_result_bytes = cfg->max_result_bytes,
+                .result_ttl_ns = cfg->result_ttl_ns,
+                .idempotency_ttl_ns = cfg->idempotency_ttl_ns,
+                .max_queued = (size_t)cfg->max_queued,
+                .stream_heartbeat_ns = cfg->stream_heartbeat_ns,
+                .callback_secret = cfg->callback_secret,
+                .callback_retries = cfg->callback_retries,
+                .callback_backoff_ns = cfg->callback_backoff_ns,
+                .callback_backoff_max_ns = cfg->callback_backoff_max_ns,
+                .callback_timeout_ns = cfg->callback_timeout_ns,
+            },
     };
     int rc = 1;
     qg_error err;
@@ -313,43 +329,43 @@ run(const qg_config *cfg)
         qg_err("cannot create the event loop");
         goto out;
     }
-    if (store_env_open(store_dir, cfg->store_size, &app.store, &err) != 0) {
+    if (store_env_open(store_dir, cfg->store_size, &app.modes.store, &err) != 0) {
         qg_err("cannot start: %s", err.msg);
         goto out;
     }
-    if (store_env_stale_readers(app.store))
+    if (store_env_stale_readers(app.modes.store))
         qg_warn("job store: cleared %d reader slot(s) left by dead processes",
-                store_env_stale_readers(app.store));
-    app.writer = store_writer_new(app.store, app.base);
-    app.pool = exec_pool_new(app.base, be, uri, cfg->workers, &err);
-    if (!app.pool) {
+                store_env_stale_readers(app.modes.store));
+    app.modes.writer = store_writer_new(app.modes.store, app.base);
+    app.modes.pool = exec_pool_new(app.base, be, uri, cfg->workers, &err);
+    if (!app.modes.pool) {
         qg_err("cannot start: %s", err.msg);
         goto out;
     }
-    app.checker = exec_pool_new(app.base, be, uri, 1, &err);
-    if (!app.checker) {
+    app.modes.checker = exec_pool_new(app.base, be, uri, 1, &err);
+    if (!app.modes.checker) {
         qg_err("cannot start: %s", err.msg);
         goto out;
     }
     /* names in callback URLs are looked up without blocking the loop;
      * without a resolver configuration, only addresses work */
-    app.dns = evdns_base_new(app.base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
-    if (!app.dns)
-        app.dns = evdns_base_new(app.base, 0);
-    app.callbacks = mode_callbacks_new(&app);
-    app.jobs = mode_jobs_new(&app);
-    if (mode_jobs_recover(app.jobs, &err) != 0) {
+    app.modes.dns = evdns_base_new(app.base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+    if (!app.modes.dns)
+        app.modes.dns = evdns_base_new(app.base, 0);
+    app.modes.callbacks = mode_callbacks_new(&app.modes);
+    app.modes.jobs = mode_jobs_new(&app.modes);
+    if (mode_jobs_recover(app.modes.jobs, &err) != 0) {
         qg_err("cannot start: job store recovery: %s", err.msg);
         goto out;
     }
-    if (mode_callbacks_start(app.callbacks, &err) != 0) {
+    if (mode_callbacks_start(app.modes.callbacks, &err) != 0) {
         qg_err("cannot start: callbacks: %s", err.msg);
         goto out;
     }
     if (allow.n)
         qg_info("callbacks to %zu host pattern(s)%s", allow.n,
                 cfg->callback_secret[0] ? ", signed" : ", unsigned (no --callback-secret)");
-    app.gc = store_gc_start(app.store, app.writer, app.base);
+    app.gc = store_gc_start(app.modes.store, app.modes.writer, app.base);
     gw_server_opts so = {
         .host = cfg->host,
         .port = cfg->port,
@@ -378,7 +394,7 @@ run(const qg_config *cfg)
     gw_server_free(app.server);
     app.server = NULL;
     /* deliveries in flight stay pending in the store for the next start */
-    mode_callbacks_stop(app.callbacks);
+    mode_callbacks_stop(app.modes.callbacks);
     /* libevent finalizes freed bufferevents from the loop: let it. */
     event_base_loop(app.base, EVLOOP_NONBLOCK);
 out:
@@ -388,23 +404,23 @@ out:
      * writer commits what they left and the store closes. */
     if (app.server)
         gw_server_free(app.server);
-    if (app.jobs) {
-        mode_jobs_park(app.jobs);
-        mode_jobs_cancel_running(app.jobs, QG_E_DRAINING);
+    if (app.modes.jobs) {
+        mode_jobs_park(app.modes.jobs);
+        mode_jobs_cancel_running(app.modes.jobs, QG_E_DRAINING);
     }
-    if (app.pool) {
-        mode_registry_cancel_all(app.running);
-        exec_pool_free(app.pool);
+    if (app.modes.pool) {
+        mode_registry_cancel_all(app.modes.running);
+        exec_pool_free(app.modes.pool);
     }
-    if (app.checker)
-        exec_pool_free(app.checker);
+    if (app.modes.checker)
+        exec_pool_free(app.modes.checker);
     if (app.gc)
         store_gc_stop(app.gc);
-    mode_callbacks_stop(app.callbacks);
-    if (app.writer) {
+    mode_callbacks_stop(app.modes.callbacks);
+    if (app.modes.writer) {
         store_writer_stats ws;
-        store_writer_stats_get(app.writer, &ws);
-        store_writer_free(app.writer);
+        store_writer_stats_get(app.modes.writer, &ws);
+        store_writer_free(app.modes.writer);
         if (ws.commits)
             qg_info("job store: %llu commit(s) of %llu op(s) (%.1f per commit, at most %llu); "
                     "%llu job(s) created in %llu commit(s) (%.1f per commit); %llu op(s) failed",
@@ -414,14 +430,14 @@ out:
                     ws.create_commits ? (double)ws.creates / (double)ws.create_commits : 0.0,
                     (unsigned long long)ws.failed);
     }
-    if (app.jobs)
-        mode_jobs_free(app.jobs);
-    mode_callbacks_free(app.callbacks);
-    if (app.dns)
-        evdns_base_free(app.dns, 1);
-    if (app.store)
-        store_env_close(app.store);
-    mode_registry_free(app.running);
+    if (app.modes.jobs)
+        mode_jobs_free(app.modes.jobs);
+    mode_callbacks_free(app.modes.callbacks);
+    if (app.modes.dns)
+        evdns_base_free(app.modes.dns, 1);
+    if (app.modes.store)
+        store_env_close(app.modes.store);
+    mode_registry_free(app.modes.running);
     if (app.base)
         event_base_free(app.base);
     free(store_dir);

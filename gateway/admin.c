@@ -43,7 +43,7 @@ gw_admin_running(gw_req *req, qg_app *app)
 {
     if (req->method == GW_M_GET) {
         qg_buf b = QG_BUF_INIT;
-        mode_registry_list(app->running, req->principal, &b);
+        mode_registry_list(app->modes.running, req->principal, &b);
         gw_reply_json(req, 200, &b);
         qg_buf_free(&b);
         return;
@@ -66,7 +66,7 @@ gw_admin_running(gw_req *req, qg_app *app)
     if (!ctx && !rid)
         status = 400;
     else
-        status = mode_registry_cancel(app->running, req->principal, ctx, rid) ? 200 : 404;
+        status = mode_registry_cancel(app->modes.running, req->principal, ctx, rid) ? 200 : 404;
     qg_arena_free(&a);
     gw_reply_empty(req, status);
 }

@@ -22,7 +22,7 @@ gw_health(gw_req *req, qg_app *app)
         gw_reply(req, 503, GW_JSON, draining, sizeof(draining) - 1, NULL, 0);
         return;
     }
-    if (app->store && store_env_damaged(app->store)) {
+    if (app->modes.store && store_env_damaged(app->modes.store)) {
         qg_error err;
         qg_error_set(&err, QG_E_STORE,
                      "the job store's file is damaged (the log says where); stop qgate, then "

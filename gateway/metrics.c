@@ -35,11 +35,11 @@ static void
 jobs(qg_buf *b, qg_app *app)
 {
     gauge(b, "qgate_jobs_queued", "Async jobs accepted and not started yet.",
-          (double)mode_jobs_queued(app->jobs));
+          (double)mode_jobs_queued(app->modes.jobs));
     gauge(b, "qgate_jobs_running", "Deferred and async jobs on a worker now.",
-          (double)mode_jobs_running(app->jobs));
+          (double)mode_jobs_running(app->modes.jobs));
     store_writer_stats ws;
-    store_writer_stats_get(app->writer, &ws);
+    store_writer_stats_get(app->modes.writer, &ws);
     counter(b, "qgate_store_commits_total", "Job store transactions committed (each an fsync).",
             ws.commits);
     counter(b, "qgate_store_ops_total", "Writes committed to the job store.", ws.ops);
@@ -50,7 +50,7 @@ jobs(qg_buf *b, qg_app *app)
     counter(b, "qgate_store_swept_total", "Expired jobs deleted by the sweep.",
             store_gc_swept(app->gc));
     uint64_t map, used;
-    store_env_usage(app->store, &map, &used);
+    store_env_usage(app->modes.store, &map, &used);
     gauge(b, "qgate_store_map_bytes", "The job store's map size (--store-size).", (double)map);
     gauge(b, "qgate_store_file_bytes", "How much of the map the store file has used so far.",
           (double)used);
@@ -72,16 +72,16 @@ gw_metrics(gw_req *req, qg_app *app)
     gauge(&b, "qgate_requests_in_flight", "Requests being handled now.",
           (double)gw_server_busy(app->server));
     gauge(&b, "qgate_running_requests", "Queries queued or running (what /admin lists).",
-          (double)mode_registry_count(app->running));
+          (double)mode_registry_count(app->modes.running));
     gauge(&b, "qgate_queue_depth", "Tasks waiting for an executor thread.",
-          (double)exec_pool_queued(app->pool));
-    gauge(&b, "qgate_workers", "Executor threads.", exec_pool_workers(app->pool));
+          (double)exec_pool_queued(app->modes.pool));
+    gauge(&b, "qgate_workers", "Executor threads.", exec_pool_workers(app->modes.pool));
     gauge(&b, "qgate_workers_busy", "Executor threads running a task now.",
-          exec_pool_busy_workers(app->pool));
+          exec_pool_busy_workers(app->modes.pool));
     qg_stats_head(&b, "qgate_worker_busy_seconds_total", "counter",
                   "Time executor threads spent running tasks (utilisation = rate / workers).");
     qg_stats_sample(&b, "qgate_worker_busy_seconds_total", "",
-                    (double)exec_pool_busy_ns(app->pool) / 1e9);
+                    (double)exec_pool_busy_ns(app->modes.pool) / 1e9);
     jobs(&b, app);
     gw_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len, NULL, 0);
     qg_buf_free(&b);

@@ -86,12 +86,12 @@ static void
 stream_free(stream *s)
 {
     /* the last read streaming: the pages go if the reads are used up */
-    if (s->pinned && store_results_unpin(s->app->store, s->job, s->set, s->release)) {
+    if (s->pinned && store_results_unpin(s->app->modes.store, s->job, s->set, s->release)) {
         store_op *op = store_op_new(STORE_OP_RELEASE);
         op->job_id = s->job;
         op->set = s->set;
         op->done = store_op_free;
-        store_writer_submit(s->app->writer, op);
+        store_writer_submit(s->app->modes.writer, op);
     }
     qg_buf_free(&s->out);
     qg_buf_free(&s->columns);
@@ -244,7 +244,7 @@ read_page(stream *s, bool keep, qg_error *err)
 {
     store_page_fn fn = s->cut ? page_rows : keep ? page_keep : page_out;
     void *arg = s->cut || keep ? (void *)s : (void *)s->req;
-    return store_results_read(s->app->store, s->job, s->set, s->page, fn, arg, err);
+    return store_results_read(s->app->modes.store, s->job, s->set, s->page, fn, arg, err);
 }
 
 /* Whether pages remain to be sent. */
@@ -347,7 +347,7 @@ start(stream *s, const store_job *j)
         if (s->next_row < s->end_row) {
             qg_error err;
             uint32_t first;
-            int rc = store_results_find(s->app->store, s->job, s->set, s->npages, s->next_row,
+            int rc = store_results_find(s->app->modes.store, s->job, s->set, s->npages, s->next_row,
                                         &first, &err);
             if (rc != 1) {
                 /* gone meanwhile (swept, discarded), or unreadable */
@@ -449,7 +449,7 @@ column_names(qg_app *app, uint64_t job, uint32_t set, bool csv, qg_buf *out)
     qg_error err;
     store_stmt *v;
     size_t n;
-    if (store_jobs_read_stmts(app->store, job, &v, &n, &err) != 0)
+    if (store_jobs_read_stmts(app->modes.store, job, &v, &n, &err) != 0)
         return;
     for (size_t i = 0; i < n; i++) {
         if (v[i].set != (int64_t)set)
@@ -501,7 +501,7 @@ gw_result(gw_req *req, qg_app *app)
      * principals' results are answered without the writer. */
     store_job j;
     store_job_init(&j);
-    int found = store_jobs_read(app->store, job, &j, &err);
+    int found = store_jobs_read(app->modes.store, job, &j, &err);
     bool readable = found == 1 && !store_state_active(j.state) && set < j.nsets &&
                     j.sets[set].reads_left > 0 && (j.expires_ns == 0 || j.expires_ns > now) &&
                     (!app->auth || (req->principal && strcmp(req->principal, j.principal) == 0));
@@ -524,7 +524,7 @@ gw_result(gw_req *req, qg_app *app)
         op->done = discarded;
         op->arg = req;
         gw_req_on_gone(req, discard_gone, op);
-        store_writer_submit(app->writer, op);
+        store_writer_submit(app->modes.writer, op);
         return;
     }
     bool csv = j.format == QG_FORMAT_CSV;
@@ -544,7 +544,7 @@ gw_result(gw_req *req, qg_app *app)
         column_names(app, job, set, csv, &s->columns);
     gw_req_on_gone(req, on_gone, s);
     /* from here until it ends, the set's pages stay (store_results_pin) */
-    store_results_pin(app->store, job, set);
+    store_results_pin(app->modes.store, job, set);
     s->pinned = true;
     /* only a read that reaches the end of the set takes one of its reads */
     uint64_t rows = j.sets[set].rows;
@@ -562,5 +562,5 @@ gw_result(gw_req *req, qg_app *app)
     op->now_ns = now;
     op->done = consumed;
     op->arg = s;
-    store_writer_submit(app->writer, op);
+    store_writer_submit(app->modes.writer, op);
 }

@@ -51,5 +51,5 @@ gw_service(gw_req *req, qg_app *app)
     char rid[QG_UUID_LEN + 1];
     qg_uuid_v4(rid);
     gw_req_log(req, q.stream ? "stream" : qg_mode_name(q.mode), rid, q.client_context_id);
-    mode_start(app, req, &q, rid);
+    mode_start(&app->modes, req, &q, rid);
 }

@@ -4,7 +4,7 @@
  *
  * DESIGN. AsterixDB compiles an async statement before it accepts it, so a
  * syntax error is a 400 with no handle. The loop never runs queries, so the
- * check is a task on the checker pool (app->checker: its own thread and
+ * check is a task on the checker pool (env->checker: its own thread and
  * database connection, so a pool busy with long jobs cannot hold up
  * submissions): exec_check compiles and binds every statement and runs none.
  * Then the job record is committed (state queued) through the store writer,
@@ -26,6 +26,7 @@
  * stored job with the same fingerprint is answered from that job and runs
  * nothing; the key is written with the job's record (store/idem.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,7 +90,7 @@ static void
 refuse(mode_job *j, const qg_error *err, uint64_t compile_ns)
 {
     gw_req *req = j->req;
-    mode__jobs_unreserve(j->app->jobs);
+    mode__jobs_unreserve(j->env->jobs);
     if (req) {
         j->req = NULL;
         gw_req_on_gone(req, NULL, NULL);
@@ -129,7 +130,7 @@ created(store_op *op)
     }
     if (op->existing) {
         /* a retry raced its first try: the first job answers, nothing runs */
-        mode__jobs_unreserve(j->app->jobs);
+        mode__jobs_unreserve(j->env->jobs);
         if (j->req) {
             gw_req *req = j->req;
             j->req = NULL;
@@ -142,13 +143,13 @@ created(store_op *op)
     }
     j->rec.id = op->job.id;
     store_op_free(op);
-    bool parked = mode__jobs_parked(j->app->jobs);
+    bool parked = mode__jobs_parked(j->env->jobs);
     /* wait=: the request stays for the job's end, up to the wait */
     if (!j->req || !j->q.wait_ns || parked)
         accepted(j, compile_ns);
     if (parked) {
         /* draining: it stays queued in the store and runs after the restart */
-        mode__jobs_unreserve(j->app->jobs);
+        mode__jobs_unreserve(j->env->jobs);
         mode__job_drop(j);
         return;
     }
@@ -168,7 +169,7 @@ check_notify(exec_task *t)
         return;
     if (!j->req) {
         /* the client left before anything was accepted */
-        mode__jobs_unreserve(j->app->jobs);
+        mode__jobs_unreserve(j->env->jobs);
         mode__job_drop(j);
     } else if (c->rc != 0) {
         refuse(j, &c->err, c->compile_ns);
@@ -178,7 +179,7 @@ check_notify(exec_task *t)
         op->job.state = STORE_QUEUED;
         op->q = &j->q;
         if (j->q.idempotency_key)
-            mode__job_idem(j->app, &j->q, j->rec.principal, op);
+            mode__job_idem(j->env, &j->q, j->rec.principal, op);
         op->stmts = c->plan;
         op->nstmts = c->nplan;
         c->plan = NULL;
@@ -186,7 +187,7 @@ check_notify(exec_task *t)
         j->check_ns = c->compile_ns;
         op->done = created;
         op->arg = j;
-        store_writer_submit(j->app->writer, op);
+        store_writer_submit(j->env->writer, op);
     }
     exec_task_unref(t); /* the loop's */
 }
@@ -207,11 +208,11 @@ on_gone(gw_req *req)
 /* Whether a callback to url may not be made (err says why): callbacks
  * off, https, or a host --callback-allow does not list. */
 static bool
-callback_refused(qg_app *app, const char *url, qg_error *err)
+callback_refused(mode_env *env, const char *url, qg_error *err)
 {
     gw_url u;
     char why[400];
-    if (!app->callback_allow || app->callback_allow->n == 0) {
+    if (!env->callback_allow || env->callback_allow->n == 0) {
         qg_error_set(err, QG_E_CALLBACK_REFUSED, "callbacks are off (--callback-allow is empty)");
         return true;
     }
@@ -223,7 +224,7 @@ callback_refused(qg_app *app, const char *url, qg_error *err)
         qg_error_set(err, QG_E_CALLBACK_REFUSED, "only http:// callback URLs are supported");
         return true;
     }
-    if (!gw_allow_match(app->callback_allow, u.host, u.port)) {
+    if (!gw_allow_match(env->callback_allow, u.host, u.port)) {
         snprintf(why, sizeof(why), "%s%s%s port %d is not allowed by --callback-allow",
                  u.ipv6 ? "[" : "", u.host, u.ipv6 ? "]" : "", u.port);
         qg_error_set(err, QG_E_CALLBACK_REFUSED, why);
@@ -233,30 +234,30 @@ callback_refused(qg_app *app, const char *url, qg_error *err)
 }
 
 void
-mode_async_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
+mode_async_start(mode_env *env, gw_req *req, qg_query *q, const char *request_id)
 {
     qg_buf base = QG_BUF_INIT;
     qg_error err;
-    if (gw_base_url(req, app->handles, &base, &err) != 0) {
+    if (gw_base_url(req, env->handles, &base, &err) != 0) {
         qg_buf_free(&base);
         qg_query_free(q);
         gw_reply_error(req, &err, request_id);
         return;
     }
-    if (q->callback_url && callback_refused(app, q->callback_url, &err)) {
+    if (q->callback_url && callback_refused(env, q->callback_url, &err)) {
         qg_buf_free(&base);
         qg_query_free(q);
         gw_reply_error(req, &err, request_id);
         return;
     }
     /* a retry of a submission that was stored: its job answers */
-    if (mode__job_idem_check(app, req, q, base.data) != 0) {
+    if (mode__job_idem_check(env, req, q, base.data) != 0) {
         qg_buf_free(&base);
         qg_query_free(q);
         return;
     }
-    size_t limit = (size_t)app->cfg->max_queued;
-    if (!mode__jobs_reserve(app->jobs, limit)) {
+    size_t limit = env->set.max_queued;
+    if (!mode__jobs_reserve(env->jobs, limit)) {
         char lim[24];
         snprintf(lim, sizeof(lim), "%zu", limit);
         qg_error_set(&err, QG_E_OVERLOADED, lim);
@@ -266,7 +267,7 @@ mode_async_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
         return;
     }
     q->handle_base = qg_arena_memdup0(&q->arena, base.data, base.len);
-    mode_job *j = mode__job_new(app, q, request_id, base.data, req->start_ns);
+    mode_job *j = mode__job_new(env, q, request_id, base.data, req->start_ns);
     qg_buf_free(&base);
     snprintf(j->rec.principal, sizeof(j->rec.principal), "%s",
              req->principal ? req->principal : "");
@@ -276,5 +277,5 @@ mode_async_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
     check *c = qg_calloc(1, sizeof(*c));
     exec_task_init(&c->t, &check_ops);
     c->job = j;
-    exec_pool_submit(app->checker, &c->t);
+    exec_pool_submit(env->checker, &c->t);
 }

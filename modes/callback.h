@@ -23,7 +23,7 @@
 
 #include <stdint.h>
 
-#include "daemon/app.h"
+#include "modes/env.h"
 #include "core/err.h"
 
 typedef struct mode_callbacks mode_callbacks;
@@ -31,7 +31,7 @@ typedef struct mode_callbacks mode_callbacks;
 /* At most this many deliveries are in flight at once; the others wait. */
 #define MODE_CALLBACK_INFLIGHT 32
 
-mode_callbacks *mode_callbacks_new(qg_app *app);
+mode_callbacks *mode_callbacks_new(mode_env *env);
 /* Schedules every pending delivery the store holds (after recovery).
  * Returns 0, or -1 with err. */
 int mode_callbacks_start(mode_callbacks *cb, qg_error *err);

@@ -10,6 +10,8 @@
  * With an Idempotency-Key, a retry of a stored submission is answered from
  * the first job (modes/job.c) and runs nothing.
  */
+#include <stdio.h>
+
 #include "core/mem.h"
 #include "gateway/base.h"
 #include "gateway/reply.h"
@@ -24,24 +26,24 @@ on_gone(gw_req *req)
 }
 
 void
-mode_deferred_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
+mode_deferred_start(mode_env *env, gw_req *req, qg_query *q, const char *request_id)
 {
     qg_buf base = QG_BUF_INIT;
     qg_error err;
-    if (gw_base_url(req, app->handles, &base, &err) != 0) {
+    if (gw_base_url(req, env->handles, &base, &err) != 0) {
         qg_buf_free(&base);
         qg_query_free(q);
         gw_reply_error(req, &err, request_id);
         return;
     }
     /* a retry of a submission that was stored: its job answers */
-    if (mode__job_idem_check(app, req, q, base.data) != 0) {
+    if (mode__job_idem_check(env, req, q, base.data) != 0) {
         qg_buf_free(&base);
         qg_query_free(q);
         return;
     }
     q->handle_base = qg_arena_memdup0(&q->arena, base.data, base.len);
-    mode_job *j = mode__job_new(app, q, request_id, base.data, req->start_ns);
+    mode_job *j = mode__job_new(env, q, request_id, base.data, req->start_ns);
     qg_buf_free(&base);
     j->answers = true;
     snprintf(j->rec.principal, sizeof(j->rec.principal), "%s",

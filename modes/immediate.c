@@ -129,7 +129,7 @@ imm_run(exec_task *t, exec_worker *wk)
     m->sink.set_begin = sink_set_begin;
     m->sink.set_end = sink_set_end;
     rows_init(&m->w, &m->sink, &m->l.q, CHUNK_SIZE, true);
-    m->w.max_bytes = m->l.app->cfg->max_result_bytes;
+    m->w.max_bytes = m->l.env->set.max_result_bytes;
     mode_live_head(&m->l, &m->w.out);
 
     exec_ctx ctx = {.task = t, .readonly = m->l.q.readonly};
@@ -264,10 +264,10 @@ static const mode_live_ops imm_ops = {
 };
 
 void
-mode_immediate_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
+mode_immediate_start(mode_env *env, gw_req *req, qg_query *q, const char *request_id)
 {
     imm *m = qg_calloc(1, sizeof(*m));
-    mode_live_init(&m->l, &imm_ops, app, req, q, request_id);
+    mode_live_init(&m->l, &imm_ops, env, req, q, request_id);
     gw_req_on_drain(req, on_drain);
     mode_live_submit(&m->l);
 }

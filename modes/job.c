@@ -81,7 +81,7 @@
 #define TRIM_AFTER_QUEUED 256
 
 struct mode_jobs {
-    qg_app *app;
+    mode_env *env;
     atomic_size_t queued;
     atomic_size_t running;
     atomic_size_t peak; /* most queued since the last trim */
@@ -175,13 +175,13 @@ mode__job_reply(gw_req *req, int status, const qg_buf *body)
 /* --- retried submissions (idempotency keys) ---------------------------------- */
 
 void
-mode__job_idem(qg_app *app, const qg_query *q, const char *principal, store_op *op)
+mode__job_idem(mode_env *env, const qg_query *q, const char *principal, store_op *op)
 {
     op->idem = true;
     store_idem_key(principal, q->idempotency_key, op->idem_key);
     store_idem_fingerprint(q, op->idem_fp);
     op->now_ns = qg_wall_ns();
-    op->idem_expires_ns = op->now_ns + app->cfg->idempotency_ttl_ns;
+    op->idem_expires_ns = op->now_ns + env->set.idempotency_ttl_ns;
 }
 
 /* The answer to a retry: the first job r as it stands (see
@@ -244,7 +244,7 @@ mode__job_replay(gw_req *req, const store_job *r, const qg_query *q, const char 
 }
 
 int
-mode__job_idem_check(qg_app *app, gw_req *req, const qg_query *q, const char *base)
+mode__job_idem_check(mode_env *env, gw_req *req, const qg_query *q, const char *base)
 {
     if (!q->idempotency_key)
         return 0;
@@ -252,7 +252,7 @@ mode__job_idem_check(qg_app *app, gw_req *req, const qg_query *q, const char *ba
     uint64_t job;
     qg_error err;
     store_idem_key(req->principal, q->idempotency_key, key);
-    int found = store_idem_lookup(app->store, key, qg_wall_ns(), &job, fp, &err);
+    int found = store_idem_lookup(env->store, key, qg_wall_ns(), &job, fp, &err);
     if (found <= 0) {
         if (found < 0)
             gw_reply_error(req, &err, NULL);
@@ -268,7 +268,7 @@ mode__job_idem_check(qg_app *app, gw_req *req, const qg_query *q, const char *ba
     }
     store_job r;
     store_job_init(&r);
-    if (store_jobs_read(app->store, job, &r, &err) < 0) {
+    if (store_jobs_read(env->store, job, &r, &err) < 0) {
         store_job_free(&r);
         gw_reply_error(req, &err, NULL);
         return -1;
@@ -308,7 +308,7 @@ sink_flush(rows_sink *s, rows_writer *w, qg_error *err)
     op->data = qg_buf_detach(&w->out, &op->len);
     qg_buf_reserve(&w->out, PAGE_SIZE + 4096);
     op->flow = j->flow;
-    store_writer_submit(j->app->writer, op);
+    store_writer_submit(j->env->writer, op);
     if (store_flow_wait(j->flow, STORE_FLOW_MAX_BYTES, err) != 0)
         return -1;
     qg_code why = exec_task_check(&j->t);
@@ -431,7 +431,7 @@ on_stmt_begin(exec_ctx *ctx, size_t i, size_t off, size_t used)
     if (used) {
         /* the statement's own text inside what the engine consumed (which
          * may run on into a comment after its ';') */
-        if (j->app->backend->split(sql + off, used, &sp)) {
+        if (j->env->backend->split(sql + off, used, &sp)) {
             start = off + sp.start;
             len = sp.len;
         } else {
@@ -440,7 +440,7 @@ on_stmt_begin(exec_ctx *ctx, size_t i, size_t off, size_t used)
         j->resume_off = off + used;
     } else {
         /* it did not compile: its extent by the lexical rules */
-        if (j->app->backend->split(sql + off, n - off, &sp)) {
+        if (j->env->backend->split(sql + off, n - off, &sp)) {
             start = off + sp.start;
             len = sp.len;
             j->resume_off = off + sp.used;
@@ -505,7 +505,7 @@ stmts_final(mode_job *j, int rc, const qg_error *err, size_t err_at)
         exec_span *sp;
         size_t n;
         const char *sql = j->q.statement + j->resume_off;
-        exec_split_all(j->app->backend, sql, j->q.statement_len - j->resume_off, &sp, &n);
+        exec_split_all(j->env->backend, sql, j->q.statement_len - j->resume_off, &sp, &n);
         for (size_t k = 0; k < n; k++) {
             stmt_slot(j, j->nstmts);
             store_stmt *s = &j->stmts[j->nstmts - 1];
@@ -589,8 +589,8 @@ commit(mode_job *j, store_op_kind kind, const store_job *r, bool drop, store_stm
     op->nstmts = n;
     op->set_stmts = set_stmts;
     if (kind == STORE_OP_CREATE && j->q.idempotency_key)
-        mode__job_idem(j->app, &j->q, r->principal, op);
-    int rc = store_writer_run(j->app->writer, j->flow, op, err);
+        mode__job_idem(j->env, &j->q, r->principal, op);
+    int rc = store_writer_run(j->env->writer, j->flow, op, err);
     if (rc == 0 && op->existing) {
         *retry = true;
         store_job_free(first);
@@ -709,7 +709,7 @@ static void
 job_reset(mode_job *j)
 {
     size_t nplan;
-    store_stmt *plan = mode__job_plan(j->app->backend, &j->q, &nplan);
+    store_stmt *plan = mode__job_plan(j->env->backend, &j->q, &nplan);
     pthread_mutex_lock(&j->t.mu);
     store_stmts_free(j->stmts, j->nstmts);
     j->stmts = plan;
@@ -782,7 +782,7 @@ job_attempt_run(mode_job *j, exec_worker *wk, bool async, job_attempt *a)
     j->sink.set_begin = sink_set_begin;
     j->sink.set_end = sink_set_end;
     rows_init(&j->w, &j->sink, &j->q, PAGE_SIZE, false);
-    j->w.max_bytes = j->app->cfg->max_result_bytes;
+    j->w.max_bytes = j->env->set.max_result_bytes;
     j->w.stats = true;
     j->w.live_rows = &j->rows_now;
     rc = exec_run(wk, &j->q, &a->ctx, &j->w, &a->err);
@@ -846,7 +846,7 @@ job_requeue(mode_job *j, qg_error *err)
         j->db_err = qg_malloc(sizeof(*j->db_err));
     *j->db_err = *err;
     /* queued again: a cancel or a drain takes it back as any queued job */
-    atomic_fetch_add(&j->app->jobs->queued, 1);
+    atomic_fetch_add(&j->env->jobs->queued, 1);
     atomic_store(&j->claim, MODE_JOB_WAITING);
     pthread_mutex_lock(&t->mu);
     j->requeue_ns = at;
@@ -858,7 +858,7 @@ static void
 job_run(exec_task *t, exec_worker *wk)
 {
     mode_job *j = (mode_job *)t;
-    mode_jobs *js = j->app->jobs;
+    mode_jobs *js = j->env->jobs;
     bool async = !j->answers; /* runs from a queued record */
     atomic_fetch_add(&js->running, 1);
     int expect = MODE_JOB_WAITING;
@@ -1018,8 +1018,8 @@ unlist(mode_job *j)
 {
     if (!j->listed)
         return;
-    mode_jobs *js = j->app->jobs;
-    mode_registry_remove(j->app->running, &j->entry);
+    mode_jobs *js = j->env->jobs;
+    mode_registry_remove(j->env->running, &j->entry);
     if (j->prev)
         j->prev->next = j->next;
     else
@@ -1050,7 +1050,7 @@ requeue_cb(evutil_socket_t fd, short what, void *arg)
 {
     mode_job *j = arg;
     if (atomic_load(&j->claim) == MODE_JOB_WAITING && j->loop_ref)
-        exec_pool_submit(j->app->pool, &j->t);
+        exec_pool_submit(j->env->pool, &j->t);
 }
 
 static void
@@ -1096,7 +1096,7 @@ job_notify(exec_task *t)
     pthread_mutex_unlock(&t->mu);
     if (requeue && j->loop_ref) {
         if (!j->requeue_ev)
-            j->requeue_ev = evtimer_new(j->app->base, requeue_cb, j);
+            j->requeue_ev = evtimer_new(j->env->base, requeue_cb, j);
         uint64_t now = qg_now_ns(), d = requeue > now ? requeue - now : 0;
         struct timeval tv = {(time_t)(d / 1000000000u), (suseconds_t)(d % 1000000000u / 1000)};
         evtimer_add(j->requeue_ev, &tv);
@@ -1104,7 +1104,7 @@ job_notify(exec_task *t)
     if (j->listed)
         j->entry.job_id = id;
     if (stored_end && j->q.callback_url)
-        mode_callbacks_due(j->app->callbacks, j->rec.id);
+        mode_callbacks_due(j->env->callbacks, j->rec.id);
     if (!finished || !j->loop_ref) {
         qg_buf_free(&reply);
         return;
@@ -1112,7 +1112,7 @@ job_notify(exec_task *t)
     unlist(j);
     gw_req *req = j->req;
     drop_loop_ref(j); /* the pool still holds one: j lives on */
-    trim_when_idle(j->app->jobs);
+    trim_when_idle(j->env->jobs);
     if (req && reply.len && replayed)
         gw_reply(req, http, GW_JSON, reply.data, reply.len, &replayed_header, 1);
     else if (req && reply.len)
@@ -1143,7 +1143,7 @@ static const exec_task_ops job_ops = {
 /* A queued job the loop failed: the request that waited for it (wait=)
  * is answered once that is on disk. */
 typedef struct cancel_answer {
-    qg_app *app;
+    mode_env *env;
     gw_req *req; /* NULL: nobody waits, or the client left */
     int http;
     qg_buf body;
@@ -1163,7 +1163,7 @@ cancel_stored(store_op *op)
 {
     cancel_answer *ca = op->arg;
     if (op->status == 0 && op->job.cb_state == STORE_CB_PENDING)
-        mode_callbacks_due(ca->app->callbacks, op->job.id);
+        mode_callbacks_due(ca->env->callbacks, op->job.id);
     if (ca->req) {
         gw_req_on_gone(ca->req, NULL, NULL);
         mode__job_reply(ca->req, ca->http, &ca->body);
@@ -1187,7 +1187,7 @@ mode__job_cancel(mode_job *j, qg_code reason)
         return true;
     }
     /* no worker took it (it may wait behind long jobs): failed at once */
-    mode__jobs_unreserve(j->app->jobs);
+    mode__jobs_unreserve(j->env->jobs);
     store_op *op = store_op_new(STORE_OP_UPDATE);
     store_job_copy(&op->job, &j->rec);
     uint64_t wall = qg_wall_ns();
@@ -1204,7 +1204,7 @@ mode__job_cancel(mode_job *j, qg_code reason)
     op->fill_from = STORE_STMT_QUEUED; /* none of them ran */
     op->fill_to = STORE_STMT_CANCELLED;
     cancel_answer *ca = qg_calloc(1, sizeof(*ca));
-    ca->app = j->app;
+    ca->env = j->env;
     if (j->req) {
         gw_req *req = j->req;
         j->req = NULL;
@@ -1217,7 +1217,7 @@ mode__job_cancel(mode_job *j, qg_code reason)
     }
     op->done = cancel_stored;
     op->arg = ca;
-    store_writer_submit(j->app->writer, op);
+    store_writer_submit(j->env->writer, op);
     unlist(j);
     drop_loop_ref(j);
     return true;
@@ -1265,18 +1265,18 @@ wait_expired(evutil_socket_t fd, short what, void *arg)
 void
 mode__job_hold(mode_job *j, uint64_t wait_ns)
 {
-    j->wait_ev = evtimer_new(j->app->base, wait_expired, j);
+    j->wait_ev = evtimer_new(j->env->base, wait_expired, j);
     struct timeval tv = {(time_t)(wait_ns / 1000000000u),
                          (suseconds_t)(wait_ns % 1000000000u / 1000)};
     evtimer_add(j->wait_ev, &tv);
 }
 
 mode_job *
-mode__job_new(qg_app *app, qg_query *q, const char *rid, const char *base, uint64_t recv_ns)
+mode__job_new(mode_env *env, qg_query *q, const char *rid, const char *base, uint64_t recv_ns)
 {
     mode_job *j = qg_calloc(1, sizeof(*j));
     exec_task_init(&j->t, &job_ops);
-    j->app = app;
+    j->env = env;
     j->q = *q;
     qg_query_init(q); /* moved */
     snprintf(j->rid, sizeof(j->rid), "%s", rid);
@@ -1291,7 +1291,7 @@ mode__job_new(qg_app *app, qg_query *q, const char *rid, const char *base, uint6
     atomic_init(&j->rows_now, 0);
     j->cur_stmt = SIZE_MAX;
     store_job_init(&j->rec);
-    store_job_from_query(&j->rec, &j->q, rid, app->cfg->result_ttl_ns);
+    store_job_from_query(&j->rec, &j->q, rid, env->set.result_ttl_ns);
     j->rec.created_ns = qg_wall_ns();
     return j;
 }
@@ -1299,7 +1299,7 @@ mode__job_new(qg_app *app, qg_query *q, const char *rid, const char *base, uint6
 void
 mode__job_submit(mode_job *j)
 {
-    mode_jobs *js = j->app->jobs;
+    mode_jobs *js = j->env->jobs;
     memcpy(j->entry.uuid, j->rid, sizeof(j->entry.uuid));
     j->entry.client_context_id = j->q.client_context_id;
     j->entry.statement = j->q.statement;
@@ -1310,14 +1310,14 @@ mode__job_submit(mode_job *j)
     j->entry.task = &j->t;
     j->entry.cancel = job_cancel;
     j->id = j->rec.id;
-    mode_registry_add(j->app->running, &j->entry);
+    mode_registry_add(j->env->running, &j->entry);
     j->prev = NULL;
     j->next = js->head;
     if (js->head)
         js->head->prev = j;
     js->head = j;
     j->listed = true;
-    exec_pool_submit(j->app->pool, &j->t);
+    exec_pool_submit(j->env->pool, &j->t);
 }
 
 void
@@ -1330,10 +1330,10 @@ mode__job_drop(mode_job *j)
 /* --- the jobs ------------------------------------------------------------------- */
 
 mode_jobs *
-mode_jobs_new(qg_app *app)
+mode_jobs_new(mode_env *env)
 {
     mode_jobs *js = qg_calloc(1, sizeof(*js));
-    js->app = app;
+    js->env = env;
     atomic_init(&js->queued, 0);
     atomic_init(&js->running, 0);
     atomic_init(&js->peak, 0);
@@ -1381,14 +1381,14 @@ mode_jobs_running(mode_jobs *js)
 typedef struct recovered {
     mode_job **jobs;
     size_t n, cap;
-    qg_app *app;
+    mode_env *env;
 } recovered;
 
 static void
 recover_one(store_job *jj, qg_query *q, void *arg)
 {
     recovered *rc = arg;
-    mode_job *j = mode__job_new(rc->app, q, jj->request_id, NULL, qg_now_ns());
+    mode_job *j = mode__job_new(rc->env, q, jj->request_id, NULL, qg_now_ns());
     store_job_free(&j->rec);
     j->rec = *jj; /* moved: the record as stored, with its id */
     jj->sets = NULL;
@@ -1401,9 +1401,9 @@ recover_one(store_job *jj, qg_query *q, void *arg)
 int
 mode_jobs_recover(mode_jobs *js, qg_error *err)
 {
-    recovered rc = {.app = js->app};
+    recovered rc = {.env = js->env};
     store_recovery st;
-    if (store_jobs_recover(js->app->store, qg_wall_ns(), recover_one, &rc, &st, err) != 0) {
+    if (store_jobs_recover(js->env->store, qg_wall_ns(), recover_one, &rc, &st, err) != 0) {
         for (size_t i = 0; i < rc.n; i++)
             mode__job_drop(rc.jobs[i]);
         free(rc.jobs);

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/app.h"
+#include "modes/env.h"
 #include "core/buf.h"
 #include "core/query.h"
 #include "exec/pool.h"
@@ -41,7 +41,7 @@ typedef struct mode_job mode_job;
 
 struct mode_job {
     exec_task t; /* first: the pool hands us &t */
-    qg_app *app;
+    mode_env *env;
     qg_query q;    /* read by the worker; freed with the job */
     store_job rec; /* the record as created (loop); the worker builds on a copy */
     char rid[QG_UUID_LEN + 1];
@@ -106,8 +106,8 @@ struct mode_job {
     bool resume_known; /* resume_off is known (the statement compiled) */
 };
 
-/* Creates the jobs' state for app (app->store, writer and pool are set). */
-mode_jobs *mode_jobs_new(qg_app *app);
+/* Creates the jobs' state for env (env->store, writer and pool are set). */
+mode_jobs *mode_jobs_new(mode_env *env);
 /* Applies the store's recovery rules and queues the jobs they leave queued;
  * logs what it did. Before serving. Returns 0, or -1 with err. */
 int mode_jobs_recover(mode_jobs *js, qg_error *err);
@@ -143,7 +143,7 @@ void mode_progress_free(mode_progress *p);
 
 /* A new job for q (moved in; q is left empty) with its request id and
  * handle base (copied; may be NULL). One reference, the loop's. */
-mode_job *mode__job_new(qg_app *app, qg_query *q, const char *rid, const char *base,
+mode_job *mode__job_new(mode_env *env, qg_query *q, const char *rid, const char *base,
                         uint64_t recv_ns);
 /* Registers j (registry, jobs list) and hands it to the pool. */
 void mode__job_submit(mode_job *j);
@@ -178,7 +178,7 @@ bool mode__job_cancel(mode_job *j, qg_code reason);
 
 /* A retried submission: key and fingerprint of q by its principal
  * (store/idem.h), into op's idem fields, with the key's expiry. */
-void mode__job_idem(qg_app *app, const qg_query *q, const char *principal, store_op *op);
+void mode__job_idem(mode_env *env, const qg_query *q, const char *principal, store_op *op);
 /* Answers a retried submission (the same idempotency key, the same
  * request) with the first job r as it stands now: its requestID; for
  * async, the accepted answer; for deferred, the success (result handle)
@@ -190,7 +190,7 @@ void mode__job_replay(gw_req *req, const store_job *r, const qg_query *q, const 
  * matches (answered by replay: nothing else to do), 0 when the submission
  * goes on, -1 when it was answered with an error (another request under
  * the key: 409; a store error). */
-int mode__job_idem_check(qg_app *app, gw_req *req, const qg_query *q, const char *base);
+int mode__job_idem_check(mode_env *env, gw_req *req, const qg_query *q, const char *base);
 /* Answers req with a whole JSON document (503s get Retry-After). */
 void mode__job_reply(gw_req *req, int status, const qg_buf *body);
 /* Takes a place among the queued async jobs: false when limit (0: none)

@@ -26,18 +26,18 @@ on_gone(gw_req *req)
 {
     mode_live *l = gw_req_data(req);
     l->req = NULL;
-    if (!exec_pool_unqueue(l->app->pool, &l->t))
+    if (!exec_pool_unqueue(l->env->pool, &l->t))
         exec_task_cancel(&l->t, QG_E_CANCELLED);
     mode_live_detach(l);
 }
 
 void
-mode_live_init(mode_live *l, const mode_live_ops *ops, qg_app *app, gw_req *req, qg_query *q,
+mode_live_init(mode_live *l, const mode_live_ops *ops, mode_env *env, gw_req *req, qg_query *q,
                const char *request_id)
 {
     exec_task_init(&l->t, &ops->task);
     l->ops = ops;
-    l->app = app;
+    l->env = env;
     l->req = req;
     l->q = *q;
     qg_query_init(q); /* moved */
@@ -54,15 +54,15 @@ mode_live_init(mode_live *l, const mode_live_ops *ops, qg_app *app, gw_req *req,
     e->start_ns = req->start_ns;
     e->task = &l->t;
     e->cancel = entry_cancel;
-    e->principal = req->principal; /* lives as long as the app */
-    mode_registry_add(app->running, e);
+    e->principal = req->principal; /* lives as long as the env */
+    mode_registry_add(env->running, e);
 
     if (l->t.deadline_ns) {
         uint64_t now = qg_now_ns();
         uint64_t left = l->t.deadline_ns > now ? l->t.deadline_ns - now : 0;
         struct timeval tv = {(time_t)(left / 1000000000u),
                              (suseconds_t)(left % 1000000000u / 1000)};
-        l->deadline_ev = evtimer_new(app->base, deadline_cb, l);
+        l->deadline_ev = evtimer_new(env->base, deadline_cb, l);
         evtimer_add(l->deadline_ev, &tv);
     }
     gw_req_on_gone(req, on_gone, l);
@@ -71,13 +71,13 @@ mode_live_init(mode_live *l, const mode_live_ops *ops, qg_app *app, gw_req *req,
 void
 mode_live_submit(mode_live *l)
 {
-    exec_pool_submit(l->app->pool, &l->t);
+    exec_pool_submit(l->env->pool, &l->t);
 }
 
 void
 mode_live_stop(mode_live *l, qg_code why)
 {
-    if (l->req && exec_pool_unqueue(l->app->pool, &l->t)) {
+    if (l->req && exec_pool_unqueue(l->env->pool, &l->t)) {
         qg_error err;
         if (why == QG_E_CANCELLED)
             qg_error_set(&err, why, l->rid);
@@ -101,7 +101,7 @@ mode_live_detach(mode_live *l)
     }
     if (l->ops->detached)
         l->ops->detached(l);
-    mode_registry_remove(l->app->running, &l->entry);
+    mode_registry_remove(l->env->running, &l->entry);
     exec_task_unref(&l->t);
 }
 

@@ -8,7 +8,7 @@
  *
  * A mode embeds mode_live first in its own object; its exec_task_ops get
  * &l->t. Loop thread, but for the fields the worker reads (q, rid,
- * recv_ns, app->cfg), which are fixed before the task is submitted.
+ * recv_ns, env->set), which are fixed before the task is submitted.
  *
  * Ownership: the task holds one reference for the loop side, dropped by
  * mode_live_detach (when the response is finished or the client is gone);
@@ -17,7 +17,7 @@
 #ifndef QG_MODES_LIVE_H
 #define QG_MODES_LIVE_H
 
-#include "daemon/app.h"
+#include "modes/env.h"
 #include "core/envelope.h"
 #include "core/query.h"
 #include "core/uuid.h"
@@ -41,7 +41,7 @@ typedef struct mode_live_ops {
 struct mode_live {
     exec_task t; /* first: the pool hands the mode &t */
     const mode_live_ops *ops;
-    qg_app *app;
+    mode_env *env;
     gw_req *req; /* loop only; NULL once detached */
     qg_query q;  /* the worker reads it; freed with the task */
     char rid[QG_UUID_LEN + 1];
@@ -53,7 +53,7 @@ struct mode_live {
 /* Takes over req and q (q is left empty): the request id, the deadline
  * (timer and task), the registry entry, req->on_gone and handler_data. The
  * mode sets req->on_drain and calls mode_live_submit when it is ready. */
-void mode_live_init(mode_live *l, const mode_live_ops *ops, qg_app *app, gw_req *req, qg_query *q,
+void mode_live_init(mode_live *l, const mode_live_ops *ops, mode_env *env, gw_req *req, qg_query *q,
                     const char *request_id);
 void mode_live_submit(mode_live *l);
 /* Stops the request for why (QG_E_CANCELLED, QG_E_TIMEOUT): still queued,
