@@ -22,14 +22,15 @@
 #include "gateway/base.h"
 #include "gateway/handle.h"
 #include "gateway/reply.h"
-#include "gateway/routes.h"
+#include "api/api.h"
 #include "modes/jobdoc.h"
 #include "modes/registry.h"
 #include "store/jobs.h"
 
 void
-gw_status(gw_req *req, qg_app *app)
+api_status(gw_req *req, void *arg)
 {
+    api_env *env = arg;
     const char *h = req->path + sizeof("/query/service/status/") - 1;
     uint64_t job;
     uint32_t set;
@@ -38,7 +39,7 @@ gw_status(gw_req *req, qg_app *app)
         return;
     }
     if (req->method == GW_M_DELETE) {
-        int done = mode_registry_cancel_job(app->modes.running, req->principal, job);
+        int done = mode_registry_cancel_job(env->modes->running, req->principal, job);
         if (done < 0) {
             /* it was committing its own end: the cancel did not stop it */
             qg_error err;
@@ -62,20 +63,20 @@ gw_status(gw_req *req, qg_app *app)
     mode_progress live;
     bool have_live = false;
     /* the job and its statements from one state of the store */
-    if (store_env_snapshot_begin(app->modes.store, &err) != 0) {
+    if (store_env_snapshot_begin(env->modes->store, &err) != 0) {
         gw_reply_error(req, &err, NULL);
         goto out;
     }
-    int found = store_jobs_read_query(app->modes.store, job, &j, &q, &err);
+    int found = store_jobs_read_query(env->modes->store, job, &j, &q, &err);
     /* with authentication, another principal's job is as good as absent */
-    bool theirs = app->auth && (!req->principal || strcmp(req->principal, j.principal) != 0);
+    bool theirs = env->auth && (!req->principal || strcmp(req->principal, j.principal) != 0);
     uint64_t now = qg_wall_ns();
     bool absent = found == 0 || theirs || (j.expires_ns && j.expires_ns <= now) ||
                   (j.state == STORE_SUCCESS && set >= j.nsets);
     int srd = found > 0 && !absent
-                  ? store_jobs_read_stmts(app->modes.store, job, &stmts, &nstmts, &err)
+                  ? store_jobs_read_stmts(env->modes->store, job, &stmts, &nstmts, &err)
                   : 0;
-    store_env_snapshot_end(app->modes.store);
+    store_env_snapshot_end(env->modes->store);
     if (found < 0 || srd < 0) {
         gw_reply_error(req, &err, NULL);
         goto out;
@@ -84,12 +85,12 @@ gw_status(gw_req *req, qg_app *app)
         gw_reply_empty(req, 404);
         goto out;
     }
-    if (gw_base_url(req, app->modes.handles, &base, &err) != 0) {
+    if (gw_base_url(req, env->modes->handles, &base, &err) != 0) {
         gw_reply_error(req, &err, NULL);
         goto out;
     }
     if (store_state_active(j.state))
-        have_live = mode_jobs_progress(app->modes.jobs, job, &live);
+        have_live = mode_jobs_progress(env->modes->jobs, job, &live);
     mode_jobdoc d = {
         .job = &j,
         .q = &q,

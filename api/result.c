@@ -17,7 +17,7 @@
  * rows sent so far with "errors" and "status":"fatal" (a CSV body is cut).
  * The changed bytes never go out.
  *
- * Windows and arrays (gw_result_params): offset/limit send rows
+ * Windows and arrays (api_result_params): offset/limit send rows
  * [offset, offset+limit) only. The first page is found by a binary search
  * over page headers (store_results_find: log2(pages) header reads), so a
  * window costs the pages it covers plus a few headers, whatever its
@@ -42,6 +42,7 @@
  * submitted a job may read or discard its results; to anyone else they are
  * 404.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,19 +53,19 @@
 #include "core/mem.h"
 #include "exec/rows.h"
 #include "gateway/handle.h"
-#include "gateway/params.h"
+#include "api/params.h"
 #include "gateway/reply.h"
-#include "gateway/routes.h"
+#include "api/api.h"
 #include "store/jobs.h"
 #include "store/results.h"
 #include "store/writer.h"
 
 typedef struct stream {
-    qg_app *app;
+    api_env *env;
     gw_req *req; /* NULL once the client is gone */
     uint64_t job;
     uint32_t set;
-    gw_result_params p;
+    api_result_params p;
     uint32_t page, npages;
     uint64_t total;             /* rows in the set */
     uint64_t next_row, end_row; /* cut mode: rows [next_row, end_row) still to send */
@@ -86,12 +87,12 @@ static void
 stream_free(stream *s)
 {
     /* the last read streaming: the pages go if the reads are used up */
-    if (s->pinned && store_results_unpin(s->app->modes.store, s->job, s->set, s->release)) {
+    if (s->pinned && store_results_unpin(s->env->modes->store, s->job, s->set, s->release)) {
         store_op *op = store_op_new(STORE_OP_RELEASE);
         op->job_id = s->job;
         op->set = s->set;
         op->done = store_op_free;
-        store_writer_submit(s->app->modes.writer, op);
+        store_writer_submit(s->env->modes->writer, op);
     }
     qg_buf_free(&s->out);
     qg_buf_free(&s->columns);
@@ -244,7 +245,7 @@ read_page(stream *s, bool keep, qg_error *err)
 {
     store_page_fn fn = s->cut ? page_rows : keep ? page_keep : page_out;
     void *arg = s->cut || keep ? (void *)s : (void *)s->req;
-    return store_results_read(s->app->modes.store, s->job, s->set, s->page, fn, arg, err);
+    return store_results_read(s->env->modes->store, s->job, s->set, s->page, fn, arg, err);
 }
 
 /* Whether pages remain to be sent. */
@@ -347,8 +348,8 @@ start(stream *s, const store_job *j)
         if (s->next_row < s->end_row) {
             qg_error err;
             uint32_t first;
-            int rc = store_results_find(s->app->modes.store, s->job, s->set, s->npages, s->next_row,
-                                        &first, &err);
+            int rc = store_results_find(s->env->modes->store, s->job, s->set, s->npages,
+                                        s->next_row, &first, &err);
             if (rc != 1) {
                 /* gone meanwhile (swept, discarded), or unreadable */
                 answer_now(s, rc, &err);
@@ -444,12 +445,12 @@ discard_gone(gw_req *req)
 /* The names of set's columns (from the statement that produced it): a
  * JSON array, or for CSV the header line the writer would write. */
 static void
-column_names(qg_app *app, uint64_t job, uint32_t set, bool csv, qg_buf *out)
+column_names(api_env *env, uint64_t job, uint32_t set, bool csv, qg_buf *out)
 {
     qg_error err;
     store_stmt *v;
     size_t n;
-    if (store_jobs_read_stmts(app->modes.store, job, &v, &n, &err) != 0)
+    if (store_jobs_read_stmts(env->modes->store, job, &v, &n, &err) != 0)
         return;
     for (size_t i = 0; i < n; i++) {
         if (v[i].set != (int64_t)set)
@@ -481,8 +482,9 @@ column_names(qg_app *app, uint64_t job, uint32_t set, bool csv, qg_buf *out)
 }
 
 void
-gw_result(gw_req *req, qg_app *app)
+api_result(gw_req *req, void *arg)
 {
+    api_env *env = arg;
     const char *h = req->path + sizeof("/query/service/result/") - 1;
     uint64_t job;
     uint32_t set;
@@ -491,8 +493,8 @@ gw_result(gw_req *req, qg_app *app)
         return;
     }
     qg_error err;
-    gw_result_params p;
-    if (req->method == GW_M_GET && gw_result_params_parse(req->query, req->query_len, &p, &err)) {
+    api_result_params p;
+    if (req->method == GW_M_GET && api_result_params_parse(req->query, req->query_len, &p, &err)) {
         gw_reply_error(req, &err, NULL);
         return;
     }
@@ -501,10 +503,10 @@ gw_result(gw_req *req, qg_app *app)
      * principals' results are answered without the writer. */
     store_job j;
     store_job_init(&j);
-    int found = store_jobs_read(app->modes.store, job, &j, &err);
+    int found = store_jobs_read(env->modes->store, job, &j, &err);
     bool readable = found == 1 && !store_state_active(j.state) && set < j.nsets &&
                     j.sets[set].reads_left > 0 && (j.expires_ns == 0 || j.expires_ns > now) &&
-                    (!app->auth || (req->principal && strcmp(req->principal, j.principal) == 0));
+                    (!env->auth || (req->principal && strcmp(req->principal, j.principal) == 0));
     if (found < 0) {
         store_job_free(&j);
         gw_reply_error(req, &err, NULL);
@@ -524,7 +526,7 @@ gw_result(gw_req *req, qg_app *app)
         op->done = discarded;
         op->arg = req;
         gw_req_on_gone(req, discard_gone, op);
-        store_writer_submit(app->modes.writer, op);
+        store_writer_submit(env->modes->writer, op);
         return;
     }
     bool csv = j.format == QG_FORMAT_CSV;
@@ -535,16 +537,16 @@ gw_result(gw_req *req, qg_app *app)
         return;
     }
     stream *s = qg_calloc(1, sizeof(*s));
-    s->app = app;
+    s->env = env;
     s->req = req;
     s->job = job;
     s->set = set;
     s->p = p;
     if (p.arrays || (csv && (p.has_offset || p.has_limit)))
-        column_names(app, job, set, csv, &s->columns);
+        column_names(env, job, set, csv, &s->columns);
     gw_req_on_gone(req, on_gone, s);
     /* from here until it ends, the set's pages stay (store_results_pin) */
-    store_results_pin(app->modes.store, job, set);
+    store_results_pin(env->modes->store, job, set);
     s->pinned = true;
     /* only a read that reaches the end of the set takes one of its reads */
     uint64_t rows = j.sets[set].rows;
@@ -562,5 +564,5 @@ gw_result(gw_req *req, qg_app *app)
     op->now_ns = now;
     op->done = consumed;
     op->arg = s;
-    store_writer_submit(app->modes.writer, op);
+    store_writer_submit(env->modes->writer, op);
 }

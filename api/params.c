@@ -17,7 +17,7 @@
  * shadowed duplicates are decoded into one reused buffer and dropped, and
  * `$name` occurrences are capped like the values of a JSON body.
  */
-#include "gateway/params.h"
+#include "api/params.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -110,7 +110,7 @@ typedef struct pentry {
 } pentry;
 
 typedef struct pctx {
-    const gw_params_in *in;
+    const api_params_in *in;
     qg_query *q;
     qg_error *err;
     qg_arena tmp;
@@ -258,7 +258,7 @@ form_decode_into(const char *s, size_t n, char *o, size_t *olen)
 }
 
 int
-gw_form_decode(qg_arena *a, const char *s, size_t n, char **out, size_t *out_len)
+api_form_decode(qg_arena *a, const char *s, size_t n, char **out, size_t *out_len)
 {
     char *o = qg_arena_alloc(a, n + 1);
     size_t len;
@@ -868,7 +868,7 @@ accept_sse(const char *accept)
 static bool
 idem_key_ok(const char *s, size_t n)
 {
-    if (n == 0 || n > GW_IDEM_KEY_MAX)
+    if (n == 0 || n > API_IDEM_KEY_MAX)
         return false;
     bool seen = false;
     for (size_t i = 0; i < n; i++) {
@@ -883,7 +883,7 @@ static int
 validate(pctx *c)
 {
     qg_query *q = c->q;
-    const gw_params_in *in = c->in;
+    const api_params_in *in = c->in;
     const char *v;
     size_t n;
     int r, idx;
@@ -1041,7 +1041,7 @@ validate(pctx *c)
 }
 
 int
-gw_params_parse(const gw_params_in *in, qg_query *q, qg_error *err)
+api_params_parse(const api_params_in *in, qg_query *q, qg_error *err)
 {
     pctx c;
     memset(&c, 0, sizeof(c));
@@ -1083,7 +1083,7 @@ gw_params_parse(const gw_params_in *in, qg_query *q, qg_error *err)
 /* ---- result reads ---- */
 
 int
-gw_result_params_parse(const char *query, size_t len, gw_result_params *out, qg_error *err)
+api_result_params_parse(const char *query, size_t len, api_result_params *out, qg_error *err)
 {
     memset(out, 0, sizeof(*out));
     qg_error_clear(err);
@@ -1106,8 +1106,8 @@ gw_result_params_parse(const char *query, size_t len, gw_result_params *out, qg_
         i = j + 1;
         if (rn == 0)
             continue;
-        if (gw_form_decode(&a, s, rn, &name, &nn) != 0 ||
-            gw_form_decode(&a, rv, rvn, &val, &vn) != 0) {
+        if (api_form_decode(&a, s, rn, &name, &nn) != 0 ||
+            api_form_decode(&a, rv, rvn, &val, &vn) != 0) {
             rc = qg_error_set(err, QG_E_PARAM, "<query string>", "<bad escape>");
             break;
         }
