@@ -879,8 +879,9 @@ idem_key_ok(const char *s, size_t n)
     return seen;
 }
 
+/* statement, mode, client_context_id, readonly, pretty, args and $names. */
 static int
-validate(pctx *c)
+validate_request(pctx *c)
 {
     qg_query *q = c->q;
     const api_params_in *in = c->in;
@@ -924,9 +925,19 @@ validate(pctx *c)
 
     if (get_bool(c, P_READONLY, &q->readonly) < 0 || get_bool(c, P_PRETTY, &q->pretty) < 0)
         return -1;
+    return check_args_and_named(c);
+}
 
-    if (check_args_and_named(c) < 0)
-        return -1;
+/* timeout, max-result-reads, result-ttl, signature, multi-statement,
+ * format (and Accept), the stream's intervals. */
+static int
+validate_options(pctx *c)
+{
+    qg_query *q = c->q;
+    const api_params_in *in = c->in;
+    const char *v;
+    size_t n;
+    int r;
 
     if (get_duration(c, P_TIMEOUT, &q->timeout_ns) < 0)
         return -1;
@@ -976,8 +987,17 @@ validate(pctx *c)
     if (r < 0)
         return -1;
     q->heartbeat_given = r > 0;
+    return 0;
+}
 
-    /* Accepted for AsterixDB clients; validated, then without effect. */
+/* AsterixDB's plan and profile parameters: accepted for its clients,
+ * validated, then without effect. */
+static int
+validate_ignored(pctx *c)
+{
+    const char *v;
+    size_t n;
+    int r, idx;
     static const char *const plan_formats[] = {"json", "string", NULL};
     static const char *const profiles[] = {"true", "false", "counts", "timings", "off", NULL};
     static const int plan_bools[] = {P_LOGICAL_PLAN, P_OPTIMIZED_LOGICAL_PLAN, P_EXPRESSION_TREE,
@@ -997,8 +1017,20 @@ validate(pctx *c)
         return pid_error(c, P_MAX_WARNINGS, v, n);
     if (get_enum(c, P_PROFILE, profiles, &idx) < 0)
         return -1;
+    return 0;
+}
 
-    /* qgate's own: callbacks, waiting, retry keys */
+/* qgate's own: callback_url, wait, on_wait_timeout, the idempotency key
+ * (parameter, else header). */
+static int
+validate_qgate(pctx *c)
+{
+    qg_query *q = c->q;
+    const api_params_in *in = c->in;
+    const char *v;
+    size_t n;
+    int r, idx;
+
     r = scalar_text(c, P_CALLBACK_URL, &v, &n);
     if (r < 0)
         return -1;
@@ -1034,9 +1066,18 @@ validate(pctx *c)
             return param_error(c, "Idempotency-Key", 15, h, hn);
         q->idempotency_key = qg_arena_memdup0(&q->arena, h, hn);
     }
+    return 0;
+}
 
-    if (in->is_get)
-        q->readonly = true;
+/* Every parameter, in this order (the first bad one is the error). */
+static int
+validate(pctx *c)
+{
+    if (validate_request(c) < 0 || validate_options(c) < 0 || validate_ignored(c) < 0 ||
+        validate_qgate(c) < 0)
+        return -1;
+    if (c->in->is_get)
+        c->q->readonly = true;
     return 0;
 }
 
