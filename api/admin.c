@@ -6,10 +6,10 @@
  */
 #include <string.h>
 
-#include "core/arena.h"
-#include "api/params.h"
-#include "gateway/reply.h"
 #include "api/api.h"
+#include "api/params.h"
+#include "core/arena.h"
+#include "gateway/reply.h"
 #include "modes/registry.h"
 
 /* The first value of name in a url-encoded string, decoded, or NULL. */

@@ -28,7 +28,6 @@ typedef struct api_env {
     mode_env *modes;          /* the job engine's and the modes' environment */
     struct gw_server *server; /* for /metrics: connections, requests in flight */
     struct store_gc *gc;      /* for /metrics: jobs swept */
-    bool auth;                /* --auth-file is on: a job is seen only by its principal */
     uint64_t max_statement;   /* --max-statement: bytes; 0: no limit */
     int max_params;           /* --max-params; 0: no limit */
     uint64_t max_wait_ns;     /* --max-wait; 0: no limit */
@@ -39,6 +38,10 @@ typedef struct api_env {
 /* The endpoints' table, for gw_router_add with an api_env. */
 extern const gw_route api_routes[];
 extern const size_t api_nroutes;
+
+/* The N-M of a handle route (req->route_rest): 0 with *job and *set, or
+ * -1 after answering 400 (empty body) to a malformed one. */
+int api_handle_of(gw_req *req, uint64_t *job, uint32_t *set);
 
 /* The handlers (one file each); arg is the api_env. */
 void api_service(gw_req *req, void *arg);

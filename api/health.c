@@ -8,9 +8,9 @@
  * A full store is not unhealthy: it serves what it holds, and refuses new
  * jobs with ASX0904 until room is freed.
  */
+#include "api/api.h"
 #include "core/envelope.h"
 #include "gateway/reply.h"
-#include "api/api.h"
 #include "store/env.h"
 
 void

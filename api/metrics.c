@@ -5,11 +5,11 @@
  */
 #include <stdio.h>
 
+#include "api/api.h"
 #include "core/clock.h"
 #include "core/stats.h"
 #include "exec/pool.h"
 #include "gateway/reply.h"
-#include "api/api.h"
 #include "modes/job.h"
 #include "modes/registry.h"
 #include "store/env.h"

@@ -26,10 +26,10 @@
 
 #include "core/buf.h"
 #include "core/duration.h"
+#include "core/hex.h"
 #include "core/json.h"
 #include "core/jsonparse.h"
 #include "gateway/url.h"
-#include "core/hex.h"
 
 /* The JSON reader's limits for bodies and for args/$name values in forms:
  * deep enough for any real parameter, shallow enough for the stack. */

@@ -5,6 +5,11 @@
  */
 #include "api/api.h"
 
+#include <string.h>
+
+#include "gateway/reply.h"
+#include "modes/handle.h"
+
 #define GET    GW_M(GW_M_GET)
 #define POST   GW_M(GW_M_POST)
 #define DELETE GW_M(GW_M_DELETE)
@@ -19,3 +24,12 @@ const gw_route api_routes[] = {
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
+
+int
+api_handle_of(gw_req *req, uint64_t *job, uint32_t *set)
+{
+    if (mode_handle_parse(req->route_rest, strlen(req->route_rest), job, set) == 0)
+        return 0;
+    gw_reply_empty(req, 400);
+    return -1;
+}

@@ -1,13 +1,13 @@
 /*
- * service: /query/service. Reads the parameters (gateway/params), gives the
+ * service: /query/service. Reads the parameters (api/params), gives the
  * request its requestID and passes it to its delivery mode.
  */
 #include <string.h>
 
-#include "core/uuid.h"
-#include "api/params.h"
-#include "gateway/reply.h"
 #include "api/api.h"
+#include "api/params.h"
+#include "core/uuid.h"
+#include "gateway/reply.h"
 #include "modes/mode.h"
 
 void

@@ -172,7 +172,6 @@ envs_init(daemon_app *app)
     };
     app->api = (api_env){
         .modes = m,
-        .auth = cfg->auth_file[0] != '\0',
         .max_statement = cfg->max_statement,
         .max_params = cfg->max_params,
         .max_wait_ns = cfg->max_wait_ns,

@@ -26,7 +26,7 @@
 #include "gateway/allow.h"
 #include "gateway/client.h"
 #include "gateway/url.h"
-#include "modes/jobdoc.h"
+#include "modes/doc.h"
 #include "store/jobs.h"
 #include "store/writer.h"
 
@@ -234,7 +234,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
         goto out;
     }
     const char *base = q.handle_base ? q.handle_base : "";
-    mode_jobdoc d = {
+    mode_doc_status d = {
         .job = &j,
         .q = &q,
         .stmts = stmts,
@@ -244,7 +244,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
         .set = 0,
         .now_wall = qg_wall_ns(),
     };
-    mode_jobdoc_status(&body, &d);
+    mode_doc_status_write(&body, &d);
 
     char job[24], attempt[16], ts[24], sig[80];
     snprintf(job, sizeof(job), "%llu", (unsigned long long)e->id);

@@ -5,7 +5,7 @@
  * and the store's callbacks index lists it (in the same transaction as the
  * end state, so a crash cannot lose it). This module, on the loop thread,
  * keeps one timer per pending delivery; when it fires it renders the job's
- * status document (modes/jobdoc) from the store, signs it, and POSTs it
+ * status document (modes/doc_status.c) from the store, signs it, and POSTs it
  * with gateway/client (non-blocking; plain http). The outcome of each
  * attempt is committed through the store writer (STORE_OP_CALLBACK:
  * attempts, last error, next attempt, state) before the next one is
@@ -23,8 +23,8 @@
 
 #include <stdint.h>
 
-#include "modes/env.h"
 #include "core/err.h"
+#include "modes/env.h"
 
 typedef struct mode_callbacks mode_callbacks;
 

@@ -112,40 +112,6 @@ mode_live_free(mode_live *l)
 }
 
 void
-mode_live_head(const mode_live *l, qg_buf *b)
-{
-    qg_buf_addlit(b, "{\"requestID\":\"");
-    qg_buf_adds(b, l->rid);
-    qg_buf_addc(b, '"');
-    if (l->q.client_context_id) {
-        qg_buf_addlit(b, ",\"clientContextID\":");
-        qg_json_string(b, l->q.client_context_id, strlen(l->q.client_context_id));
-    }
-    if (l->q.format == QG_FORMAT_CSV) {
-        if (l->q.csv_header)
-            qg_buf_addlit(b, ",\"type\":\"text/csv; header=present\"");
-        else
-            qg_buf_addlit(b, ",\"type\":\"text/csv; header=absent\"");
-    }
-}
-
-void
-mode_live_tail(qg_buf *b, const qg_error *err, const qg_metrics *mt)
-{
-    if (err) {
-        qg_buf_addc(b, ',');
-        qg_env_errors(b, err);
-        qg_buf_addlit(b, ",\"status\":\"");
-        qg_buf_adds(b, qg_err_status(err->code));
-        qg_buf_addlit(b, "\",");
-    } else {
-        qg_buf_addlit(b, ",\"plans\":{},\"status\":\"success\",");
-    }
-    qg_env_metrics(b, mt);
-    qg_buf_addlit(b, "}\n");
-}
-
-void
 mode_live_metrics(const mode_live *l, const exec_ctx *ctx, const rows_writer *w, int rc,
                   qg_metrics *mt)
 {

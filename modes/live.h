@@ -17,12 +17,12 @@
 #ifndef QG_MODES_LIVE_H
 #define QG_MODES_LIVE_H
 
-#include "modes/env.h"
 #include "core/envelope.h"
 #include "core/query.h"
 #include "core/uuid.h"
 #include "exec/pool.h"
 #include "gateway/server.h"
+#include "modes/env.h"
 #include "modes/registry.h"
 
 struct event;
@@ -70,11 +70,6 @@ int mode_live_wait_room(mode_live *l, const size_t *queued, size_t max, qg_error
 /* For the mode's destroy: frees what mode_live owns (not the object). */
 void mode_live_free(mode_live *l);
 
-/* The envelope's head: {"requestID":..., ["clientContextID":...], and for
- * CSV "type":...}. Any thread. */
-void mode_live_head(const mode_live *l, qg_buf *b);
-/* The envelope's end: errors (err) or plans, status, metrics. */
-void mode_live_tail(qg_buf *b, const qg_error *err, const qg_metrics *mt);
 /* Metrics of a request its worker ran (worker thread, at its end): rc is
  * exec_run's answer. */
 void mode_live_metrics(const mode_live *l, const exec_ctx *ctx, const rows_writer *w, int rc,

@@ -10,10 +10,10 @@
 #ifndef QG_MODES_MODE_H
 #define QG_MODES_MODE_H
 
-#include "modes/env.h"
 #include "core/query.h"
 #include "core/uuid.h"
 #include "gateway/server.h"
+#include "modes/env.h"
 
 /* Starts q on req in q->mode. Takes ownership of q's contents (q is left
  * empty) and answers req now or later. request_id is the envelope's

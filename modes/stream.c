@@ -58,8 +58,9 @@
 #include "exec/pool.h"
 #include "exec/run.h"
 #include "gateway/reply.h"
-#include "modes/message.h"
+#include "modes/doc.h"
 #include "modes/live.h"
+#include "modes/message.h"
 #include "modes/mode.h"
 
 /* Pending bytes above which the worker waits for the loop. */
@@ -178,8 +179,8 @@ sink_flush(rows_sink *s, rows_writer *w, qg_error *err)
 static void
 error_doc(strm *m, qg_buf *b, const qg_error *err, const qg_metrics *mt)
 {
-    mode_live_head(&m->l, b);
-    mode_live_tail(b, err, mt);
+    mode_doc_head_of(b, m->l.rid, &m->l.q);
+    mode_doc_tail(b, err, mt);
 }
 
 /* The worker's last words: ERROR (on failure) and END, or, when nothing

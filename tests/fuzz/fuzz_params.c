@@ -1,5 +1,5 @@
 /*
- * fuzz_params: gateway/params, a /query/service request -> qg_query.
+ * fuzz_params: api/params, a /query/service request -> qg_query.
  *
  * The input describes a whole request, readable on purpose so that seeds
  * are real requests:

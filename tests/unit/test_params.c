@@ -1,4 +1,4 @@
-/* Unit tests for gateway/params: request bytes -> validated qg_query. */
+/* Unit tests for api/params: request bytes -> validated qg_query. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
