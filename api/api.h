@@ -39,10 +39,6 @@ typedef struct api_env {
 extern const gw_route api_routes[];
 extern const size_t api_nroutes;
 
-/* The N-M of a handle route (req->route_rest): 0 with *job and *set, or
- * -1 after answering 400 (empty body) to a malformed one. */
-int api_handle_of(gw_req *req, uint64_t *job, uint32_t *set);
-
 /* The handlers (one file each); arg is the api_env. */
 void api_service(gw_req *req, void *arg);
 void api_status(gw_req *req, void *arg);

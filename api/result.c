@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/internal.h"
 #include "api/params.h"
 #include "core/clock.h"
 #include "core/json.h"
@@ -441,7 +442,7 @@ api_result(gw_req *req, void *arg)
     api_env *env = arg;
     uint64_t job;
     uint32_t set;
-    if (api_handle_of(req, &job, &set) != 0)
+    if (api__handle_of(req, &job, &set) != 0)
         return;
     qg_error err;
     api_result_params p;

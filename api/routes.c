@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "api/internal.h"
 #include "gateway/reply.h"
 #include "modes/handle.h"
 
@@ -26,7 +27,7 @@ const gw_route api_routes[] = {
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
 
 int
-api_handle_of(gw_req *req, uint64_t *job, uint32_t *set)
+api__handle_of(gw_req *req, uint64_t *job, uint32_t *set)
 {
     if (mode_handle_parse(req->route_rest, strlen(req->route_rest), job, set) == 0)
         return 0;

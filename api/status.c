@@ -17,6 +17,7 @@
  * job sees it; to anyone else it is 404.
  */
 #include "api/api.h"
+#include "api/internal.h"
 #include "core/clock.h"
 #include "gateway/base.h"
 #include "gateway/reply.h"
@@ -45,7 +46,7 @@ api_status(gw_req *req, void *arg)
     api_env *env = arg;
     uint64_t job;
     uint32_t set;
-    if (api_handle_of(req, &job, &set) != 0)
+    if (api__handle_of(req, &job, &set) != 0)
         return;
     if (req->method == GW_M_DELETE) {
         cancel(req, env, job);

@@ -1,4 +1,5 @@
 /* reply: response heads and bodies onto the connection (see reply.h). */
+#include "gateway/internal.h"
 #include "gateway/reply.h"
 
 #include <stdio.h>
@@ -125,7 +126,7 @@ render_head(gw_req *req, qg_buf *h, int status, const char *ctype, long long len
 }
 
 /* Heads are rendered into one buffer that lives as long as the process
- * (loop thread only; gw_req_writev copies what it does not send at once),
+ * (loop thread only; gw__req_writev copies what it does not send at once),
  * so an answer costs no allocation for its head. A head rendered while that
  * buffer is in use gets a buffer of its own. */
 static qg_buf head_buf;
@@ -157,7 +158,7 @@ write_head(gw_req *req, int status, const char *ctype, const gw_header *extra, s
     qg_buf own = QG_BUF_INIT, *h = head_take(&own);
     render_head(req, h, status, ctype, -1, extra, nextra);
     struct iovec iov = {h->data, h->len};
-    gw_req_writev(req, &iov, 1);
+    gw__req_writev(req, &iov, 1);
     head_give(h);
 }
 
@@ -165,7 +166,7 @@ static void
 finish(gw_req *req)
 {
     req->_finished = true;
-    gw_req_done(req);
+    gw__req_done(req);
 }
 
 void
@@ -176,7 +177,7 @@ gw_reply(gw_req *req, int status, const char *ctype, const void *body, size_t le
     render_head(req, h, status, ctype, (long long)len, extra, nextra);
     struct iovec iov[2] = {{h->data, h->len}, {(void *)body, len}};
     int n = len && !is_head(req) ? 2 : 1;
-    gw_req_writev(req, iov, n);
+    gw__req_writev(req, iov, n);
     if (n == 2)
         req->_bytes_out += len;
     head_give(h);
@@ -226,7 +227,7 @@ gw_reply_not_allowed(gw_req *req)
 void
 gw_reply_continue(gw_req *req)
 {
-    struct evbuffer *out = gw_req_output(req);
+    struct evbuffer *out = gw__req_output(req);
     if (out)
         evbuffer_add(out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 }
@@ -248,7 +249,7 @@ chunk_prefix(struct evbuffer *out, size_t len)
 void
 gw_reply_chunk(gw_req *req, const void *data, size_t len)
 {
-    struct evbuffer *out = gw_req_output(req);
+    struct evbuffer *out = gw__req_output(req);
     if (!out || len == 0 || is_head(req))
         return;
     if (req->_chunked)
@@ -263,7 +264,7 @@ void
 gw_reply_chunk_ref(gw_req *req, const void *data, size_t len,
                    void (*free_fn)(const void *data, size_t len, void *arg), void *arg)
 {
-    struct evbuffer *out = gw_req_output(req);
+    struct evbuffer *out = gw__req_output(req);
     if (!out || len == 0 || is_head(req)) {
         free_fn(data, len, arg);
         return;
@@ -279,7 +280,7 @@ gw_reply_chunk_ref(gw_req *req, const void *data, size_t len,
 void
 gw_reply_end(gw_req *req)
 {
-    struct evbuffer *out = gw_req_output(req);
+    struct evbuffer *out = gw__req_output(req);
     if (out && req->_chunked && !is_head(req))
         evbuffer_add(out, "0\r\n\r\n", 5);
     finish(req);

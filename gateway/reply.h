@@ -6,7 +6,7 @@
  * gw_reply_chunk / gw_reply_chunk_ref, then gw_reply_end): chunked for
  * HTTP/1.1 clients, ended by closing the connection for HTTP/1.0 ones.
  * Finishing a response hands the request back to the server
- * (gw_req_done): the caller must not touch it afterwards.
+ * (gw__req_done): the caller must not touch it afterwards.
  *
  * Common headers: Date, Server, Content-Type, Content-Length or
  * Transfer-Encoding, Connection when closing; Access-Control-Allow-Origin

@@ -18,7 +18,7 @@
  *                 parser calls gencb synchronously; gencb pauses the evhtp
  *                 request and runs our handler;
  *   BUSY -> IDLE: the handler's response is in the output buffer
- *                 (gw_req_done); we mark the evhtp request finished, clear
+ *                 (gw__req_done); we mark the evhtp request finished, clear
  *                 its pause flag, and look at the next pipelined request
  *                 from a deferred step (so a burst of pipelined requests
  *                 never recurses);
@@ -57,6 +57,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/stats.h"
+#include "gateway/internal.h"
 #include "gateway/reply.h"
 
 enum phase { P_IDLE, P_HEAD, P_BODY, P_BUSY, P_CLOSING };
@@ -309,7 +310,7 @@ gw_req_log(gw_req *req, const char *mode, const char *request_id, const char *cl
 /* --- output primitives for gateway/reply ------------------------------- */
 
 struct evbuffer *
-gw_req_output(gw_req *req)
+gw__req_output(gw_req *req)
 {
     if (!req->_conn)
         return NULL;
@@ -317,9 +318,9 @@ gw_req_output(gw_req *req)
 }
 
 void
-gw_req_writev(gw_req *req, const struct iovec *iov, int n)
+gw__req_writev(gw_req *req, const struct iovec *iov, int n)
 {
-    struct evbuffer *out = gw_req_output(req);
+    struct evbuffer *out = gw__req_output(req);
     if (!out)
         return;
     size_t sent = 0;
@@ -431,7 +432,7 @@ evhtp_finish(gw_conn *c, void *ev_request)
 }
 
 void
-gw_req_done(gw_req *req)
+gw__req_done(gw_req *req)
 {
     gw_conn *c = req->_conn;
     access_log(req);
@@ -564,7 +565,7 @@ gencb(evhtp_request_t *er, void *arg)
         gw_forwarded_client(s->opts.trusted, gw_req_header(r, "X-Forwarded-For"), r->client,
                             sizeof(r->client));
     /* Paused, evhtp parses nothing more on this connection until
-     * gw_req_done; pipelined bytes stay in our hold buffer. Keep reading
+     * gw__req_done; pipelined bytes stay in our hold buffer. Keep reading
      * the socket so a client that goes away is seen at once. */
     evhtp_request_pause(er);
     bufferevent_enable(c->bev, EV_READ);

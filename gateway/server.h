@@ -161,20 +161,6 @@ size_t gw_req_output_pending(gw_req *req);
  * watermark (immediately, from the loop, if it already is). */
 void gw_req_want_drain(gw_req *req);
 
-/* --- for gateway/reply only ------------------------------------------ */
-
-/* The connection's output buffer, or NULL when the client is gone. */
-struct evbuffer *gw_req_output(gw_req *req);
-/* Sends the iovecs: straight to the socket while nothing else is queued
- * (most answers leave in this one writev, with no event added for them),
- * the rest through the output buffer. */
-struct iovec;
-void gw_req_writev(gw_req *req, const struct iovec *iov, int n);
-/* The response is complete in the output buffer: log it, then either read
- * the next request or close after the output is flushed. The request is
- * freed; the caller must not touch it again. */
-void gw_req_done(gw_req *req);
-
 /* Output above this pauses producers (backpressure); below the low mark
  * they resume. */
 #define GW_OUTPUT_HIGH (256 * 1024)
