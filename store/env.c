@@ -31,6 +31,7 @@ static const char K_LEGACY[] = "legacy_below";
 int
 store__error(store_env *e, qg_error *err, int rc, const char *what)
 {
+    /* every part bounded, so that the longest case fits whole */
     char msg[QG_ERRMSG_MAX];
     const char *dir = e ? e->dir : "the store directory";
     if (rc == MDB_MAP_FULL) {
@@ -52,14 +53,14 @@ store__error(store_env *e, qg_error *err, int rc, const char *what)
         if (e)
             atomic_store(&e->damaged, true);
         snprintf(msg, sizeof(msg),
-                 "%.200s: the job store in %.400s is damaged (%s); stop qgate and restore it from a "
+                 "%.200s: the job store in %.400s is damaged (%.100s); stop qgate and restore it from a "
                  "backup, or move it away to start empty",
                  what, dir,
                  rc == STORE__BAD_SEAL ? "stored bytes do not match their checksum"
                                        : mdb_strerror(rc));
         return qg_error_set(err, QG_E_STORE, msg);
     }
-    snprintf(msg, sizeof(msg), "%.200s: %s", what, mdb_strerror(rc));
+    snprintf(msg, sizeof(msg), "%.200s: %.100s", what, mdb_strerror(rc));
     return qg_error_set(err, QG_E_STORE, msg);
 }
 
