@@ -149,8 +149,12 @@ static z_stream *
 gz_new(void)
 {
     z_stream *z = qg_calloc(1, sizeof(*z));
-    /* 15 + 16: a gzip wrapper around a 32 KiB window */
-    if (deflateInit2(z, GW_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    /* + 16: a gzip wrapper. An 8 KiB window and memLevel 6 keep a stream's
+     * state at 64 KiB instead of zlib's default 256 KiB (every gzip'ed
+     * stream holds one for its whole life); at level 1 a large result
+     * compresses as well with it (docs/performance.md, "gzip level"). */
+    if (deflateInit2(z, GW_GZIP_LEVEL, Z_DEFLATED, GW_GZIP_WBITS + 16, GW_GZIP_MEMLEVEL,
+                     Z_DEFAULT_STRATEGY) != Z_OK) {
         free(z);
         return NULL;
     }

@@ -45,6 +45,9 @@ typedef struct gw_header {
  * as they are: their few bytes saved cost more than they save. */
 #define GW_GZIP_LEVEL 1
 #define GW_GZIP_MIN   1024
+/* zlib's window (2^13 bytes) and memLevel: 64 KiB of state a stream. */
+#define GW_GZIP_WBITS    13
+#define GW_GZIP_MEMLEVEL 6
 
 /* A whole response. extra (n headers) may be NULL. */
 void gw_reply(gw_req *req, int status, const char *ctype, const void *body, size_t len,
