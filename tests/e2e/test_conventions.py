@@ -23,7 +23,7 @@ def msg(r):
 
 
 class Messages(QgateTestCase):
-    """The mistakes of the issue, one by one: the message names the fix."""
+    """A new user's mistakes, one by one: the message names the fix."""
 
     def test_misspelt_statement(self):
         r = self.q.query(None, statment="SELECT 1")
