@@ -27,6 +27,8 @@ static const struct route {
     {"/admin/requests/running", false, M(GW_M_GET) | M(GW_M_DELETE), gw_admin_running},
     {"/health", false, M(GW_M_GET), gw_health},
     {"/metrics", false, M(GW_M_GET), gw_metrics},
+    {"/query/service/jobs", false, M(GW_M_GET), gw_jobs},
+    {"/console", true, M(GW_M_GET), gw_console},
 };
 
 /* "GET, POST, OPTIONS": the route's methods, for Allow and preflights. */
@@ -89,8 +91,8 @@ gw_routes_dispatch(gw_req *req, void *arg)
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         const struct route *r = &routes[i];
         size_t n = strlen(r->path);
-        bool match = r->prefix ? strncmp(req->path, r->path, n) == 0
-                               : strcmp(req->path, r->path) == 0;
+        bool match =
+            r->prefix ? strncmp(req->path, r->path, n) == 0 : strcmp(req->path, r->path) == 0;
         if (!match)
             continue;
         if (req->method == GW_M_OPTIONS) {
@@ -110,8 +112,10 @@ gw_routes_dispatch(gw_req *req, void *arg)
             gw_reply_error(req, &err, NULL);
             return;
         }
-        /* Authentication, when on, for everything but the health check. */
-        if (app->auth && r->handler != gw_health) {
+        /* Authentication, when on, for everything but the health check and
+         * the console's page (it holds no data; the token it asks for goes
+         * with each call it makes). */
+        if (app->auth && r->handler != gw_health && r->handler != gw_console) {
             const gw_principal *p = gw_auth_check(app->auth, gw_req_header(req, "Authorization"));
             if (!p) {
                 qg_error err;

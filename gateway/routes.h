@@ -18,5 +18,7 @@ void gw_result(gw_req *req, qg_app *app);
 void gw_admin_running(gw_req *req, qg_app *app);
 void gw_health(gw_req *req, qg_app *app);
 void gw_metrics(gw_req *req, qg_app *app);
+void gw_jobs(gw_req *req, qg_app *app);
+void gw_console(gw_req *req, qg_app *app);
 
 #endif

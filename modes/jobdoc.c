@@ -239,6 +239,12 @@ add_progress(qg_buf *b, const mode_jobdoc *d)
     qg_buf_addc(b, '}');
 }
 
+void
+mode_jobdoc_progress(qg_buf *b, const mode_jobdoc *d)
+{
+    add_progress(b, d);
+}
+
 static void
 add_callback(qg_buf *b, const mode_jobdoc *d)
 {

@@ -37,6 +37,10 @@ typedef struct mode_jobdoc {
 /* Appends the status document described by d, ending in "}\n". */
 void mode_jobdoc_status(qg_buf *b, const mode_jobdoc *d);
 
+/* Appends ,"progress":{...} of a queued or running job as the status
+ * document has it (d->live may be NULL: no worker's view of it here). */
+void mode_jobdoc_progress(qg_buf *b, const mode_jobdoc *d);
+
 /* ISO 8601 UTC with milliseconds ("2025-01-02T03:04:05.678Z") of wall ns;
  * out holds 40 bytes. */
 void mode_jobdoc_time(uint64_t wall_ns, char out[40]);
