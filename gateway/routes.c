@@ -91,8 +91,8 @@ gw_routes_dispatch(gw_req *req, void *arg)
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         const struct route *r = &routes[i];
         size_t n = strlen(r->path);
-        bool match =
-            r->prefix ? strncmp(req->path, r->path, n) == 0 : strcmp(req->path, r->path) == 0;
+        bool match = r->prefix ? strncmp(req->path, r->path, n) == 0
+                               : strcmp(req->path, r->path) == 0;
         if (!match)
             continue;
         if (req->method == GW_M_OPTIONS) {
