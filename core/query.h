@@ -1,7 +1,7 @@
 /*
  * query: one request's statement and options, as validated from the client.
  *
- * Produced on the loop thread by gateway/params, then handed whole to an
+ * Produced on the loop thread by api/params, then handed whole to an
  * executor (immediate, deferred) or encoded into the job store (async). After
  * the hand-over only the new owner touches it. Every pointer inside points
  * into the query's own arena, so qg_query_free releases everything.

@@ -5,6 +5,8 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "exec/internal.h"
+
 /* A libpq keyword/value string starts with a keyword and '='. */
 static bool
 keyword_string(const char *s)
@@ -24,7 +26,7 @@ keyword_string(const char *s)
 static exec_limits limits = {16u << 20, 4u << 20};
 
 const exec_limits *
-exec_backends_limits(void)
+exec__limits(void)
 {
     return &limits;
 }
@@ -44,10 +46,10 @@ const exec_backend *
 exec_backend_for(const char *uri)
 {
     if (strncmp(uri, "sqlite:", 7) == 0)
-        return &be_sqlite;
+        return &exec__sqlite;
     if (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0 ||
         keyword_string(uri))
-        return &be_postgres;
+        return &exec__postgres;
     return NULL;
 }
 

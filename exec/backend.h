@@ -34,10 +34,10 @@ typedef struct exec_span {
 
 /* Per-run controls: the worker checks them while a statement runs. */
 typedef struct exec_ctx {
-    exec_task *task;      /* cancellation flag and deadline live here */
-    bool readonly;        /* the request asked for read-only execution */
-    uint64_t compile_ns;  /* added to by prepare */
-    uint64_t processed;   /* rows the engine produced */
+    exec_task *task;     /* cancellation flag and deadline live here */
+    bool readonly;       /* the request asked for read-only execution */
+    uint64_t compile_ns; /* added to by prepare */
+    uint64_t processed;  /* rows the engine produced */
     /* Optional, for those who follow a run statement by statement (stored
      * jobs): exec_run calls stmt_begin before statement index (0, 1, ...)
      * runs, with the bytes [off, off+used) of the text it was compiled
@@ -100,9 +100,6 @@ typedef struct exec_backend {
     bool (*split)(const char *sql, size_t len, exec_span *sp);
 } exec_backend;
 
-extern const exec_backend be_sqlite;
-extern const exec_backend be_postgres;
-
 /* Limits a backend applies to its connections where the engine has them
  * (SQLite: sqlite3_limit). */
 typedef struct exec_limits {
@@ -114,8 +111,6 @@ typedef struct exec_limits {
  * thread, at start). lim NULL: the defaults (16 MiB values, 4 MiB
  * statements, as --max-value and --max-statement). */
 void exec_backends_init(const exec_limits *lim);
-/* What exec_backends_init set (the defaults before it). Any thread. */
-const exec_limits *exec_backends_limits(void);
 
 /* The backend for a --backend value, or NULL when none handles it:
  * "sqlite:PATH"; a libpq URI ("postgresql://...", "postgres://...") or

@@ -64,6 +64,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "exec/backend.h"
+#include "exec/internal.h"
 #include "exec/pgsql_kind.h"
 #include "exec/pgsql_params.h"
 #include "exec/pgsql_split.h"
@@ -1063,7 +1064,7 @@ pg_interrupt(be_conn *c)
     (void)n; /* a full counter already wakes the worker */
 }
 
-const exec_backend be_postgres = {
+const exec_backend exec__postgres = {
     .name = "postgresql",
     .open = pg_open,
     .close = pg_close,

@@ -142,7 +142,7 @@ int rows_flush(rows_writer *w, qg_error *err);
 /* The name of set i in the envelope: "results", "results-0", ... */
 void rows_set_name(uint32_t i, char out[32]);
 
-/* --- stored rows, read back (gateway/result) ---------------------------------
+/* --- stored rows, read back (api/result) ---------------------------------
  * Pure functions of the text the writer rendered; any thread. */
 
 /* The next JSON row of p[0..n) from *pos: separators (',' and blanks) are

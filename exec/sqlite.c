@@ -37,6 +37,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "exec/backend.h"
+#include "exec/internal.h"
 #include "exec/pool.h"
 #include "exec/sqlite_guard.h"
 #include "exec/sqlite_split.h"
@@ -136,7 +137,7 @@ connect_db(be_conn *c, qg_error *err)
         c->db = NULL;
         return qg_error_set(err, QG_E_BACKEND, msg);
     }
-    const exec_limits *lim = exec_backends_limits();
+    const exec_limits *lim = exec__limits();
     sqlite_guard_limits gl = {
         .max_value = lim->max_value > 1000000000 ? 1000000000 : (int)lim->max_value,
         .max_sql = lim->max_statement > 1000000000 ? 1000000000 : (int)lim->max_statement,
@@ -549,7 +550,7 @@ sq_split(const char *sql, size_t len, exec_span *sp)
     return found;
 }
 
-const exec_backend be_sqlite = {
+const exec_backend exec__sqlite = {
     .name = "sqlite",
     .open = sq_open,
     .close = sq_close,

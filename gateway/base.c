@@ -25,9 +25,9 @@ last_item(const char *v, size_t *n)
 }
 
 int
-gw_base_url(gw_req *req, const qg_app *app, qg_buf *out, qg_error *err)
+gw_base_url(gw_req *req, const gw_base_conf *c, qg_buf *out, qg_error *err)
 {
-    const char *pub = app->cfg->public_url;
+    const char *pub = c->public_url;
     size_t pubn = pub ? strlen(pub) : 0;
     while (pubn > 0 && pub[pubn - 1] == '/')
         pubn--;
@@ -56,7 +56,7 @@ gw_base_url(gw_req *req, const qg_app *app, qg_buf *out, qg_error *err)
                 hn = n;
             }
         } else {
-            gw_forwarded_parse(gw_req_header(req, "Forwarded"), app->trusted, fproto, fhost, &po,
+            gw_forwarded_parse(gw_req_header(req, "Forwarded"), c->trusted, fproto, fhost, &po,
                                &ho);
             if (po) {
                 proto = po;
@@ -69,10 +69,10 @@ gw_base_url(gw_req *req, const qg_app *app, qg_buf *out, qg_error *err)
         }
     }
     if (!host) {
-        const char *h = app->cfg->host;
+        const char *h = c->host;
         bool v6 = strchr(h, ':') != NULL;
         qg_buf_printf(out, "http://%s%s%s:%d", v6 ? "[" : "", h, v6 ? "]" : "",
-                      gw_server_port(app->server));
+                      gw_server_port(c->server));
         qg_buf_add(out, pub, pubn); /* the path prefix, if any */
         return 0;
     }

@@ -16,14 +16,21 @@
 #ifndef QG_GW_BASE_H
 #define QG_GW_BASE_H
 
-#include "core/app.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "gateway/server.h"
 
-/* Appends the base (no trailing '/') to out. Returns 0, or -1 with err
+/* What the base is made of, set up at start; read on the loop thread. */
+typedef struct gw_base_conf {
+    const char *public_url;    /* --public-url: "", an absolute URL, or a path prefix */
+    const char *host;          /* the address listened on: for requests without Host */
+    const gw_server *server;   /* and its port */
+    const gw_proxies *trusted; /* --trusted-proxies: whose Forwarded header counts */
+} gw_base_conf;
+
+/* Appends req's base (no trailing '/') to out. Returns 0, or -1 with err
  * (QG_E_BAD_REQUEST) when the Host header holds anything but a host name,
  * an IPv4 address or a bracketed IPv6 address, with an optional port. */
-int gw_base_url(gw_req *req, const qg_app *app, qg_buf *out, qg_error *err);
+int gw_base_url(gw_req *req, const gw_base_conf *c, qg_buf *out, qg_error *err);
 
 #endif

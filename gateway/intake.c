@@ -560,7 +560,8 @@ gw_intake_find(const char *data, const gw_head *head, const char *name, const ch
     }
 }
 
-/* States of the chunked de-framer. */
+/* States of the chunked de-framer: the size line's and the payload's,
+ * then from CH_TRAILER on the trailer section's. */
 enum {
     CH_SIZE,     /* hex digits of a chunk-size; line_len counts them so far */
     CH_SIZE_BWS, /* whitespace after the size: only an extension may follow */
@@ -617,6 +618,130 @@ size_line_done(gw_chunked *c)
     return true;
 }
 
+/* chunk_size_byte's and chunk_trailer_byte's answer for a chunk that is
+ * larger than what is left of the body's limit (else: NULL, fine, or the
+ * reason the body is malformed). */
+static const char CHUNK_TOO_LARGE[] = "chunk too large";
+
+/* One byte of a chunk size line, or of the CRLF after a chunk's data. */
+static const char *
+chunk_size_byte(gw_chunked *c, unsigned char b)
+{
+    switch (c->state) {
+    case CH_SIZE: {
+        int d = qg_hex_value(b);
+        if (d >= 0) {
+            if (c->chunk_left > (UINT64_MAX >> 4))
+                return "chunk size does not fit 64 bits";
+            c->chunk_left = c->chunk_left << 4 | (uint64_t)d;
+            return line_byte(c) ? NULL : "chunk size line over 4096 bytes";
+        }
+        if (c->line_len == 0)
+            return "chunk size is not hexadecimal";
+        if (b == ';' || is_ows(b)) {
+            c->state = b == ';' ? CH_EXT : CH_SIZE_BWS;
+            return line_byte(c) ? NULL : "chunk size line over 4096 bytes";
+        }
+        if (b == '\r') {
+            c->state = CH_SIZE_LF;
+            return NULL;
+        }
+        if (b == '\n')
+            return size_line_done(c) ? NULL : CHUNK_TOO_LARGE;
+        return "chunk size is not hexadecimal";
+    }
+    case CH_SIZE_BWS:
+        /* RFC 9112 7.1.1 allows whitespace only before an extension. */
+        if (b == ';')
+            c->state = CH_EXT;
+        else if (!is_ows(b))
+            return "whitespace after a chunk size";
+        return line_byte(c) ? NULL : "chunk size line over 4096 bytes";
+    case CH_EXT:
+        if (b == '\r') {
+            c->state = CH_SIZE_LF;
+            return NULL;
+        }
+        if (b == '\n')
+            return size_line_done(c) ? NULL : CHUNK_TOO_LARGE;
+        if (!is_value_byte(b))
+            return "control byte in a chunk extension";
+        return line_byte(c) ? NULL : "chunk size line over 4096 bytes";
+    case CH_SIZE_LF:
+        if (b != '\n')
+            return "bare CR in a chunk size line";
+        return size_line_done(c) ? NULL : CHUNK_TOO_LARGE;
+    case CH_DATA_CR:
+        if (b == '\r')
+            c->state = CH_DATA_LF;
+        else if (b == '\n')
+            c->state = CH_SIZE;
+        else
+            return "chunk data not followed by CRLF";
+        return NULL;
+    case CH_DATA_LF:
+        if (b != '\n')
+            return "chunk data not followed by CRLF";
+        c->state = CH_SIZE;
+        return NULL;
+    default:
+        return "invalid chunked decoder state";
+    }
+}
+
+/* One byte of the trailer section, and of the empty line that ends it. */
+static const char *
+chunk_trailer_byte(gw_chunked *c, unsigned char b)
+{
+    switch (c->state) {
+    case CH_TRAILER:
+        if (b == '\r') {
+            c->state = CH_END_LF;
+        } else if (b == '\n') {
+            c->state = CH_DONE;
+        } else if (is_tchar(b)) {
+            c->state = CH_TR_NAME;
+            c->line_len = 1;
+        } else if (is_ows(b)) {
+            return "obsolete line folding in the trailer";
+        } else {
+            return "invalid trailer field";
+        }
+        return NULL;
+    case CH_TR_NAME:
+        if (b == ':')
+            c->state = CH_TR_VALUE;
+        else if (!is_tchar(b))
+            return "invalid trailer field";
+        return line_byte(c) ? NULL : "trailer line over 4096 bytes";
+    case CH_TR_VALUE:
+        if (b == '\r') {
+            c->state = CH_TR_LF;
+        } else if (b == '\n') {
+            c->state = CH_TRAILER;
+            c->line_len = 0;
+        } else if (!is_value_byte(b)) {
+            return "control byte in a trailer field";
+        } else if (!line_byte(c)) {
+            return "trailer line over 4096 bytes";
+        }
+        return NULL;
+    case CH_TR_LF:
+        if (b != '\n')
+            return "bare CR in the trailer";
+        c->state = CH_TRAILER;
+        c->line_len = 0;
+        return NULL;
+    case CH_END_LF:
+        if (b != '\n')
+            return "bare CR after the trailer";
+        c->state = CH_DONE;
+        return NULL;
+    default:
+        return "invalid chunked decoder state";
+    }
+}
+
 ssize_t
 gw_chunked_feed(gw_chunked *c, const char *data, size_t len, qg_buf *out, bool *done, qg_error *err)
 {
@@ -644,128 +769,16 @@ gw_chunked_feed(gw_chunked *c, const char *data, size_t len, qg_buf *out, bool *
             continue;
         }
         unsigned char b = (unsigned char)data[i++];
-        switch (c->state) {
-        case CH_SIZE: {
-            int d = qg_hex_value((unsigned char)b);
-            if (d >= 0) {
-                if (c->chunk_left > (UINT64_MAX >> 4))
-                    return chunk_fail(c, err, "chunk size does not fit 64 bits");
-                c->chunk_left = c->chunk_left << 4 | (uint64_t)d;
-                if (!line_byte(c))
-                    return chunk_fail(c, err, "chunk size line over 4096 bytes");
-                break;
-            }
-            if (c->line_len == 0)
-                return chunk_fail(c, err, "chunk size is not hexadecimal");
-            if (b == ';' || is_ows(b)) {
-                c->state = b == ';' ? CH_EXT : CH_SIZE_BWS;
-                if (!line_byte(c))
-                    return chunk_fail(c, err, "chunk size line over 4096 bytes");
-            } else if (b == '\r') {
-                c->state = CH_SIZE_LF;
-            } else if (b == '\n') {
-                if (!size_line_done(c))
-                    goto too_large;
-            } else {
-                return chunk_fail(c, err, "chunk size is not hexadecimal");
-            }
-            break;
+        const char *why = c->state >= CH_TRAILER ? chunk_trailer_byte(c, b) : chunk_size_byte(c, b);
+        if (why == CHUNK_TOO_LARGE) {
+            c->state = CH_FAILED;
+            set_body_too_large(err, c->max_body);
+            return -1;
         }
-        case CH_SIZE_BWS:
-            /* RFC 9112 7.1.1 allows whitespace only before an extension. */
-            if (b == ';')
-                c->state = CH_EXT;
-            else if (!is_ows(b))
-                return chunk_fail(c, err, "whitespace after a chunk size");
-            if (!line_byte(c))
-                return chunk_fail(c, err, "chunk size line over 4096 bytes");
-            break;
-        case CH_EXT:
-            if (b == '\r') {
-                c->state = CH_SIZE_LF;
-            } else if (b == '\n') {
-                if (!size_line_done(c))
-                    goto too_large;
-            } else if (!is_value_byte(b)) {
-                return chunk_fail(c, err, "control byte in a chunk extension");
-            } else if (!line_byte(c)) {
-                return chunk_fail(c, err, "chunk size line over 4096 bytes");
-            }
-            break;
-        case CH_SIZE_LF:
-            if (b != '\n')
-                return chunk_fail(c, err, "bare CR in a chunk size line");
-            if (!size_line_done(c))
-                goto too_large;
-            break;
-        case CH_DATA_CR:
-            if (b == '\r')
-                c->state = CH_DATA_LF;
-            else if (b == '\n')
-                c->state = CH_SIZE;
-            else
-                return chunk_fail(c, err, "chunk data not followed by CRLF");
-            break;
-        case CH_DATA_LF:
-            if (b != '\n')
-                return chunk_fail(c, err, "chunk data not followed by CRLF");
-            c->state = CH_SIZE;
-            break;
-        case CH_TRAILER:
-            if (b == '\r') {
-                c->state = CH_END_LF;
-            } else if (b == '\n') {
-                c->state = CH_DONE;
-            } else if (is_tchar(b)) {
-                c->state = CH_TR_NAME;
-                c->line_len = 1;
-            } else if (is_ows(b)) {
-                return chunk_fail(c, err, "obsolete line folding in the trailer");
-            } else {
-                return chunk_fail(c, err, "invalid trailer field");
-            }
-            break;
-        case CH_TR_NAME:
-            if (b == ':')
-                c->state = CH_TR_VALUE;
-            else if (!is_tchar(b))
-                return chunk_fail(c, err, "invalid trailer field");
-            if (!line_byte(c))
-                return chunk_fail(c, err, "trailer line over 4096 bytes");
-            break;
-        case CH_TR_VALUE:
-            if (b == '\r') {
-                c->state = CH_TR_LF;
-            } else if (b == '\n') {
-                c->state = CH_TRAILER;
-                c->line_len = 0;
-            } else if (!is_value_byte(b)) {
-                return chunk_fail(c, err, "control byte in a trailer field");
-            } else if (!line_byte(c)) {
-                return chunk_fail(c, err, "trailer line over 4096 bytes");
-            }
-            break;
-        case CH_TR_LF:
-            if (b != '\n')
-                return chunk_fail(c, err, "bare CR in the trailer");
-            c->state = CH_TRAILER;
-            c->line_len = 0;
-            break;
-        case CH_END_LF:
-            if (b != '\n')
-                return chunk_fail(c, err, "bare CR after the trailer");
-            c->state = CH_DONE;
-            break;
-        default:
-            return chunk_fail(c, err, "invalid chunked decoder state");
-        }
+        if (why)
+            return chunk_fail(c, err, why);
     }
     if (done)
         *done = c->state == CH_DONE;
     return (ssize_t)i;
-
-too_large:
-    c->state = CH_FAILED;
-    set_body_too_large(err, c->max_body);
-    return -1;
 }

@@ -1,4 +1,5 @@
 /* reply: response heads and bodies onto the connection (see reply.h). */
+#include "gateway/internal.h"
 #include "gateway/reply.h"
 
 #include <stdio.h>
@@ -15,6 +16,8 @@
 const char *
 gw_status_text(int status)
 {
+    /* a table reads best as one */
+    /* clang-format off */
     switch (status) {
     case 100: return "Continue";
     case 200: return "OK";
@@ -43,6 +46,7 @@ gw_status_text(int status)
     case 507: return "Insufficient Storage";
     default: return "Unknown";
     }
+    /* clang-format on */
 }
 
 /* The Date header changes once a second: format it once a second. */
@@ -72,8 +76,8 @@ static void
 render_head(gw_req *req, qg_buf *h, int status, const char *ctype, long long length,
             const gw_header *extra, size_t nextra)
 {
-    req->status = status;
-    req->headers_sent = true;
+    req->_status = status;
+    req->_headers_sent = true;
     /* built by appends, not printf: every answer has one */
     char num[24];
     qg_buf_reserve(h, 256);
@@ -97,12 +101,12 @@ render_head(gw_req *req, qg_buf *h, int status, const char *ctype, long long len
         qg_buf_addlit(h, "\r\n");
     } else if (req->http_minor >= 1) {
         qg_buf_addlit(h, "Transfer-Encoding: chunked\r\n");
-        req->chunked = true;
+        req->_chunked = true;
     } else {
-        req->eof_body = true; /* HTTP/1.0: the close ends the body */
-        req->keep_alive = false;
+        req->_eof_body = true; /* HTTP/1.0: the close ends the body */
+        req->_keep_alive = false;
     }
-    if (!req->keep_alive)
+    if (!req->_keep_alive)
         qg_buf_addlit(h, "Connection: close\r\n");
     else if (req->http_minor == 0)
         qg_buf_addlit(h, "Connection: keep-alive\r\n");
@@ -124,7 +128,7 @@ render_head(gw_req *req, qg_buf *h, int status, const char *ctype, long long len
 }
 
 /* Heads are rendered into one buffer that lives as long as the process
- * (loop thread only; gw_req_writev copies what it does not send at once),
+ * (loop thread only; gw__req_writev copies what it does not send at once),
  * so an answer costs no allocation for its head. A head rendered while that
  * buffer is in use gets a buffer of its own. */
 static qg_buf head_buf;
@@ -156,15 +160,15 @@ write_head(gw_req *req, int status, const char *ctype, const gw_header *extra, s
     qg_buf own = QG_BUF_INIT, *h = head_take(&own);
     render_head(req, h, status, ctype, -1, extra, nextra);
     struct iovec iov = {h->data, h->len};
-    gw_req_writev(req, &iov, 1);
+    gw__req_writev(req, &iov, 1);
     head_give(h);
 }
 
 static void
 finish(gw_req *req)
 {
-    req->finished = true;
-    gw_req_done(req);
+    req->_finished = true;
+    gw__req_done(req);
 }
 
 void
@@ -175,9 +179,9 @@ gw_reply(gw_req *req, int status, const char *ctype, const void *body, size_t le
     render_head(req, h, status, ctype, (long long)len, extra, nextra);
     struct iovec iov[2] = {{h->data, h->len}, {(void *)body, len}};
     int n = len && !is_head(req) ? 2 : 1;
-    gw_req_writev(req, iov, n);
+    gw__req_writev(req, iov, n);
     if (n == 2)
-        req->bytes_out += len;
+        req->_bytes_out += len;
     head_give(h);
     finish(req);
 }
@@ -225,7 +229,7 @@ gw_reply_not_allowed(gw_req *req)
 void
 gw_reply_continue(gw_req *req)
 {
-    struct evbuffer *out = gw_req_output(req);
+    struct evbuffer *out = gw__req_output(req);
     if (out)
         evbuffer_add(out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 }
@@ -247,39 +251,47 @@ chunk_prefix(struct evbuffer *out, size_t len)
 void
 gw_reply_chunk(gw_req *req, const void *data, size_t len)
 {
-    struct evbuffer *out = gw_req_output(req);
+    struct evbuffer *out = gw__req_output(req);
     if (!out || len == 0 || is_head(req))
         return;
-    if (req->chunked)
+    if (req->_chunked)
         chunk_prefix(out, len);
     evbuffer_add(out, data, len);
-    if (req->chunked)
+    if (req->_chunked)
         evbuffer_add(out, "\r\n", 2);
-    req->bytes_out += len;
+    req->_bytes_out += len;
 }
 
 void
 gw_reply_chunk_ref(gw_req *req, const void *data, size_t len,
                    void (*free_fn)(const void *data, size_t len, void *arg), void *arg)
 {
-    struct evbuffer *out = gw_req_output(req);
+    struct evbuffer *out = gw__req_output(req);
     if (!out || len == 0 || is_head(req)) {
         free_fn(data, len, arg);
         return;
     }
-    if (req->chunked)
+    if (req->_chunked)
         chunk_prefix(out, len);
     evbuffer_add_reference(out, data, len, free_fn, arg);
-    if (req->chunked)
+    if (req->_chunked)
         evbuffer_add(out, "\r\n", 2);
-    req->bytes_out += len;
+    req->_bytes_out += len;
 }
 
 void
 gw_reply_end(gw_req *req)
 {
-    struct evbuffer *out = gw_req_output(req);
-    if (out && req->chunked && !is_head(req))
+    struct evbuffer *out = gw__req_output(req);
+    if (out && req->_chunked && !is_head(req))
         evbuffer_add(out, "0\r\n\r\n", 5);
+    finish(req);
+}
+
+void
+gw_reply_abort(gw_req *req)
+{
+    req->_keep_alive = false;
+    req->_chunked = false; /* no last chunk: the close ends the body, short */
     finish(req);
 }

@@ -6,7 +6,7 @@
  * gw_reply_chunk / gw_reply_chunk_ref, then gw_reply_end): chunked for
  * HTTP/1.1 clients, ended by closing the connection for HTTP/1.0 ones.
  * Finishing a response hands the request back to the server
- * (gw_req_done): the caller must not touch it afterwards.
+ * (gw__req_done): the caller must not touch it afterwards.
  *
  * Common headers: Date, Server, Content-Type, Content-Length or
  * Transfer-Encoding, Connection when closing; Access-Control-Allow-Origin
@@ -57,6 +57,10 @@ void gw_reply_chunk(gw_req *req, const void *data, size_t len);
 void gw_reply_chunk_ref(gw_req *req, const void *data, size_t len,
                         void (*free_fn)(const void *data, size_t len, void *arg), void *arg);
 void gw_reply_end(gw_req *req);
+/* Ends a streamed response so that the client sees it cut: no last chunk,
+ * and the connection closes after what was sent (a body that stops short
+ * must never read as a whole one). */
+void gw_reply_abort(gw_req *req);
 
 /* Reason phrase of an HTTP status ("Not Found"). */
 const char *gw_status_text(int status);

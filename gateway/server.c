@@ -18,7 +18,7 @@
  *                 parser calls gencb synchronously; gencb pauses the evhtp
  *                 request and runs our handler;
  *   BUSY -> IDLE: the handler's response is in the output buffer
- *                 (gw_req_done); we mark the evhtp request finished, clear
+ *                 (gw__req_done); we mark the evhtp request finished, clear
  *                 its pause flag, and look at the next pipelined request
  *                 from a deferred step (so a burst of pipelined requests
  *                 never recurses);
@@ -39,6 +39,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -56,6 +57,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/stats.h"
+#include "gateway/internal.h"
 #include "gateway/reply.h"
 
 enum phase { P_IDLE, P_HEAD, P_BODY, P_BUSY, P_CLOSING };
@@ -71,19 +73,19 @@ struct gw_conn {
 
     struct evbuffer *hold; /* received, not yet consumed */
     enum phase phase;
-    gw_req *req;              /* the request being received or handled */
-    uint64_t body_left;       /* Content-Length bytes still to read */
-    gw_chunked chunked;       /* chunked body state */
-    bool want_drain;          /* call req->on_drain when output is low */
-    bool freeing;             /* conn_free running: ignore evhtp's fini hook */
-    bool in_feed;             /* evhtp's parser running on our head */
-    bool evhtp_freed;         /* evhtp freed the connection during a feed */
-    bool reading_paused;      /* hold too full while busy */
-    bool lingering;           /* closing: our side shut, draining theirs */
-    void *ev_done;            /* evhtp request answered during the feed */
-    int steps;                /* STEP_* pending on step_ev */
-    bool trusted;             /* the peer is a trusted proxy */
-    uint64_t served;          /* requests answered on this connection */
+    gw_req *req;         /* the request being received or handled */
+    uint64_t body_left;  /* Content-Length bytes still to read */
+    gw_chunked chunked;  /* chunked body state */
+    bool want_drain;     /* call req->_on_drain when output is low */
+    bool freeing;        /* conn_free running: ignore evhtp's fini hook */
+    bool in_feed;        /* evhtp's parser running on our head */
+    bool evhtp_freed;    /* evhtp freed the connection during a feed */
+    bool reading_paused; /* hold too full while busy */
+    bool lingering;      /* closing: our side shut, draining theirs */
+    void *ev_done;       /* evhtp request answered during the feed */
+    int steps;           /* STEP_* pending on step_ev */
+    bool trusted;        /* the peer is a trusted proxy */
+    uint64_t served;     /* requests answered on this connection */
     struct event *step_ev;
     struct event *timer;
     char peer[64];
@@ -159,13 +161,14 @@ static gw_req *
 req_new(gw_conn *c)
 {
     gw_req *r = qg_calloc(1, sizeof(*r));
-    r->conn = c;
+    r->_conn = c;
     r->id = ++c->srv->next_req_id;
     r->start_ns = qg_now_ns();
     r->method = GW_M_OTHER;
     r->method_name = "-";
     r->path = "-";
-    r->keep_alive = false;
+    r->route_rest = "";
+    r->_keep_alive = false;
     r->http_minor = 1;
     memcpy(r->peer, c->peer, sizeof(r->peer));
     memcpy(r->client, c->peer, sizeof(r->client));
@@ -177,8 +180,8 @@ static void
 req_free(gw_req *r)
 {
     qg_buf_free(&r->body);
-    free(r->fields);
-    free(r->head_text);
+    free(r->_fields);
+    free(r->_head_text);
     free(r);
 }
 
@@ -194,13 +197,13 @@ struct gw_field {
 static void
 index_fields(gw_req *r)
 {
-    char *t = r->head_text;
-    size_t end = r->head.head_len;
-    char *nl = memchr(t + r->head.method_off, '\n', end - r->head.method_off);
+    char *t = r->_head_text;
+    size_t end = r->_head.head_len;
+    char *nl = memchr(t + r->_head.method_off, '\n', end - r->_head.method_off);
     size_t p = nl ? (size_t)(nl - t) + 1 : end;
-    r->fields = qg_malloc((r->head.nheaders ? r->head.nheaders : 1) * sizeof(struct gw_field));
-    r->nfields = 0;
-    while (p < end && r->nfields < r->head.nheaders) {
+    r->_fields = qg_malloc((r->_head.nheaders ? r->_head.nheaders : 1) * sizeof(struct gw_field));
+    r->_nfields = 0;
+    while (p < end && r->_nfields < r->_head.nheaders) {
         char *e = memchr(t + p, '\n', end - p);
         size_t line_end = e ? (size_t)(e - t) : end;
         size_t n = line_end - p;
@@ -210,7 +213,7 @@ index_fields(gw_req *r)
             break;
         char *colon = memchr(t + p, ':', n);
         if (colon) {
-            struct gw_field *f = &r->fields[r->nfields++];
+            struct gw_field *f = &r->_fields[r->_nfields++];
             f->name_off = p;
             f->name_len = (size_t)(colon - (t + p));
             size_t v = (size_t)(colon - t) + 1, ve = p + n;
@@ -230,9 +233,9 @@ index_fields(gw_req *r)
 static void
 req_set_head(gw_req *r, const char *data, const gw_head *h)
 {
-    r->head = *h;
-    r->head_text = qg_memdup0(data, h->head_len);
-    char *t = r->head_text;
+    r->_head = *h;
+    r->_head_text = qg_memdup0(data, h->head_len);
+    char *t = r->_head_text;
     /* (index_fields works on the lines below; these terminators are all on
      * the request line) */
     t[h->method_off + h->method_len] = '\0';
@@ -258,7 +261,7 @@ req_set_head(gw_req *r, const char *data, const gw_head *h)
         r->path_len = strlen(r->path);
     }
     r->http_minor = h->http_minor;
-    r->keep_alive = h->keep_alive && r->conn->srv->accepting;
+    r->_keep_alive = h->keep_alive && r->_conn->srv->accepting;
     index_fields(r);
 }
 
@@ -266,35 +269,65 @@ const char *
 gw_req_header(gw_req *req, const char *name)
 {
     size_t n = strlen(name);
-    for (size_t i = 0; i < req->nfields; i++) {
-        const struct gw_field *f = &req->fields[i];
-        if (f->name_len == n && strncasecmp(req->head_text + f->name_off, name, n) == 0)
-            return req->head_text + f->val_off;
+    for (size_t i = 0; i < req->_nfields; i++) {
+        const struct gw_field *f = &req->_fields[i];
+        if (f->name_len == n && strncasecmp(req->_head_text + f->name_off, name, n) == 0)
+            return req->_head_text + f->val_off;
     }
     return NULL;
+}
+
+void
+gw_req_on_gone(gw_req *req, void (*gone)(gw_req *req), void *data)
+{
+    req->_on_gone = gone;
+    req->_data = data;
+}
+
+void *
+gw_req_data(const gw_req *req)
+{
+    return req->_data;
+}
+
+void
+gw_req_on_drain(gw_req *req, void (*drain)(gw_req *req))
+{
+    req->_on_drain = drain;
+}
+
+void
+gw_req_log(gw_req *req, const char *mode, const char *request_id, const char *client_context_id)
+{
+    req->_log_mode = mode;
+    if (request_id)
+        snprintf(req->_log_rid, sizeof(req->_log_rid), "%s", request_id);
+    /* the access log makes it safe for one field (log_field) */
+    if (client_context_id)
+        snprintf(req->_log_ctx, sizeof(req->_log_ctx), "%s", client_context_id);
 }
 
 /* --- output primitives for gateway/reply ------------------------------- */
 
 struct evbuffer *
-gw_req_output(gw_req *req)
+gw__req_output(gw_req *req)
 {
-    if (!req->conn)
+    if (!req->_conn)
         return NULL;
-    return bufferevent_get_output(req->conn->bev);
+    return bufferevent_get_output(req->_conn->bev);
 }
 
 void
-gw_req_writev(gw_req *req, const struct iovec *iov, int n)
+gw__req_writev(gw_req *req, const struct iovec *iov, int n)
 {
-    struct evbuffer *out = gw_req_output(req);
+    struct evbuffer *out = gw__req_output(req);
     if (!out)
         return;
     size_t sent = 0;
     if (evbuffer_get_length(out) == 0) {
         /* an error (EAGAIN, a reset) leaves everything to the bufferevent,
          * which reports a dead peer through event_cb as usual */
-        ssize_t w = writev(bufferevent_getfd(req->conn->bev), iov, n);
+        ssize_t w = writev(bufferevent_getfd(req->_conn->bev), iov, n);
         if (w > 0)
             sent = (size_t)w;
     }
@@ -311,15 +344,15 @@ gw_req_writev(gw_req *req, const struct iovec *iov, int n)
 size_t
 gw_req_output_pending(gw_req *req)
 {
-    if (!req->conn)
+    if (!req->_conn)
         return 0;
-    return evbuffer_get_length(bufferevent_get_output(req->conn->bev));
+    return evbuffer_get_length(bufferevent_get_output(req->_conn->bev));
 }
 
 void
 gw_req_want_drain(gw_req *req)
 {
-    gw_conn *c = req->conn;
+    gw_conn *c = req->_conn;
     if (!c)
         return;
     c->want_drain = true;
@@ -356,7 +389,7 @@ static void
 access_log(gw_req *r)
 {
     uint64_t ns = qg_now_ns() - r->start_ns;
-    qg_stats_request(r->log_mode, r->status, ns);
+    qg_stats_request(r->_log_mode, r->_status, ns);
     if (!qg_log_enabled(QG_LOG_INFO))
         return;
     static qg_buf line; /* loop thread only; kept, so no allocation per line */
@@ -369,9 +402,9 @@ access_log(gw_req *r)
     qg_buf_addc(b, ' ');
     qg_buf_adds(b, r->path);
     qg_buf_addc(b, ' ');
-    log_num(b, (uint64_t)r->status);
+    log_num(b, (uint64_t)r->_status);
     qg_buf_addc(b, ' ');
-    log_num(b, r->bytes_out);
+    log_num(b, r->_bytes_out);
     qg_buf_addlit(b, "b ");
     uint64_t us = ns / 1000;
     log_num(b, us / 1000);
@@ -379,9 +412,9 @@ access_log(gw_req *r)
                     (char)('0' + us % 10), 0};
     qg_buf_adds(b, frac);
     qg_buf_addlit(b, "ms");
-    log_field(b, "id", r->log_rid);
-    log_field(b, "ctx", r->log_ctx);
-    log_field(b, "mode", r->log_mode);
+    log_field(b, "id", r->_log_rid);
+    log_field(b, "ctx", r->_log_ctx);
+    log_field(b, "mode", r->_log_mode);
     log_field(b, "client", r->client);
     qg_log_line(QG_LOG_INFO, b->data, b->len);
 }
@@ -399,23 +432,23 @@ evhtp_finish(gw_conn *c, void *ev_request)
 }
 
 void
-gw_req_done(gw_req *req)
+gw__req_done(gw_req *req)
 {
-    gw_conn *c = req->conn;
+    gw_conn *c = req->_conn;
     access_log(req);
     if (!c) {
         req_free(req);
         return;
     }
     gw_server *s = c->srv;
-    if (req->ev_request) {
+    if (req->_ev_request) {
         s->nbusy--;
         if (c->in_feed)
-            c->ev_done = req->ev_request; /* finished by dispatch, below */
+            c->ev_done = req->_ev_request; /* finished by dispatch, below */
         else
-            evhtp_finish(c, req->ev_request);
+            evhtp_finish(c, req->_ev_request);
     }
-    bool keep = req->keep_alive && !req->eof_body && s->accepting;
+    bool keep = req->_keep_alive && !req->_eof_body && s->accepting;
     c->req = NULL;
     c->served++;
     req_free(req);
@@ -504,12 +537,12 @@ dispatch(gw_conn *c)
         c->ev_done = NULL;
         return;
     }
-    if (!r->ev_request) {
+    if (!r->_ev_request) {
         qg_warn("req %llu: evhtp did not complete a checked head (%s)", (unsigned long long)r->id,
                 htparser_get_strerror(c->ec->parser));
         qg_error err;
         qg_error_set(&err, QG_E_BAD_REQUEST, "unparseable request head");
-        r->keep_alive = false;
+        r->_keep_alive = false;
         gw_reply_error(r, &err, NULL);
     }
 }
@@ -527,12 +560,12 @@ gencb(evhtp_request_t *er, void *arg)
         return;
     }
     gw_req *r = c->req;
-    r->ev_request = er;
+    r->_ev_request = er;
     if (r->from_trusted_proxy)
         gw_forwarded_client(s->opts.trusted, gw_req_header(r, "X-Forwarded-For"), r->client,
                             sizeof(r->client));
     /* Paused, evhtp parses nothing more on this connection until
-     * gw_req_done; pipelined bytes stay in our hold buffer. Keep reading
+     * gw__req_done; pipelined bytes stay in our hold buffer. Keep reading
      * the socket so a client that goes away is seen at once. */
     evhtp_request_pause(er);
     bufferevent_enable(c->bev, EV_READ);
@@ -548,7 +581,7 @@ early_error(gw_conn *c, const qg_error *err)
     if (!c->req)
         c->req = req_new(c);
     gw_req *r = c->req;
-    r->keep_alive = false;
+    r->_keep_alive = false;
     c->phase = P_BUSY;
     timer_arm(c, 0);
     gw_reply_error(r, err, NULL);
@@ -560,7 +593,7 @@ static bool
 read_body(gw_conn *c)
 {
     gw_req *r = c->req;
-    if (!r->head.chunked) {
+    if (!r->_head.chunked) {
         size_t have = evbuffer_get_length(c->hold);
         size_t take = have < c->body_left ? have : (size_t)c->body_left;
         if (take) {
@@ -690,9 +723,9 @@ write_cb(struct bufferevent *bev, void *arg)
             linger(c);
         return;
     }
-    if (c->want_drain && pending <= GW_OUTPUT_LOW && c->req && c->req->on_drain) {
+    if (c->want_drain && pending <= GW_OUTPUT_LOW && c->req && c->req->_on_drain) {
         c->want_drain = false;
-        c->req->on_drain(c->req);
+        c->req->_on_drain(c->req);
     }
 }
 
@@ -733,9 +766,9 @@ step_cb(evutil_socket_t fd, short what, void *arg)
         conn_free(c);
         return;
     }
-    if ((steps & STEP_DRAIN) && c->want_drain && c->req && c->req->on_drain) {
+    if ((steps & STEP_DRAIN) && c->want_drain && c->req && c->req->_on_drain) {
         c->want_drain = false;
-        c->req->on_drain(c->req);
+        c->req->_on_drain(c->req);
     }
     if (steps & STEP_PROCESS)
         conn_process(c);
@@ -782,13 +815,13 @@ conn_release(gw_conn *c)
     gw_req *r = c->req;
     c->req = NULL;
     if (r) {
-        r->conn = NULL;
-        if (r->ev_request)
+        r->_conn = NULL;
+        if (r->_ev_request)
             s->nbusy--;
-        r->ev_request = NULL;
-        if (r->on_gone && !r->finished) {
+        r->_ev_request = NULL;
+        if (r->_on_gone && !r->_finished) {
             /* The handler owns it: it detaches, then we free. */
-            r->on_gone(r);
+            r->_on_gone(r);
         }
         req_free(r);
     }
@@ -932,8 +965,7 @@ listen_socket(const char *host, int port, qg_error *err)
     int rc = getaddrinfo(host, portstr, &hints, &res);
     if (rc != 0) {
         char msg[300];
-        snprintf(msg, sizeof(msg), "cannot resolve listen address %s: %s", host,
-                 gai_strerror(rc));
+        snprintf(msg, sizeof(msg), "cannot resolve listen address %s: %s", host, gai_strerror(rc));
         qg_error_set(err, QG_E_INTERNAL, msg);
         return -1;
     }
@@ -1032,7 +1064,7 @@ gw_server_drain(gw_server *s)
     for (gw_conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         if (c->req)
-            c->req->keep_alive = false;
+            c->req->_keep_alive = false;
         /* a connection accepted a moment ago is not idle: its first request
          * is on the way, and gets an answer (and then the close) */
         if (c->phase == P_IDLE && c->served > 0 && evbuffer_get_length(c->hold) == 0)

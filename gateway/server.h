@@ -54,9 +54,14 @@ typedef struct gw_server_opts {
 /* One HTTP request. Created by the server when a head passed intake (or
  * failed it), handed to the handler once the body is in. Owned by the
  * server: valid until the handler's response is finished (gw_reply_*), or
- * until on_gone has been called, whichever comes first. */
+ * until its on_gone has been called, whichever comes first.
+ *
+ * Handlers read the fields above the line; members whose names start with
+ * '_' are the transport's own (gateway/ alone reads and writes them: the
+ * layering check, scripts/check-layers.py, refuses any other use). A
+ * handler sets what it needs through gw_req_on_gone, gw_req_on_drain and
+ * gw_req_log, and answers through gateway/reply. */
 struct gw_req {
-    gw_conn *conn;
     uint64_t id; /* process-wide request number, for logs */
     uint64_t start_ns;
 
@@ -67,45 +72,45 @@ struct gw_req {
     const char *query; /* after '?', NUL-terminated; NULL when none */
     size_t query_len;
     int http_minor;
-    bool keep_alive; /* may be cleared by the server (draining) */
-    qg_buf body;     /* de-chunked body */
-    char peer[64];   /* TCP peer "ip:port" */
-    char client[64]; /* the real client: X-Forwarded-For via a trusted proxy, else peer */
+    qg_buf body;             /* de-chunked body */
+    char peer[64];           /* TCP peer "ip:port" */
+    char client[64];         /* the real client: X-Forwarded-For via a trusted proxy, else peer */
     bool from_trusted_proxy; /* the peer is in --trusted-proxies */
+
+    /* Set by the router (gateway/router) before the handler runs. */
     const char *principal;   /* who sent it (--auth-file), NULL when off */
     bool principal_readonly; /* that principal may only run queries */
+    const char *route_rest;  /* a prefix route: the path after the prefix; else "" */
     const char *cors_origin; /* its Origin, when --cors-origins lists it: answers allow it */
     bool cors_vary;          /* --cors-origins is set: answers vary by Origin */
 
-    /* Set by the handler that keeps the request past its callback: called
-     * (once, loop thread) when the client went away before the response
-     * finished. The handler must drop every pointer to the request; the
-     * server frees it when on_gone returns. */
-    void (*on_gone)(gw_req *req);
-    /* Set by a streaming handler: called when the output drained below the
-     * low watermark after gw_req_want_drain. */
-    void (*on_drain)(gw_req *req);
-    void *handler_data;
+    /* ---- the transport's own ------------------------------------------- */
+
+    bool _keep_alive; /* cleared by the server (draining) and by gw_reply_abort */
+    /* The handler's hooks (gw_req_on_gone, gw_req_on_drain) and its data. */
+    void (*_on_gone)(gw_req *req);
+    void (*_on_drain)(gw_req *req);
+    void *_data;
 
     /* Response state, kept by gateway/reply. */
-    int status;
-    bool headers_sent;
-    bool chunked;   /* chunked transfer coding in use */
-    bool eof_body;  /* HTTP/1.0 stream: body ends when the connection closes */
-    bool finished;
-    uint64_t bytes_out;
+    int _status;
+    bool _headers_sent;
+    bool _chunked;  /* chunked transfer coding in use */
+    bool _eof_body; /* HTTP/1.0 stream: body ends when the connection closes */
+    bool _finished;
+    uint64_t _bytes_out;
 
-    /* For the access log, filled by handlers. */
-    const char *log_mode;
-    char log_ctx[64];
-    char log_rid[40];
+    /* For the access log (gw_req_log). */
+    const char *_log_mode;
+    char _log_ctx[64];
+    char _log_rid[40];
 
-    /* private */
-    void *ev_request;
-    char *head_text; /* the head as received; header values NUL-terminated in place */
-    gw_head head;
-    struct gw_field *fields; /* the head's header fields, indexed once */
-    size_t nfields;
+    gw_conn *_conn;
+    void *_ev_request;
+    char *_head_text; /* the head as received; header values NUL-terminated in place */
+    gw_head _head;
+    struct gw_field *_fields; /* the head's header fields, indexed once */
+    size_t _nfields;
 };
 
 /* Creates the server on base and starts listening. Returns NULL with err
@@ -132,28 +137,33 @@ void gw_server_free(gw_server *s);
  * NUL-terminated, or NULL. Valid as long as the request. */
 const char *gw_req_header(gw_req *req, const char *name);
 
-/* --- for gateway/reply only ------------------------------------------ */
+/* The handler keeps req past its callback: gone(req) is called (once, loop
+ * thread) when the client went away before the response finished; the
+ * handler must then drop every pointer to req, which the server frees when
+ * gone returns. data is the handler's, for gw_req_data. gone NULL: the
+ * handler no longer needs to hear of it (its response is about to finish,
+ * or another owner takes over and sets its own). */
+void gw_req_on_gone(gw_req *req, void (*gone)(gw_req *req), void *data);
+/* What the last gw_req_on_gone gave as data. */
+void *gw_req_data(const gw_req *req);
+/* A streaming handler: drain(req) is called when the output drained below
+ * the low watermark after gw_req_want_drain. */
+void gw_req_on_drain(gw_req *req, void (*drain)(gw_req *req));
+/* What the access log says of req beyond its HTTP facts: its mode (a
+ * static string), request id and client context id (copied, cut to fit;
+ * either may be NULL). */
+void gw_req_log(gw_req *req, const char *mode, const char *request_id,
+                const char *client_context_id);
 
-/* The connection's output buffer, or NULL when the client is gone. */
-struct evbuffer *gw_req_output(gw_req *req);
-/* Sends the iovecs: straight to the socket while nothing else is queued
- * (most answers leave in this one writev, with no event added for them),
- * the rest through the output buffer. */
-struct iovec;
-void gw_req_writev(gw_req *req, const struct iovec *iov, int n);
 /* Bytes queued in the output buffer, not yet sent. */
 size_t gw_req_output_pending(gw_req *req);
 /* Ask for one on_drain call once pending output falls below the low
  * watermark (immediately, from the loop, if it already is). */
 void gw_req_want_drain(gw_req *req);
-/* The response is complete in the output buffer: log it, then either read
- * the next request or close after the output is flushed. The request is
- * freed; the caller must not touch it again. */
-void gw_req_done(gw_req *req);
 
 /* Output above this pauses producers (backpressure); below the low mark
  * they resume. */
 #define GW_OUTPUT_HIGH (256 * 1024)
-#define GW_OUTPUT_LOW (64 * 1024)
+#define GW_OUTPUT_LOW  (64 * 1024)
 
 #endif

@@ -26,7 +26,7 @@
 #include "gateway/allow.h"
 #include "gateway/client.h"
 #include "gateway/url.h"
-#include "modes/jobdoc.h"
+#include "modes/doc.h"
 #include "store/jobs.h"
 #include "store/writer.h"
 
@@ -41,7 +41,7 @@ typedef struct cb_entry {
 } cb_entry;
 
 struct mode_callbacks {
-    qg_app *app;
+    mode_env *env;
     cb_entry *head;
     size_t inflight;
     bool stopped;
@@ -108,7 +108,7 @@ committed(store_op *op)
         /* the outcome is not on disk: try again as if it had failed */
         qg_warn("callback of job %llu: cannot record the attempt: %s", (unsigned long long)e->id,
                 op->err.msg);
-        arm_at(e, qg_wall_ns() + cb->app->cfg->callback_backoff_ns);
+        arm_at(e, qg_wall_ns() + cb->env->set.callback_backoff_ns);
     } else if (!op->found || op->job.cb_state != STORE_CB_PENDING) {
         drop(cb, e);
     } else {
@@ -123,7 +123,7 @@ static void
 record(cb_entry *e, store_cb_state state, uint32_t attempts, const char *error)
 {
     mode_callbacks *cb = e->owner;
-    const qg_config *cfg = cb->app->cfg;
+    const mode_settings *cfg = &cb->env->set;
     uint64_t now = qg_wall_ns();
     store_op *op = store_op_new(STORE_OP_CALLBACK);
     op->job_id = e->id;
@@ -135,12 +135,12 @@ record(cb_entry *e, store_cb_state state, uint32_t attempts, const char *error)
                                                          cfg->callback_backoff_max_ns, attempts);
     /* The record keeps the first 255 bytes (the status document repairs a
      * sequence this cuts). */
-    snprintf(op->job.cb_error, sizeof(op->job.cb_error), "%.*s",
-             (int)sizeof(op->job.cb_error) - 1, error ? error : "");
+    snprintf(op->job.cb_error, sizeof(op->job.cb_error), "%.*s", (int)sizeof(op->job.cb_error) - 1,
+             error ? error : "");
     op->done = committed;
     op->arg = e;
     e->committing = true;
-    store_writer_submit(cb->app->writer, op);
+    store_writer_submit(cb->env->writer, op);
 }
 
 static void
@@ -151,7 +151,7 @@ attempt_done(int status, const char *error, void *arg)
     e->client = NULL;
     cb->inflight--;
     uint32_t attempts = e->attempts + 1;
-    int max = cb->app->cfg->callback_retries;
+    int max = cb->env->set.callback_retries;
     char why[300];
     if (status >= 200 && status < 300) {
         qg_info("callback of job %llu delivered (HTTP %d, attempt %u)", (unsigned long long)e->id,
@@ -184,7 +184,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 {
     cb_entry *e = arg;
     mode_callbacks *cb = e->owner;
-    qg_app *app = cb->app;
+    mode_env *env = cb->env;
     if (cb->inflight >= MODE_CALLBACK_INFLIGHT) {
         struct timeval tv = {0, 100000};
         evtimer_add(e->timer, &tv);
@@ -198,10 +198,10 @@ on_timer(evutil_socket_t fd, short what, void *arg)
     size_t n = 0;
     qg_buf body = QG_BUF_INIT;
     qg_error err;
-    int found = store_jobs_read_query(app->store, e->id, &j, &q, &err);
+    int found = store_jobs_read_query(env->store, e->id, &j, &q, &err);
     if (found < 0) {
         qg_warn("callback of job %llu: %s", (unsigned long long)e->id, err.msg);
-        arm_at(e, qg_wall_ns() + app->cfg->callback_backoff_ns);
+        arm_at(e, qg_wall_ns() + env->set.callback_backoff_ns);
         goto out;
     }
     if (found == 0 || j.cb_state != STORE_CB_PENDING || store_state_active(j.state) ||
@@ -224,17 +224,17 @@ on_timer(evutil_socket_t fd, short what, void *arg)
         goto out;
     }
     /* the list may have changed since the submission (a restart) */
-    if (!app->callback_allow || !gw_allow_match(app->callback_allow, u.host, u.port)) {
+    if (!env->callback_allow || !gw_allow_match(env->callback_allow, u.host, u.port)) {
         refuse(e, j.cb_attempts, "the host is not allowed by --callback-allow");
         goto out;
     }
-    if (store_jobs_read_stmts(app->store, e->id, &stmts, &n, &err) != 0) {
+    if (store_jobs_read_stmts(env->store, e->id, &stmts, &n, &err) != 0) {
         qg_warn("callback of job %llu: %s", (unsigned long long)e->id, err.msg);
-        arm_at(e, qg_wall_ns() + app->cfg->callback_backoff_ns);
+        arm_at(e, qg_wall_ns() + env->set.callback_backoff_ns);
         goto out;
     }
     const char *base = q.handle_base ? q.handle_base : "";
-    mode_jobdoc d = {
+    mode_doc_status d = {
         .job = &j,
         .q = &q,
         .stmts = stmts,
@@ -244,14 +244,14 @@ on_timer(evutil_socket_t fd, short what, void *arg)
         .set = 0,
         .now_wall = qg_wall_ns(),
     };
-    mode_jobdoc_status(&body, &d);
+    mode_doc_status_write(&body, &d);
 
     char job[24], attempt[16], ts[24], sig[80];
     snprintf(job, sizeof(job), "%llu", (unsigned long long)e->id);
     snprintf(attempt, sizeof(attempt), "%u", j.cb_attempts + 1);
     gw_header h[4] = {{"X-Qgate-Job", job}, {"X-Qgate-Attempt", attempt}};
     size_t nh = 2;
-    const char *secret = app->cfg->callback_secret;
+    const char *secret = env->set.callback_secret;
     if (secret && secret[0]) {
         snprintf(ts, sizeof(ts), "%llu", (unsigned long long)(qg_wall_ns() / 1000000000u));
         char hex[65];
@@ -262,8 +262,8 @@ on_timer(evutil_socket_t fd, short what, void *arg)
         h[nh++] = (gw_header){"X-Qgate-Signature", sig};
     }
     cb->inflight++;
-    e->client = gw_client_post(app->base, app->dns, &u, h, nh, body.data, body.len,
-                               app->cfg->callback_timeout_ns / 1000000, attempt_done, e);
+    e->client = gw_client_post(env->base, env->dns, &u, h, nh, body.data, body.len,
+                               env->set.callback_timeout_ns / 1000000, attempt_done, e);
 out:
     store_stmts_free(stmts, n);
     qg_buf_free(&body);
@@ -272,10 +272,10 @@ out:
 }
 
 mode_callbacks *
-mode_callbacks_new(qg_app *app)
+mode_callbacks_new(mode_env *env)
 {
     mode_callbacks *cb = qg_calloc(1, sizeof(*cb));
-    cb->app = app;
+    cb->env = env;
     return cb;
 }
 
@@ -290,7 +290,7 @@ mode_callbacks_due(mode_callbacks *cb, uint64_t id)
     cb_entry *e = qg_calloc(1, sizeof(*e));
     e->owner = cb;
     e->id = id;
-    e->timer = evtimer_new(cb->app->base, on_timer, e);
+    e->timer = evtimer_new(cb->env->base, on_timer, e);
     e->next = cb->head;
     if (cb->head)
         cb->head->prev = e;
@@ -304,7 +304,7 @@ mode_callbacks_start(mode_callbacks *cb, qg_error *err)
 {
     uint64_t *ids;
     size_t n;
-    if (store_jobs_pending_callbacks(cb->app->store, &ids, &n, err) != 0)
+    if (store_jobs_pending_callbacks(cb->env->store, &ids, &n, err) != 0)
         return -1;
     for (size_t i = 0; i < n; i++)
         mode_callbacks_due(cb, ids[i]);

@@ -5,7 +5,7 @@
  * and the store's callbacks index lists it (in the same transaction as the
  * end state, so a crash cannot lose it). This module, on the loop thread,
  * keeps one timer per pending delivery; when it fires it renders the job's
- * status document (modes/jobdoc) from the store, signs it, and POSTs it
+ * status document (modes/doc_status.c) from the store, signs it, and POSTs it
  * with gateway/client (non-blocking; plain http). The outcome of each
  * attempt is committed through the store writer (STORE_OP_CALLBACK:
  * attempts, last error, next attempt, state) before the next one is
@@ -23,15 +23,15 @@
 
 #include <stdint.h>
 
-#include "core/app.h"
 #include "core/err.h"
+#include "modes/env.h"
 
 typedef struct mode_callbacks mode_callbacks;
 
 /* At most this many deliveries are in flight at once; the others wait. */
 #define MODE_CALLBACK_INFLIGHT 32
 
-mode_callbacks *mode_callbacks_new(qg_app *app);
+mode_callbacks *mode_callbacks_new(mode_env *env);
 /* Schedules every pending delivery the store holds (after recovery).
  * Returns 0, or -1 with err. */
 int mode_callbacks_start(mode_callbacks *cb, qg_error *err);

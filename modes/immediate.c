@@ -30,6 +30,7 @@
 #include "exec/pool.h"
 #include "exec/run.h"
 #include "gateway/reply.h"
+#include "modes/doc.h"
 #include "modes/live.h"
 #include "modes/mode.h"
 
@@ -102,22 +103,14 @@ static int
 sink_set_begin(rows_sink *s, rows_writer *w, qg_error *err)
 {
     imm *m = (imm *)((char *)s - offsetof(imm, sink));
-    char name[32];
-    rows_set_name(w->set_index, name);
-    if (m->l.q.signature)
-        qg_buf_addlit(&w->out, ",\"signature\":{\"*\":\"*\"}");
-    qg_buf_printf(&w->out, ",\"%s\":[", name);
-    if (w->pretty)
-        qg_buf_addc(&w->out, '\n');
+    mode_doc_set_open(&w->out, w->set_index, m->l.q.signature, w->pretty);
     return 0;
 }
 
 static int
 sink_set_end(rows_sink *s, rows_writer *w, qg_error *err)
 {
-    if (w->pretty)
-        qg_buf_addc(&w->out, '\n');
-    qg_buf_addc(&w->out, ']');
+    mode_doc_set_close(&w->out, w->pretty);
     return 0;
 }
 
@@ -129,8 +122,8 @@ imm_run(exec_task *t, exec_worker *wk)
     m->sink.set_begin = sink_set_begin;
     m->sink.set_end = sink_set_end;
     rows_init(&m->w, &m->sink, &m->l.q, CHUNK_SIZE, true);
-    m->w.max_bytes = m->l.app->cfg->max_result_bytes;
-    mode_live_head(&m->l, &m->w.out);
+    m->w.max_bytes = m->l.env->set.max_result_bytes;
+    mode_doc_head_of(&m->w.out, m->l.rid, &m->l.q);
 
     exec_ctx ctx = {.task = t, .readonly = m->l.q.readonly};
     qg_error err;
@@ -147,7 +140,7 @@ imm_run(exec_task *t, exec_worker *wk)
 
     qg_metrics mt;
     mode_live_metrics(&m->l, &ctx, &m->w, rc, &mt);
-    mode_live_tail(&m->w.out, rc != 0 ? &err : NULL, &mt);
+    mode_doc_tail(&m->w.out, rc != 0 ? &err : NULL, &mt);
     push(m, true, rc != 0 ? qg_err_http(err.code) : 200, NULL);
     rows_free(&m->w);
 }
@@ -177,7 +170,7 @@ static void imm_notify(exec_task *t);
 static void
 on_drain(gw_req *req)
 {
-    imm *m = req->handler_data;
+    imm *m = gw_req_data(req);
     imm_notify(&m->l.t);
 }
 
@@ -209,7 +202,6 @@ imm_notify(exec_task *t)
         for (chunk *c = list; c; c = c->next)
             qg_buf_add(&body, c->data, c->len);
         free_chunks(list);
-        req->status = status;
         gw_req *r = req;
         mode_live_detach(&m->l);
         gw_reply(r, status, GW_JSON, body.data, body.len, NULL, 0);
@@ -249,10 +241,10 @@ static void
 answer_unstarted(mode_live *l, const qg_error *err)
 {
     qg_buf b = QG_BUF_INIT;
-    mode_live_head(l, &b);
+    mode_doc_head_of(&b, l->rid, &l->q);
     qg_metrics mt;
     mode_live_unstarted_metrics(l, &mt);
-    mode_live_tail(&b, err, &mt);
+    mode_doc_tail(&b, err, &mt);
     gw_req *r = l->req;
     mode_live_detach(l); /* may free it */
     gw_reply(r, qg_err_http(err->code), GW_JSON, b.data, b.len, NULL, 0);
@@ -265,10 +257,10 @@ static const mode_live_ops imm_ops = {
 };
 
 void
-mode_immediate_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
+mode_immediate_start(mode_env *env, gw_req *req, qg_query *q, const char *request_id)
 {
     imm *m = qg_calloc(1, sizeof(*m));
-    mode_live_init(&m->l, &imm_ops, app, req, q, request_id);
-    req->on_drain = on_drain;
+    mode_live_init(&m->l, &imm_ops, env, req, q, request_id);
+    gw_req_on_drain(req, on_drain);
     mode_live_submit(&m->l);
 }

@@ -1,113 +1,150 @@
 /*
- * job: a stored job (deferred or async) and the jobs of the daemon.
+ * job: the job engine, for any protocol. A stored job runs its statements
+ * on a worker, its result sets go to the job store as pages (one set per
+ * query statement: N-0, N-1, ...), and its states are committed through
+ * the store writer; it survives a restart (recovery) and is never run
+ * twice where it may have written (docs/design.md, "A job's life").
  *
- * A mode_job is an exec_task that runs its query on a worker with a
- * rows_sink that writes result pages to the store, one stored set per query
- * statement (N-0, N-1, ...), and commits its states through the store writer
- * (modes/job.c has the sequence). deferred.c and async.c create them;
- * recovery creates them for the queued jobs found at start-up.
+ * What a protocol does with it:
+ *   submit   mode_job_new, then mode_job_run_now (run at once, the request
+ *            waits: AsterixDB's deferred mode) or mode_job_accept (checked,
+ *            stored queued, answered, run later: async); mode_job_replayed
+ *            first answers a retry (the same idempotency key) from the
+ *            stored job;
+ *   read     mode_job_view: its record, query, statements and, while it is
+ *            queued or running here, its progress; modes/result.h reads
+ *            its result sets;
+ *   cancel   mode_job_cancel.
+ * What the request that waits is answered with is the protocol's: it gives
+ * a mode_answer_fn that renders each answer (accepted, done, failed, a
+ * replay) from the facts the engine hands it; modes/doc.c renders
+ * AsterixDB's documents.
  *
- * mode_jobs is the loop's view of them: counters (queued, running) for
- * --max-queued and the drain, and the list of jobs handed to the pool, so a
- * drain can leave the ones not started queued in the store.
+ * mode_jobs is the loop's view of the jobs: counters (queued, running) for
+ * --max-queued, /metrics and the drain, and the list of jobs handed to the
+ * pool, so a drain can leave the ones not started queued in the store.
  *
- * Threads: mode_jobs_* and mode__job_* are loop-thread calls (main's before
- * the loop runs and after it stopped count as the loop).
+ * Threads: every call here is a loop-thread call (the daemon's start-up and
+ * shutdown count as the loop), but for the counters (any thread) and the
+ * answer function (any thread: a deferred job's is rendered by its worker).
  */
 #ifndef QG_MODES_JOB_H
 #define QG_MODES_JOB_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/app.h"
 #include "core/buf.h"
+#include "core/envelope.h"
+#include "core/err.h"
 #include "core/query.h"
-#include "exec/pool.h"
-#include "exec/rows.h"
 #include "gateway/server.h"
-#include "modes/registry.h"
+#include "modes/env.h"
 #include "store/record.h"
-#include "store/writer.h"
-
-/* Who owns a job that was handed to the pool: still waiting, taken by a
- * worker, or taken back by the loop (cancelled, or parked by a drain). */
-enum { MODE_JOB_WAITING, MODE_JOB_STARTED, MODE_JOB_CANCELLED, MODE_JOB_PARKED };
 
 typedef struct mode_jobs mode_jobs;
 typedef struct mode_job mode_job;
 
-struct mode_job {
-    exec_task t; /* first: the pool hands us &t */
-    qg_app *app;
-    qg_query q;    /* read by the worker; freed with the job */
-    store_job rec; /* the record as created (loop); the worker builds on a copy */
-    char rid[QG_UUID_LEN + 1];
-    char *base;       /* handle base URL; NULL for recovered jobs */
-    uint64_t recv_ns; /* monotonic: the request's arrival */
-    /* A fresh deferred job: its client waits for the answer, its record is
-     * created as it starts, its deadline counts from the arrival. Every
-     * other job (async, or recovered from the store) runs from a queued
-     * record nobody waits on. */
-    bool answers;
+/* --- answers ------------------------------------------------------------------------ */
 
-    /* loop only */
-    gw_req *req;              /* the request still waiting for its answer */
-    struct event *wait_ev;    /* async wait=: when the request stops waiting */
-    struct event *requeue_ev; /* when it goes back to the pool (database away) */
-    mode_entry entry;
-    bool listed; /* in the registry and the jobs list */
-    mode_job *prev, *next;
-    bool loop_ref;     /* the loop still holds its reference */
-    uint64_t check_ns; /* async: compile time of the submission's check */
+typedef enum mode_answer_kind {
+    MODE_ANSWER_ACCEPTED, /* stored, runs later: its status handle */
+    MODE_ANSWER_DONE,     /* it ended with success: its result handle */
+    MODE_ANSWER_FAILED,   /* refused, failed or stopped */
+    MODE_ANSWER_REPLAY,   /* a retry: the first job, as it stands */
+} mode_answer_kind;
 
-    atomic_int claim; /* MODE_JOB_* */
-    /* Who decides how a started job ends: 0 nobody yet; a qg_code, a
-     * cancel that got there first (the job ends cancelled, whatever it
-     * did); -1 the worker, committing the end it reached (a cancel then
-     * does nothing). */
-    atomic_int end;
+/* The facts an answer is rendered from. Valid during the call. */
+typedef struct mode_answer {
+    mode_answer_kind kind;
+    const char *request_id;  /* the job's requestID */
+    const qg_query *q;       /* the request's query: client context id, format, options */
+    const char *base;        /* the handles' base URL; may be NULL */
+    uint64_t job;            /* its number; FAILED: 0 when nothing was stored */
+    const store_job *record; /* DONE: the end state; REPLAY: the first job's record */
+    const qg_error *err;     /* FAILED: why */
+    qg_metrics metrics;      /* ACCEPTED: elapsed and compile time; DONE, FAILED: the job's */
+} mode_answer;
 
-    /* under t.mu: worker -> loop */
-    uint64_t id;   /* known job number (deferred: once created) */
-    bool finished; /* the worker is done with it */
-    int http;      /* deferred: the answer's status */
-    qg_buf reply;  /* deferred: the answer's body */
-    bool replayed; /* the answer is a retry's (Idempotent-Replayed) */
-    /* The statements: the plan (split from the text, all queued) until the
-     * worker fills them in as they run; the loop reads them for a running
-     * job's status. */
-    store_stmt *stmts;
-    size_t nstmts, cap_stmts;
-    size_t cur_stmt; /* the one running; SIZE_MAX: none */
-    bool stored_end; /* the end state is committed (callback due when pending) */
+/* Renders answer a into body and says its HTTP status. Pure; any thread. */
+typedef void (*mode_answer_fn)(const mode_answer *a, qg_buf *body, int *http);
 
-    uint64_t requeue_ns; /* async: back in the queue at this time (monotonic); 0: no */
+/* --- submitting --------------------------------------------------------------------- */
 
-    /* worker -> loop, read without the lock (progress) */
-    _Atomic uint64_t rows_now; /* rows rendered so far, all statements */
+typedef struct mode_job_init {
+    const char *request_id; /* copied */
+    const char *base;       /* the handles' base URL (copied; NULL: none) */
+    uint64_t recv_ns;       /* monotonic: the request's arrival */
+    const char *principal;  /* who submits it (NULL: no authentication) */
+    gw_req *req;            /* the request waiting for an answer (NULL: none) */
+    mode_answer_fn answer;  /* how req's answers are rendered */
+} mode_job_init;
 
-    /* worker only */
-    uint64_t first_start_ns; /* monotonic: when a worker first took it */
-    unsigned db_waits;       /* times it went back to the queue for the database */
-    qg_error *db_err;        /* why, the last time (malloc'd; NULL: never) */
-    store_flow *flow;        /* while it runs: its account with the writer */
-    rows_writer w;
-    rows_sink sink;
-    uint32_t page;
-    uint64_t page_first_row; /* the set's row number the next page starts with */
-    store_set *sets;
-    uint32_t nsets, cap;
-    size_t ran;        /* statements begun */
-    size_t begin_set;  /* the set index when the current statement began */
-    size_t resume_off; /* where the text after the last statement begun starts */
-    bool resume_known; /* resume_off is known (the statement compiled) */
-};
+/* A new job for q (moved in; q is left empty). It takes req over
+ * (gw_req_on_gone): a client that leaves does not stop it. */
+mode_job *mode_job_new(mode_env *env, qg_query *q, const mode_job_init *in);
+/* Runs j at once (deferred): a worker creates its record as running (with
+ * its idempotency key: a retry that raced its first try answers from the
+ * first job and runs nothing), runs it and commits its end; the request
+ * gets DONE or FAILED. q's timeout counts from the request's arrival. */
+void mode_job_run_now(mode_job *j);
+/* Accepts j for later (async). Beyond --max-queued jobs accepted and not
+ * started, the request gets 503 and j is dropped. Otherwise the checker
+ * pool compiles its statements (a statement that does not compile: FAILED,
+ * nothing stored), its record is committed as queued (with its key), and
+ * only then is the request answered (ACCEPTED) and the job handed to the
+ * pool. With q's wait, the request is held until the job ends (then DONE
+ * or FAILED) or the wait passes (then ACCEPTED, or with q's wait_cancel
+ * the job is stopped as timed out and the request gets that). A drain
+ * answers ACCEPTED. q's timeout counts from when a worker starts it. */
+void mode_job_accept(mode_job *j);
+/* Before submitting: when q has an idempotency key that names a stored job
+ * of principal with the same request, answers req from that job (REPLAY,
+ * rendered by answer) and returns 1; another request under the key, or a
+ * store error: answers the error, returns -1; else 0: submit. */
+int mode_job_replayed(mode_env *env, gw_req *req, const qg_query *q, const char *base,
+                      mode_answer_fn answer);
 
-/* Creates the jobs' state for app (app->store, writer and pool are set). */
-mode_jobs *mode_jobs_new(qg_app *app);
+/* --- reading and cancelling ---------------------------------------------------------- */
+
+/* What a stored job that is queued or running here is doing now. */
+typedef struct mode_progress {
+    bool started;      /* a worker took it (else: queued) */
+    uint64_t rows;     /* rows rendered so far */
+    size_t statement;  /* the statement running (SIZE_MAX: none yet) */
+    store_stmt *stmts; /* a copy of its statements as they stand */
+    size_t nstmts;
+} mode_progress;
+
+/* A job as a status reads it: from one state of the store, plus what its
+ * worker is doing. */
+typedef struct mode_job_view {
+    store_job job;
+    qg_query q;        /* its query part: statement, client context id, callback URL */
+    store_stmt *stmts; /* its statements as stored */
+    size_t nstmts;
+    bool live; /* queued or running here: progress holds what it does */
+    mode_progress progress;
+} mode_job_view;
+
+/* Reads job id for principal (NULL: no authentication, any job) at now
+ * (wall ns). Returns 1 and fills v (mode_job_view_free it); 0 when there
+ * is no such job for principal (unknown, another principal's, expired);
+ * -1 with err on a store error. */
+int mode_job_view_read(mode_env *env, uint64_t id, const char *principal, uint64_t now,
+                       mode_job_view *v, qg_error *err);
+void mode_job_view_free(mode_job_view *v);
+/* Cancels job id (principal as above). Returns 1 when it will end
+ * cancelled (one no worker took is failed in the store at once), 0 when
+ * there is no such job queued or running here, -1 when it was already
+ * committing its own end (its status tells the outcome). */
+int mode_job_cancel(mode_env *env, uint64_t id, const char *principal);
+
+/* --- the jobs ------------------------------------------------------------------------ */
+
+/* Creates the jobs' state for env (env->store, writer and pools are set). */
+mode_jobs *mode_jobs_new(mode_env *env);
 /* Applies the store's recovery rules and queues the jobs they leave queued;
  * logs what it did. Before serving. Returns 0, or -1 with err. */
 int mode_jobs_recover(mode_jobs *js, qg_error *err);
@@ -124,81 +161,10 @@ void mode_jobs_cancel_running(mode_jobs *js, qg_code reason);
 /* Frees js; the pool has been stopped. */
 void mode_jobs_free(mode_jobs *js);
 
-/* What a stored job that is queued or running here is doing now. */
-typedef struct mode_progress {
-    bool started;      /* a worker took it (else: queued) */
-    uint64_t rows;     /* rows rendered so far */
-    size_t statement;  /* the statement running (SIZE_MAX: none yet) */
-    store_stmt *stmts; /* a copy of its statements as they stand */
-    size_t nstmts;
-} mode_progress;
-
 /* Fills p (free with mode_progress_free) when job id is queued or running
- * here; returns false when it is not. Loop thread: reads the worker's
- * shared state under the task's lock, never the store. */
+ * here; returns false when it is not. Reads the worker's shared state
+ * under the task's lock, never the store. */
 bool mode_jobs_progress(mode_jobs *js, uint64_t id, mode_progress *p);
 void mode_progress_free(mode_progress *p);
-
-/* --- for modes/deferred.c and modes/async.c ---------------------------------- */
-
-/* A new job for q (moved in; q is left empty) with its request id and
- * handle base (copied; may be NULL). One reference, the loop's. */
-mode_job *mode__job_new(qg_app *app, qg_query *q, const char *rid, const char *base,
-                        uint64_t recv_ns);
-/* Registers j (registry, jobs list) and hands it to the pool. */
-void mode__job_submit(mode_job *j);
-/* Drops the loop's reference of a job that was never submitted. */
-void mode__job_drop(mode_job *j);
-/* The answer to a request whose job failed: requestID, [clientContextID],
- * [type], errors, status, metrics, and, when the job was stored
- * (status_id > 0), statusHandle: its status (which lists its statements and
- * any result sets they completed). */
-void mode__job_error_doc(qg_buf *b, const mode_job *j, const qg_error *err, const qg_metrics *m,
-                         uint64_t status_id);
-/* The job's statements as planned from q's text by be: all queued, with
- * their spans (a malloc'd array of *n). */
-store_stmt *mode__job_plan(const exec_backend *be, const qg_query *q, size_t *n);
-/* requestID, [clientContextID] and, for CSV, type: the envelope's head. */
-void mode__job_doc_head(qg_buf *b, const mode_job *j);
-/* The answer of an accepted async job: requestID, [clientContextID],
- * handle (its status), plans, status "running", metrics. */
-void mode__job_accepted_doc(qg_buf *b, const mode_job *j, uint64_t compile_ns);
-/* Async wait=: after mode__job_submit, keeps the request until the job
- * ends (it is then answered as deferred mode answers: the result handle,
- * or the failure) or wait_ns pass: then it gets the accepted answer, or,
- * with q.wait_cancel, the job is stopped as timed out and the request
- * gets that outcome. A drain answers it as accepted. */
-void mode__job_hold(mode_job *j, uint64_t wait_ns);
-/* Stops job j for reason: one no worker took yet is failed in the store at
- * once (STORE_TIMEOUT for QG_E_TIMEOUT, else failed with reason); a
- * running one is interrupted and ends with reason. Returns false when the
- * job was already committing the end it reached on its own: it ends as it
- * would have. Loop thread. */
-bool mode__job_cancel(mode_job *j, qg_code reason);
-
-/* A retried submission: key and fingerprint of q by its principal
- * (store/idem.h), into op's idem fields, with the key's expiry. */
-void mode__job_idem(qg_app *app, const qg_query *q, const char *principal, store_op *op);
-/* Answers a retried submission (the same idempotency key, the same
- * request) with the first job r as it stands now: its requestID; for
- * async, the accepted answer; for deferred, the success (result handle)
- * or failure answer of an ended job, the accepted answer of one still
- * running. Carries Idempotent-Replayed: true. q is the retry's query (its
- * client context id is echoed). */
-void mode__job_replay(gw_req *req, const store_job *r, const qg_query *q, const char *base);
-/* The loop's look-up of q's idempotency key: 1 when it names a job that
- * matches (answered by replay: nothing else to do), 0 when the submission
- * goes on, -1 when it was answered with an error (another request under
- * the key: 409; a store error). */
-int mode__job_idem_check(qg_app *app, gw_req *req, const qg_query *q, const char *base);
-/* Answers req with a whole JSON document (503s get Retry-After). */
-void mode__job_reply(gw_req *req, int status, const qg_buf *body);
-/* Takes a place among the queued async jobs: false when limit (0: none)
- * are queued already. mode__jobs_unreserve gives it back (the job was
- * refused, parked, or started). */
-bool mode__jobs_reserve(mode_jobs *js, size_t limit);
-void mode__jobs_unreserve(mode_jobs *js);
-/* Whether a drain has begun: accepted jobs stay queued in the store. */
-bool mode__jobs_parked(const mode_jobs *js);
 
 #endif

@@ -24,20 +24,20 @@ entry_cancel(mode_entry *e, qg_code why)
 static void
 on_gone(gw_req *req)
 {
-    mode_live *l = req->handler_data;
+    mode_live *l = gw_req_data(req);
     l->req = NULL;
-    if (!exec_pool_unqueue(l->app->pool, &l->t))
+    if (!exec_pool_unqueue(l->env->pool, &l->t))
         exec_task_cancel(&l->t, QG_E_CANCELLED);
     mode_live_detach(l);
 }
 
 void
-mode_live_init(mode_live *l, const mode_live_ops *ops, qg_app *app, gw_req *req, qg_query *q,
+mode_live_init(mode_live *l, const mode_live_ops *ops, mode_env *env, gw_req *req, qg_query *q,
                const char *request_id)
 {
     exec_task_init(&l->t, &ops->task);
     l->ops = ops;
-    l->app = app;
+    l->env = env;
     l->req = req;
     l->q = *q;
     qg_query_init(q); /* moved */
@@ -54,31 +54,30 @@ mode_live_init(mode_live *l, const mode_live_ops *ops, qg_app *app, gw_req *req,
     e->start_ns = req->start_ns;
     e->task = &l->t;
     e->cancel = entry_cancel;
-    e->principal = req->principal; /* lives as long as the app */
-    mode_registry_add(app->running, e);
+    e->principal = req->principal; /* lives as long as the env */
+    mode_registry_add(env->running, e);
 
     if (l->t.deadline_ns) {
         uint64_t now = qg_now_ns();
         uint64_t left = l->t.deadline_ns > now ? l->t.deadline_ns - now : 0;
         struct timeval tv = {(time_t)(left / 1000000000u),
                              (suseconds_t)(left % 1000000000u / 1000)};
-        l->deadline_ev = evtimer_new(app->base, deadline_cb, l);
+        l->deadline_ev = evtimer_new(env->base, deadline_cb, l);
         evtimer_add(l->deadline_ev, &tv);
     }
-    req->handler_data = l;
-    req->on_gone = on_gone;
+    gw_req_on_gone(req, on_gone, l);
 }
 
 void
 mode_live_submit(mode_live *l)
 {
-    exec_pool_submit(l->app->pool, &l->t);
+    exec_pool_submit(l->env->pool, &l->t);
 }
 
 void
 mode_live_stop(mode_live *l, qg_code why)
 {
-    if (l->req && exec_pool_unqueue(l->app->pool, &l->t)) {
+    if (l->req && exec_pool_unqueue(l->env->pool, &l->t)) {
         qg_error err;
         if (why == QG_E_CANCELLED)
             qg_error_set(&err, why, l->rid);
@@ -94,7 +93,7 @@ void
 mode_live_detach(mode_live *l)
 {
     if (l->req)
-        l->req->on_gone = NULL;
+        gw_req_on_gone(l->req, NULL, NULL);
     l->req = NULL;
     if (l->deadline_ev) {
         event_free(l->deadline_ev);
@@ -102,7 +101,7 @@ mode_live_detach(mode_live *l)
     }
     if (l->ops->detached)
         l->ops->detached(l);
-    mode_registry_remove(l->app->running, &l->entry);
+    mode_registry_remove(l->env->running, &l->entry);
     exec_task_unref(&l->t);
 }
 
@@ -110,40 +109,6 @@ void
 mode_live_free(mode_live *l)
 {
     qg_query_free(&l->q);
-}
-
-void
-mode_live_head(const mode_live *l, qg_buf *b)
-{
-    qg_buf_addlit(b, "{\"requestID\":\"");
-    qg_buf_adds(b, l->rid);
-    qg_buf_addc(b, '"');
-    if (l->q.client_context_id) {
-        qg_buf_addlit(b, ",\"clientContextID\":");
-        qg_json_string(b, l->q.client_context_id, strlen(l->q.client_context_id));
-    }
-    if (l->q.format == QG_FORMAT_CSV) {
-        if (l->q.csv_header)
-            qg_buf_addlit(b, ",\"type\":\"text/csv; header=present\"");
-        else
-            qg_buf_addlit(b, ",\"type\":\"text/csv; header=absent\"");
-    }
-}
-
-void
-mode_live_tail(qg_buf *b, const qg_error *err, const qg_metrics *mt)
-{
-    if (err) {
-        qg_buf_addc(b, ',');
-        qg_env_errors(b, err);
-        qg_buf_addlit(b, ",\"status\":\"");
-        qg_buf_adds(b, qg_err_status(err->code));
-        qg_buf_addlit(b, "\",");
-    } else {
-        qg_buf_addlit(b, ",\"plans\":{},\"status\":\"success\",");
-    }
-    qg_env_metrics(b, mt);
-    qg_buf_addlit(b, "}\n");
 }
 
 void

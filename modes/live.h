@@ -8,7 +8,7 @@
  *
  * A mode embeds mode_live first in its own object; its exec_task_ops get
  * &l->t. Loop thread, but for the fields the worker reads (q, rid,
- * recv_ns, app->cfg), which are fixed before the task is submitted.
+ * recv_ns, env->set), which are fixed before the task is submitted.
  *
  * Ownership: the task holds one reference for the loop side, dropped by
  * mode_live_detach (when the response is finished or the client is gone);
@@ -17,12 +17,12 @@
 #ifndef QG_MODES_LIVE_H
 #define QG_MODES_LIVE_H
 
-#include "core/app.h"
 #include "core/envelope.h"
 #include "core/query.h"
 #include "core/uuid.h"
 #include "exec/pool.h"
 #include "gateway/server.h"
+#include "modes/env.h"
 #include "modes/registry.h"
 
 struct event;
@@ -41,7 +41,7 @@ typedef struct mode_live_ops {
 struct mode_live {
     exec_task t; /* first: the pool hands the mode &t */
     const mode_live_ops *ops;
-    qg_app *app;
+    mode_env *env;
     gw_req *req; /* loop only; NULL once detached */
     qg_query q;  /* the worker reads it; freed with the task */
     char rid[QG_UUID_LEN + 1];
@@ -53,7 +53,7 @@ struct mode_live {
 /* Takes over req and q (q is left empty): the request id, the deadline
  * (timer and task), the registry entry, req->on_gone and handler_data. The
  * mode sets req->on_drain and calls mode_live_submit when it is ready. */
-void mode_live_init(mode_live *l, const mode_live_ops *ops, qg_app *app, gw_req *req, qg_query *q,
+void mode_live_init(mode_live *l, const mode_live_ops *ops, mode_env *env, gw_req *req, qg_query *q,
                     const char *request_id);
 void mode_live_submit(mode_live *l);
 /* Stops the request for why (QG_E_CANCELLED, QG_E_TIMEOUT): still queued,
@@ -70,11 +70,6 @@ int mode_live_wait_room(mode_live *l, const size_t *queued, size_t max, qg_error
 /* For the mode's destroy: frees what mode_live owns (not the object). */
 void mode_live_free(mode_live *l);
 
-/* The envelope's head: {"requestID":..., ["clientContextID":...], and for
- * CSV "type":...}. Any thread. */
-void mode_live_head(const mode_live *l, qg_buf *b);
-/* The envelope's end: errors (err) or plans, status, metrics. */
-void mode_live_tail(qg_buf *b, const qg_error *err, const qg_metrics *mt);
 /* Metrics of a request its worker ran (worker thread, at its end): rc is
  * exec_run's answer. */
 void mode_live_metrics(const mode_live *l, const exec_ctx *ctx, const rows_writer *w, int rc,

@@ -4,21 +4,21 @@
 #include "gateway/reply.h"
 
 void
-mode_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
+mode_start(mode_env *env, gw_req *req, qg_query *q, const char *request_id)
 {
     switch (q->mode) {
     case QG_MODE_IMMEDIATE:
         /* a stream runs like immediate (see query.h) and answers differently */
         if (q->stream)
-            mode_stream_start(app, req, q, request_id);
+            mode_stream_start(env, req, q, request_id);
         else
-            mode_immediate_start(app, req, q, request_id);
+            mode_immediate_start(env, req, q, request_id);
         return;
     case QG_MODE_DEFERRED:
-        mode_deferred_start(app, req, q, request_id);
+        mode_deferred_start(env, req, q, request_id);
         return;
     case QG_MODE_ASYNC:
-        mode_async_start(app, req, q, request_id);
+        mode_async_start(env, req, q, request_id);
         return;
     }
     qg_error err;

@@ -10,7 +10,7 @@
 #include "core/duration.h"
 #include "core/json.h"
 #include "core/mem.h"
-#include "modes/jobdoc.h"
+#include "modes/doc.h"
 
 struct mode_registry {
     mode_entry *head;
@@ -73,12 +73,17 @@ cancel_entry(mode_entry *e, qg_code why)
     return true;
 }
 
-/* Whether principal may see e: everyone sees everything without
- * authentication; with it, only their own. */
+bool
+mode_visible(const char *principal, const char *owner)
+{
+    return !principal || (owner && strcmp(owner, principal) == 0);
+}
+
+/* Whether principal may see e. */
 static bool
 visible(const mode_entry *e, const char *principal)
 {
-    return !principal || (e->principal && strcmp(e->principal, principal) == 0);
+    return mode_visible(principal, e->principal);
 }
 
 size_t
@@ -128,7 +133,7 @@ mode_registry_list(mode_registry *r, const char *principal, qg_buf *out)
         if (!visible(e, principal))
             continue;
         char when[40], dur[QG_DURATION_MAX_TEXT];
-        mode_jobdoc_time(e->start_wall_ns, when);
+        mode_doc_time(e->start_wall_ns, when);
         qg_duration_format(now - e->start_ns, dur);
         if (!first)
             qg_buf_addc(out, ',');

@@ -35,6 +35,12 @@ typedef struct mode_entry {
 
 typedef struct mode_registry mode_registry;
 
+/* Whether principal may see (and cancel) what owner submitted: without
+ * authentication (principal NULL) everyone sees everything; with it, a
+ * principal sees only its own. owner NULL or "": submitted without
+ * authentication. Pure. */
+bool mode_visible(const char *principal, const char *owner);
+
 mode_registry *mode_registry_new(void);
 void mode_registry_free(mode_registry *r);
 void mode_registry_add(mode_registry *r, mode_entry *e);

@@ -58,8 +58,9 @@
 #include "exec/pool.h"
 #include "exec/run.h"
 #include "gateway/reply.h"
-#include "modes/message.h"
+#include "modes/doc.h"
 #include "modes/live.h"
+#include "modes/message.h"
 #include "modes/mode.h"
 
 /* Pending bytes above which the worker waits for the loop. */
@@ -178,8 +179,8 @@ sink_flush(rows_sink *s, rows_writer *w, qg_error *err)
 static void
 error_doc(strm *m, qg_buf *b, const qg_error *err, const qg_metrics *mt)
 {
-    mode_live_head(&m->l, b);
-    mode_live_tail(b, err, mt);
+    mode_doc_head_of(b, m->l.rid, &m->l.q);
+    mode_doc_tail(b, err, mt);
 }
 
 /* The worker's last words: ERROR (on failure) and END, or, when nothing
@@ -214,7 +215,7 @@ strm_run(exec_task *t, exec_worker *wk)
     m->sink.row = sink_row;
     rows_init(&m->w, &m->sink, &m->l.q, ROW_BUF, true);
     m->w.format = QG_FORMAT_JSON; /* params refuse CSV for streams; stay sure */
-    m->w.max_bytes = m->l.app->cfg->max_result_bytes;
+    m->w.max_bytes = m->l.env->set.max_result_bytes;
 
     exec_ctx ctx = {.task = t, .readonly = m->l.q.readonly};
     qg_error err;
@@ -369,7 +370,7 @@ linger_cb(evutil_socket_t fd, short what, void *arg)
 static void
 on_drain(gw_req *req)
 {
-    strm *m = req->handler_data;
+    strm *m = gw_req_data(req);
     pump(m, true);
 }
 
@@ -450,27 +451,27 @@ static const mode_live_ops strm_ops = {
 };
 
 void
-mode_stream_start(qg_app *app, gw_req *req, qg_query *q, const char *request_id)
+mode_stream_start(mode_env *env, gw_req *req, qg_query *q, const char *request_id)
 {
     strm *m = qg_calloc(1, sizeof(*m));
-    mode_live_init(&m->l, &strm_ops, app, req, q, request_id);
+    mode_live_init(&m->l, &strm_ops, env, req, q, request_id);
     m->framing = m->l.q.stream_sse ? MODE_MSG_SSE : MODE_MSG_NDJSON;
     m->last_out_ns = req->start_ns;
-    m->beat_ns = m->l.q.heartbeat_given ? m->l.q.heartbeat_ns : app->cfg->stream_heartbeat_ns;
+    m->beat_ns = m->l.q.heartbeat_given ? m->l.q.heartbeat_ns : env->set.stream_heartbeat_ns;
 
-    m->linger_ev = evtimer_new(app->base, linger_cb, m);
+    m->linger_ev = evtimer_new(env->base, linger_cb, m);
     uint64_t now = qg_now_ns();
     if (m->beat_ns) {
-        m->beat_ev = evtimer_new(app->base, beat_cb, m);
+        m->beat_ev = evtimer_new(env->base, beat_cb, m);
         uint64_t idle = now - m->last_out_ns;
         arm(m->beat_ev, idle < m->beat_ns ? m->beat_ns - idle : 0);
     }
     if (m->l.q.stats_ns) {
         /* persistent: libevent keeps the period from the first schedule,
          * so STATS do not drift */
-        m->stats_ev = event_new(app->base, -1, EV_PERSIST, stats_cb, m);
+        m->stats_ev = event_new(env->base, -1, EV_PERSIST, stats_cb, m);
         arm(m->stats_ev, m->l.q.stats_ns);
     }
-    req->on_drain = on_drain;
+    gw_req_on_drain(req, on_drain);
     mode_live_submit(&m->l);
 }

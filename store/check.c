@@ -118,6 +118,8 @@ store__check_file(const char *dir, qg_error *err)
 
 static sigjmp_buf bus_jmp;
 static volatile sig_atomic_t bus_armed;
+/* LMDB's own text when one of its assertions stopped the walk */
+static char assert_msg[200];
 
 static void
 on_bus(int sig)
@@ -126,6 +128,26 @@ on_bus(int sig)
         siglongjmp(bus_jmp, 1);
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+/* LMDB checks some of a page's structure with assertions that abort the
+ * process (a zeroed branch page: "IS_LEAF(mp)" in mdb_cursor_next). During
+ * the walk, such a store is refused like any other damage: the walk is
+ * left through the same jump as a SIGBUS (its read transaction is only
+ * aborted, and the daemon does not start). Later, with the daemon
+ * serving, LMDB aborts after this returns: the log then says why. */
+static void
+on_assert(MDB_env *env, const char *msg)
+{
+    if (bus_armed) {
+        snprintf(assert_msg, sizeof(assert_msg), "%s", msg);
+        siglongjmp(bus_jmp, 2);
+    }
+    qg_log_flush();
+    qg_err("job store: LMDB found a damaged page (%s); qgate stops: restore the store from a "
+           "backup, or move it away to start empty",
+           msg);
+    qg_log_flush();
 }
 
 typedef struct walk {
@@ -329,16 +351,23 @@ store__check_trees(store_env *e, qg_error *err)
     sa.sa_handler = on_bus;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGBUS, &sa, &old);
-    if (sigsetjmp(bus_jmp, 1) == 0) {
+    mdb_env_set_assert(e->env, on_assert);
+    int jumped = sigsetjmp(bus_jmp, 1);
+    if (jumped == 0) {
         bus_armed = 1;
         rc = walk_all(&w);
     } else {
-        /* a page past the end: LMDB's state is lost, the store is refused
-         * (a read-only cursor is only memory to give back) */
+        /* a page past the end, or one LMDB's assertions refused: LMDB's
+         * state is lost, the store is refused (a read-only cursor is only
+         * memory to give back) */
         if (w.cursor)
             mdb_cursor_close(w.cursor);
         rc = -1;
-        snprintf(w.what, sizeof(w.what), "a page it uses lies past the end of the file");
+        if (jumped == 1)
+            snprintf(w.what, sizeof(w.what), "a page it uses lies past the end of the file");
+        else
+            snprintf(w.what, sizeof(w.what), "a page's structure is broken (LMDB: %.150s)",
+                     assert_msg);
     }
     bus_armed = 0;
     sigaction(SIGBUS, &old, NULL);

@@ -16,16 +16,6 @@
 
 /* --- writer side ------------------------------------------------------------ */
 
-/* Whether job j's set may still be read at now: a job that ended with the
- * set (a failed batch keeps the sets its statements completed), reads
- * left, not expired. */
-static bool
-readable(const store_job *j, uint32_t set, uint64_t now)
-{
-    return !store_state_active(j->state) && set < j->nsets && j->sets[set].reads_left > 0 &&
-           (j->expires_ns == 0 || j->expires_ns > now);
-}
-
 int
 store__gc_consume(store_env *e, MDB_txn *txn, struct store_op *op)
 {
@@ -33,7 +23,7 @@ store__gc_consume(store_env *e, MDB_txn *txn, struct store_op *op)
     store_job_init(&j);
     int rc = store__job_get(e, txn, op->job_id, &j, NULL, NULL);
     op->found = false;
-    if (rc == 0 && readable(&j, op->set, op->now_ns)) {
+    if (rc == 0 && store_job_readable(&j, op->set, op->now_ns)) {
         j.sets[op->set].reads_left--;
         rc = store__job_update(e, txn, &j, false, NULL);
         if (rc == 0) {
@@ -54,7 +44,7 @@ store__gc_discard(store_env *e, MDB_txn *txn, struct store_op *op)
     store_job_init(&j);
     int rc = store__job_get(e, txn, op->job_id, &j, NULL, NULL);
     op->found = false;
-    if (rc == 0 && readable(&j, op->set, op->now_ns)) {
+    if (rc == 0 && store_job_readable(&j, op->set, op->now_ns)) {
         j.sets[op->set].reads_left = 0;
         rc = store__job_update(e, txn, &j, false, NULL);
         bool more = true;

@@ -408,3 +408,10 @@ store_jobs_recover(store_env *e, uint64_t now_ns, store_recover_fn fn, void *arg
     free(ids);
     return out;
 }
+
+bool
+store_job_readable(const store_job *j, uint32_t set, uint64_t now)
+{
+    return !store_state_active(j->state) && set < j->nsets && j->sets[set].reads_left > 0 &&
+           (j->expires_ns == 0 || j->expires_ns > now);
+}

@@ -18,19 +18,25 @@
  *              committed, so it is never silently repeated);
  *   finished jobs are left as they are (status and result until the TTL).
  * The running state is committed before a job executes anything that may
- * write (modes/job.c), which is what makes this rule sound. Recovery finds
+ * write (modes/job_run.c), which is what makes this rule sound. Recovery finds
  * room for its ends: the writer promised it when the jobs were accepted,
  * and a map still too full grows by the reserve for that start.
  */
 #ifndef QG_STORE_JOBS_H
 #define QG_STORE_JOBS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/err.h"
 #include "core/query.h"
 #include "store/env.h"
 #include "store/record.h"
+
+/* Whether set of job j may still be read at now (wall ns): j ended with
+ * that set (a failed batch keeps the sets its statements completed), it
+ * has reads left, and it has not expired. Pure. */
+bool store_job_readable(const store_job *j, uint32_t set, uint64_t now);
 
 /* Reads job id's header into j (store_job_init'ed or freed by the caller;
  * its sets are replaced). Returns 1 when found, 0 when there is no such

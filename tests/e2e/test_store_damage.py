@@ -162,6 +162,43 @@ class Damage(JobsMixin, unittest.TestCase):
             self.assertTrue(q.alive(), q.log())
             q.stop(signal.SIGKILL)
 
+    def test_a_zeroed_branch_page_is_refused(self):
+        """LMDB meets a zeroed branch page with an assertion that aborts
+        the process ("IS_LEAF(mp)" in mdb_cursor_next): the check at start
+        must catch it and refuse the store, never die of SIGABRT. Every
+        page that says it is a branch page (LMDB 0.9's page header: its own
+        number first, the flags the 16 bits at offset 10, P_BRANCH = 1),
+        one at a time: a page in use is refused; a free one may be zeroed
+        harmlessly, and qgate then serves."""
+        big, _, small = self.fill()
+        with open(self.db, "rb") as f:
+            whole = f.read()
+        branches = [n for n in range(2, len(whole) // PAGE)
+                    if int.from_bytes(whole[n * PAGE + 10:n * PAGE + 12], "little") & 0x01
+                    and int.from_bytes(whole[n * PAGE:n * PAGE + 8], "little") == n]
+        self.assertTrue(branches, "the filled store has branch pages")
+        refused = 0
+        for n in branches:
+            with open(self.db, "wb") as f:
+                f.write(whole)
+            self.zero(n * PAGE, PAGE)
+            q = Qgate(("--drain-timeout", "2s"), data=self.data)
+            self.procs.append(q)
+            try:
+                q.start(timeout=30)
+            except RuntimeError:
+                rc = q.proc.wait(30)
+                self.assertGreater(rc, 0, "qgate must exit with an error, not a signal (%d):\n%s"
+                                   % (rc, q.log()))
+                self.assertIn("damaged", q.log())
+                refused += 1
+                continue
+            for h in [big] + small:
+                self.assertIn(q.request("GET", path_of(h)).status, (200, 404), (n, h))
+            self.assertTrue(q.alive(), q.log())
+            q.stop(signal.SIGKILL)
+        self.assertGreater(refused, 0, "no branch page in use among %s" % branches)
+
     # --- changed result bytes ----------------------------------------------------
 
     def corrupt_text(self, text):

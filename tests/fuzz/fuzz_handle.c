@@ -1,5 +1,5 @@
 /*
- * fuzz_handle: gateway/handle, the N-M of status and result URLs.
+ * fuzz_handle: modes/handle, the N-M of status and result URLs.
  *
  * The input is the handle text as it would follow /query/service/result/.
  * A handle has exactly one spelling, so whatever parses must print back
@@ -7,7 +7,7 @@
  * input's first 12 bytes, read as numbers, also go the other way: every
  * valid (N, M) printed must parse back to itself.
  */
-#include "gateway/handle.h"
+#include "modes/handle.h"
 
 #include "fuzz.h"
 
@@ -30,14 +30,14 @@ check_parse(const uint8_t *data, size_t size)
     char *s = fuzz_dup(data, size);
     uint64_t job = 0;
     uint32_t set = 0;
-    int r = gw_handle_parse(s, size, &job, &set);
+    int r = mode_handle_parse(s, size, &job, &set);
     FUZZ_CHECK(r == 0 || r == -1);
     if (r == 0) {
         FUZZ_CHECK(job >= 1 && job <= (uint64_t)INT64_MAX);
         FUZZ_CHECK(set <= (uint32_t)INT32_MAX);
-        char out[GW_HANDLE_MAX_TEXT];
-        size_t n = gw_handle_format(job, set, out);
-        FUZZ_CHECK(n < GW_HANDLE_MAX_TEXT && out[n] == '\0');
+        char out[MODE_HANDLE_MAX_TEXT];
+        size_t n = mode_handle_format(job, set, out);
+        FUZZ_CHECK(n < MODE_HANDLE_MAX_TEXT && out[n] == '\0');
         FUZZ_CHECK(n == size && memcmp(out, data, size) == 0);
     } else {
         /* Whatever was refused is either not N-M in digits, or out of range,
@@ -64,13 +64,13 @@ check_format(const uint8_t *data, size_t size)
     memcpy(&set, data + 8, sizeof(set));
     job = job % (uint64_t)INT64_MAX + 1; /* 1 .. 2^63-1 */
     set &= (uint32_t)INT32_MAX;
-    char out[GW_HANDLE_MAX_TEXT];
-    size_t n = gw_handle_format(job, set, out);
-    FUZZ_CHECK(n < GW_HANDLE_MAX_TEXT && strlen(out) == n);
+    char out[MODE_HANDLE_MAX_TEXT];
+    size_t n = mode_handle_format(job, set, out);
+    FUZZ_CHECK(n < MODE_HANDLE_MAX_TEXT && strlen(out) == n);
     uint64_t j2 = 0;
     uint32_t s2 = 0;
     char *copy = fuzz_dup(out, n);
-    FUZZ_CHECK(gw_handle_parse(copy, n, &j2, &s2) == 0);
+    FUZZ_CHECK(mode_handle_parse(copy, n, &j2, &s2) == 0);
     FUZZ_CHECK(j2 == job && s2 == set);
     free(copy);
 }

@@ -1,5 +1,5 @@
 /*
- * fuzz_params: gateway/params, a /query/service request -> qg_query.
+ * fuzz_params: api/params, a /query/service request -> qg_query.
  *
  * The input describes a whole request, readable on purpose so that seeds
  * are real requests:
@@ -35,7 +35,7 @@
 #include "core/err.h"
 #include "core/jsonparse.h"
 #include "core/query.h"
-#include "gateway/params.h"
+#include "api/params.h"
 
 #include "fuzz.h"
 
@@ -203,7 +203,7 @@ struct req {
 static int
 run(const struct req *r, qg_query *q, qg_error *err)
 {
-    gw_params_in in;
+    api_params_in in;
     memset(&in, 0, sizeof(in));
     in.is_get = r->is_get;
     in.max_statement = r->max_statement;
@@ -220,7 +220,7 @@ run(const struct req *r, qg_query *q, qg_error *err)
     }
     qg_query_init(q);
     memset(err, 0x5A, sizeof(*err));
-    int rc = gw_params_parse(&in, q, err);
+    int rc = api_params_parse(&in, q, err);
     destroy(in.content_type, in.content_type ? strlen(in.content_type) : 0);
     destroy(in.accept, in.accept ? strlen(in.accept) : 0);
     destroy(in.query, in.query_len);

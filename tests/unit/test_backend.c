@@ -9,16 +9,17 @@
 #include <cmocka.h>
 
 #include "exec/backend.h"
+#include "exec/internal.h"
 #include "exec/run.h"
 
 static void
 test_routing(void **state)
 {
-    assert_ptr_equal(exec_backend_for("sqlite:/tmp/x.db"), &be_sqlite);
-    assert_ptr_equal(exec_backend_for("postgresql://u@127.0.0.1:5432/db"), &be_postgres);
-    assert_ptr_equal(exec_backend_for("postgres://h/db"), &be_postgres);
-    assert_ptr_equal(exec_backend_for("host=127.0.0.1 dbname=x"), &be_postgres);
-    assert_ptr_equal(exec_backend_for("  dbname = x"), &be_postgres);
+    assert_ptr_equal(exec_backend_for("sqlite:/tmp/x.db"), &exec__sqlite);
+    assert_ptr_equal(exec_backend_for("postgresql://u@127.0.0.1:5432/db"), &exec__postgres);
+    assert_ptr_equal(exec_backend_for("postgres://h/db"), &exec__postgres);
+    assert_ptr_equal(exec_backend_for("host=127.0.0.1 dbname=x"), &exec__postgres);
+    assert_ptr_equal(exec_backend_for("  dbname = x"), &exec__postgres);
     assert_null(exec_backend_for("mysql://h/db"));
     assert_null(exec_backend_for("/tmp/x.db"));
     assert_null(exec_backend_for(""));
@@ -70,20 +71,20 @@ static void
 test_sqlite_split(void **state)
 {
     const char *a[] = {"SELECT 1", "SELECT ';' AS \"x;y\"", "SELECT [a;b] FROM `t;`"};
-    split_is(&be_sqlite, "SELECT 1; SELECT ';' AS \"x;y\";\n SELECT [a;b] FROM `t;`  ", a, 3);
+    split_is(&exec__sqlite, "SELECT 1; SELECT ';' AS \"x;y\";\n SELECT [a;b] FROM `t;`  ", a, 3);
     const char *b[] = {"SELECT 1 -- a; comment", "SELECT 2 /* ; */"};
-    split_is(&be_sqlite, "-- lead;\n;; SELECT 1 -- a; comment\n; SELECT 2 /* ; */;;", b, 2);
+    split_is(&exec__sqlite, "-- lead;\n;; SELECT 1 -- a; comment\n; SELECT 2 /* ; */;;", b, 2);
     /* a trigger's body holds ';'s that do not end it */
     const char *c[] = {"CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO u VALUES (1); "
                        "UPDATE u SET x = 2; END",
                        "SELECT 'it''s'"};
-    split_is(&be_sqlite,
+    split_is(&exec__sqlite,
              "CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO u VALUES (1); "
              "UPDATE u SET x = 2; END; SELECT 'it''s'",
              c, 2);
-    split_is(&be_sqlite, "  ;; -- only comments\n /* x */ ", NULL, 0);
+    split_is(&exec__sqlite, "  ;; -- only comments\n /* x */ ", NULL, 0);
     const char *d[] = {"SELECT 'unterminated;"};
-    split_is(&be_sqlite, "SELECT 'unterminated;", d, 1);
+    split_is(&exec__sqlite, "SELECT 'unterminated;", d, 1);
 }
 
 static void
@@ -91,7 +92,7 @@ test_postgres_split(void **state)
 {
     const char *a[] = {"SELECT $$a;b$$", "CREATE RULE r AS ON INSERT TO t DO (INSERT INTO u "
                                          "VALUES (1); INSERT INTO u VALUES (2))"};
-    split_is(&be_postgres,
+    split_is(&exec__postgres,
              "SELECT $$a;b$$; CREATE RULE r AS ON INSERT TO t DO (INSERT INTO u VALUES (1); "
              "INSERT INTO u VALUES (2));",
              a, 2);

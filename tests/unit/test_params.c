@@ -1,4 +1,4 @@
-/* Unit tests for gateway/params: request bytes -> validated qg_query. */
+/* Unit tests for api/params: request bytes -> validated qg_query. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -12,7 +12,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/query.h"
-#include "gateway/params.h"
+#include "api/params.h"
 
 #define FORM "application/x-www-form-urlencoded"
 #define JSON "application/json"
@@ -51,7 +51,7 @@ scrub(char *p, size_t n)
     }
 }
 
-/* Runs gw_params_parse on copies of the request, then destroys the copies:
+/* Runs api_params_parse on copies of the request, then destroys the copies:
  * whatever q keeps must live in its own arena. */
 static int
 run(const req *r, qg_query *q, qg_error *e)
@@ -60,7 +60,7 @@ run(const req *r, qg_query *q, qg_error *e)
     size_t bn = r->body ? (r->body_len ? r->body_len : strlen(r->body)) : 0;
     size_t cn = r->ct ? strlen(r->ct) + 1 : 0;
     size_t an = r->accept ? strlen(r->accept) + 1 : 0;
-    gw_params_in in;
+    api_params_in in;
     memset(&in, 0, sizeof(in));
     in.is_get = r->get;
     in.content_type = dup_exact(r->ct, cn);
@@ -74,7 +74,7 @@ run(const req *r, qg_query *q, qg_error *e)
     in.max_wait_ns = r->max_wait_ns;
     in.idempotency_key = r->idem_header;
     qg_query_init(q);
-    int rc = gw_params_parse(&in, q, e);
+    int rc = api_params_parse(&in, q, e);
     scrub((char *)in.content_type, cn);
     scrub((char *)in.accept, an);
     scrub((char *)in.query, qn);
@@ -101,8 +101,7 @@ bad(const req *r, qg_code code, const char *msg)
     int rc = run(r, &q, &e);
     qg_query_free(&q);
     if (rc != -1)
-        fail_msg("accepted: query=%s body=%s", r->query ? r->query : "-",
-                 r->body ? r->body : "-");
+        fail_msg("accepted: query=%s body=%s", r->query ? r->query : "-", r->body ? r->body : "-");
     if (e.code != code)
         fail_msg("code %s, message %s", qg_err_name(e.code), e.msg);
     if (msg)
@@ -315,9 +314,14 @@ static void
 test_other_content_types(void **state)
 {
     qg_query q;
-    const char *types[] = {"text/plain", "application/jsonx", "application/json-seq",
-                           "application/x-www-form-urlencodedx", "multipart/form-data",
-                           "json", "", NULL};
+    const char *types[] = {"text/plain",
+                           "application/jsonx",
+                           "application/json-seq",
+                           "application/x-www-form-urlencodedx",
+                           "multipart/form-data",
+                           "json",
+                           "",
+                           NULL};
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
         /* The body is ignored, only the query string counts. */
         req r = {.ct = types[i], .body = "statement=body", .query = "statement=query"};
@@ -363,23 +367,23 @@ test_form_decode(void **state)
     qg_arena a = QG_ARENA_INIT;
     char *out;
     size_t n;
-    assert_int_equal(gw_form_decode(&a, "a+b%2Bc%41%6a%6A", 16, &out, &n), 0);
+    assert_int_equal(api_form_decode(&a, "a+b%2Bc%41%6a%6A", 16, &out, &n), 0);
     assert_string_equal(out, "a b+cAjj");
     assert_int_equal(n, 8);
-    assert_int_equal(gw_form_decode(&a, "", 0, &out, &n), 0);
+    assert_int_equal(api_form_decode(&a, "", 0, &out, &n), 0);
     assert_int_equal(n, 0);
     assert_string_equal(out, "");
-    assert_int_equal(gw_form_decode(&a, "x%00y", 5, &out, &n), 0);
+    assert_int_equal(api_form_decode(&a, "x%00y", 5, &out, &n), 0);
     assert_int_equal(n, 3);
     assert_memory_equal(out, "x\0y", 4);
     /* %2B is a plus, and decoding is one pass: %2541 is "%41". */
-    assert_int_equal(gw_form_decode(&a, "%2B+%2541", 9, &out, &n), 0);
+    assert_int_equal(api_form_decode(&a, "%2B+%2541", 9, &out, &n), 0);
     assert_string_equal(out, "+ %41");
     const char *badones[] = {"%", "%4", "%zz", "%4g", "%g4", "a%", "a%2", "%%41", "% 41"};
     for (size_t i = 0; i < sizeof(badones) / sizeof(badones[0]); i++)
-        assert_int_equal(gw_form_decode(&a, badones[i], strlen(badones[i]), &out, &n), -1);
+        assert_int_equal(api_form_decode(&a, badones[i], strlen(badones[i]), &out, &n), -1);
     /* Only n bytes are read. */
-    assert_int_equal(gw_form_decode(&a, "ab%4", 2, &out, &n), 0);
+    assert_int_equal(api_form_decode(&a, "ab%4", 2, &out, &n), 0);
     assert_string_equal(out, "ab");
     qg_arena_free(&a);
 }
@@ -402,8 +406,7 @@ test_bad_escapes(void **state)
 {
     get_bad("statement=%", QG_E_PARAM, "ASX0047: Invalid value for parameter 'statement': %");
     get_bad("statement=%4", QG_E_PARAM, "ASX0047: Invalid value for parameter 'statement': %4");
-    get_bad("statement=%zz", QG_E_PARAM,
-            "ASX0047: Invalid value for parameter 'statement': %zz");
+    get_bad("statement=%zz", QG_E_PARAM, "ASX0047: Invalid value for parameter 'statement': %zz");
     /* A bad name is reported by its raw text. */
     get_bad("statement=x&%zz=1", QG_E_PARAM, "ASX0047: Invalid value for parameter '%zz': 1");
     get_bad("statement=x&a%4", QG_E_PARAM, "ASX0047: Invalid value for parameter 'a%4': ");
@@ -481,8 +484,11 @@ utf8_ok(const char *s)
 {
     const unsigned char *u = (const unsigned char *)s;
     while (*u) {
-        int n = *u < 0x80 ? 1 : (*u & 0xE0) == 0xC0 ? 2 : (*u & 0xF0) == 0xE0 ? 3
-                : (*u & 0xF8) == 0xF0 ? 4 : 0;
+        int n = *u < 0x80             ? 1
+                : (*u & 0xE0) == 0xC0 ? 2
+                : (*u & 0xF0) == 0xE0 ? 3
+                : (*u & 0xF8) == 0xF0 ? 4
+                                      : 0;
         if (n == 0)
             return false;
         for (int i = 1; i < n; i++)
@@ -593,8 +599,7 @@ test_invalid_values(void **state)
         {"max-result-reads=", "max-result-reads", ""},
         {"max-result-reads=+1", "max-result-reads", " 1"},
         {"max-result-reads=4294967296", "max-result-reads", "4294967296"},
-        {"max-result-reads=99999999999999999999999", "max-result-reads",
-         "99999999999999999999999"},
+        {"max-result-reads=99999999999999999999999", "max-result-reads", "99999999999999999999999"},
         {"format=xml", "format", "xml"},
         {"format=", "format", ""},
         {"format=text/csv;+header=maybe", "format", "text/csv; header=maybe"},
@@ -611,8 +616,8 @@ test_invalid_values(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char qs[256], msg[512];
         snprintf(qs, sizeof(qs), "statement=x&%s", cases[i].qs);
-        snprintf(msg, sizeof(msg), "ASX0047: Invalid value for parameter '%s': %s",
-                 cases[i].name, cases[i].shown);
+        snprintf(msg, sizeof(msg), "ASX0047: Invalid value for parameter '%s': %s", cases[i].name,
+                 cases[i].shown);
         get_bad(qs, QG_E_PARAM, msg);
     }
 }
@@ -761,9 +766,18 @@ static void
 test_bad_json_body(void **state)
 {
     const char *msg = "ASX0048: Unable to process JSON content in request";
-    const char *bodies[] = {"{",   "[1]",  "\"statement\"", "null", "42",
-                            "{} x", "{\"statement\":\"x\",}", "{'statement':'x'}",
-                            "{\"statement\":\"\xFF\"}", "statement=x", " ", "{}{}"};
+    const char *bodies[] = {"{",
+                            "[1]",
+                            "\"statement\"",
+                            "null",
+                            "42",
+                            "{} x",
+                            "{\"statement\":\"x\",}",
+                            "{'statement':'x'}",
+                            "{\"statement\":\"\xFF\"}",
+                            "statement=x",
+                            " ",
+                            "{}{}"};
     /* The reason follows AsterixDB's text. */
     json_bad("[1]", QG_E_BAD_JSON,
              "ASX0048: Unable to process JSON content in request: the body must be a JSON "
@@ -945,9 +959,9 @@ check_args_mapping(const qg_query *q)
     assert_string_equal(a[14].text, "-0");
 }
 
-#define ARGS_JSON                                                                                 \
-    "[null, true, false, 42, -7, 9007199254740993, 1.5, 1e400, \"x\\u0000y\","                   \
-    " [1, {\"a\": [2.50]}], {\"b\":\"\\u00e9\"}, -9223372036854775808, 9223372036854775808,"      \
+#define ARGS_JSON                                                                                  \
+    "[null, true, false, 42, -7, 9007199254740993, 1.5, 1e400, \"x\\u0000y\","                     \
+    " [1, {\"a\": [2.50]}], {\"b\":\"\\u00e9\"}, -9223372036854775808, 9223372036854775808,"       \
     " 1E2, -0]"
 
 static void
@@ -1195,7 +1209,8 @@ test_format_and_accept(void **state)
     fmt_case("statement=x&format=text/csv;header=present", "text/csv;header=absent", C, true);
     /* From a JSON body too. */
     qg_query q;
-    req r = {.ct = JSON, .body = "{\"statement\":\"x\",\"format\":\"CSV\"}",
+    req r = {.ct = JSON,
+             .body = "{\"statement\":\"x\",\"format\":\"CSV\"}",
              .accept = "text/csv;header=present"};
     ok(&r, &q);
     assert_int_equal(q.format, C);
@@ -1205,7 +1220,6 @@ test_format_and_accept(void **state)
     req r2 = {.get = true, .query = "statement=x&format=tsv", .accept = "text/csv"};
     bad(&r2, QG_E_PARAM, "ASX0047: Invalid value for parameter 'format': tsv");
 }
-
 
 /* ---- callbacks, waiting, retry keys ---- */
 
@@ -1237,7 +1251,8 @@ static void
 test_wait_and_on_wait_timeout(void **state)
 {
     qg_query q;
-    req r = {.get = true, .query = "statement=x&wait=1.5s&on_wait_timeout=CANCEL",
+    req r = {.get = true,
+             .query = "statement=x&wait=1.5s&on_wait_timeout=CANCEL",
              .max_wait_ns = 60000000000ull};
     ok(&r, &q);
     assert_true(q.wait_ns == 1500000000ull);
@@ -1297,19 +1312,19 @@ test_idempotency_key(void **state)
 }
 
 static void
-result_ok(const char *qs, gw_result_params *p)
+result_ok(const char *qs, api_result_params *p)
 {
     qg_error e;
-    if (gw_result_params_parse(qs, qs ? strlen(qs) : 0, p, &e) != 0)
+    if (api_result_params_parse(qs, qs ? strlen(qs) : 0, p, &e) != 0)
         fail_msg("%s: %s", qs, e.msg);
 }
 
 static void
 result_bad(const char *qs, const char *msg)
 {
-    gw_result_params p;
+    api_result_params p;
     qg_error e;
-    assert_int_equal(gw_result_params_parse(qs, strlen(qs), &p, &e), -1);
+    assert_int_equal(api_result_params_parse(qs, strlen(qs), &p, &e), -1);
     assert_int_equal(e.code, QG_E_PARAM);
     assert_string_equal(e.msg, msg);
 }
@@ -1317,7 +1332,7 @@ result_bad(const char *qs, const char *msg)
 static void
 test_result_params(void **state)
 {
-    gw_result_params p;
+    api_result_params p;
     result_ok(NULL, &p);
     assert_false(p.arrays || p.has_offset || p.has_limit);
     result_ok("", &p);
@@ -1351,8 +1366,8 @@ stream_case(const char *qs, const char *accept, bool stream, bool sse)
     req r = {.get = true, .query = qs, .accept = accept};
     ok(&r, &q);
     if (q.stream != stream || q.stream_sse != sse || q.mode != QG_MODE_IMMEDIATE)
-        fail_msg("%s / Accept %s: stream %d sse %d mode %d", qs, accept ? accept : "-",
-                 q.stream, q.stream_sse, q.mode);
+        fail_msg("%s / Accept %s: stream %d sse %d mode %d", qs, accept ? accept : "-", q.stream,
+                 q.stream_sse, q.mode);
     /* a stream's records are JSON, whatever Accept asked */
     assert_int_equal(q.format, QG_FORMAT_JSON);
     qg_query_free(&q);
@@ -1405,7 +1420,8 @@ test_stream_mode_and_framing(void **state)
     qg_query_free(&q);
 
     /* from a JSON body */
-    req r = {.ct = JSON, .body = "{\"statement\":\"x\",\"mode\":\"stream\"}",
+    req r = {.ct = JSON,
+             .body = "{\"statement\":\"x\",\"mode\":\"stream\"}",
              .accept = "text/event-stream"};
     ok(&r, &q);
     assert_true(q.stream);
@@ -1453,8 +1469,23 @@ test_stream_intervals(void **state)
         interval_ok(p, "18446744073709", 18446744073709000000ull);
 
         static const char *const badv[] = {
-            "9",  "9ms", "9999us", "1ns", "-1",  "+5", "1.5",  "1e3",        "",
-            "5x", "s",   "ms",     "1 s", "0x1", "abc", "10MS", "18446744073710",
+            "9",
+            "9ms",
+            "9999us",
+            "1ns",
+            "-1",
+            "+5",
+            "1.5",
+            "1e3",
+            "",
+            "5x",
+            "s",
+            "ms",
+            "1 s",
+            "0x1",
+            "abc",
+            "10MS",
+            "18446744073710",
             "99999999999999999999999",
         };
         for (size_t i = 0; i < sizeof(badv) / sizeof(badv[0]); i++) {

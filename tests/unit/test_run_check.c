@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "exec/backend.h"
+#include "exec/internal.h"
 #include "exec/pool.h"
 #include "exec/run.h"
 
@@ -40,8 +41,8 @@ setup(void **state)
     static fx f;
     memset(&f, 0, sizeof(f));
     qg_error err;
-    f.wk.be = &be_sqlite;
-    if (be_sqlite.open("sqlite::memory:", &f.wk.conn, &err) != 0)
+    f.wk.be = &exec__sqlite;
+    if (exec__sqlite.open("sqlite::memory:", &f.wk.conn, &err) != 0)
         return -1;
     exec_task_init(&f.task, &nops);
     *state = &f;
@@ -52,7 +53,7 @@ static int
 teardown(void **state)
 {
     fx *f = *state;
-    be_sqlite.close(f->wk.conn);
+    exec__sqlite.close(f->wk.conn);
     return 0;
 }
 

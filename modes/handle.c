@@ -5,7 +5,7 @@
  * Strict on purpose: a handle has exactly one spelling, so "01-0" or "1-+0"
  * never reach the job store as another name for job 1.
  */
-#include "gateway/handle.h"
+#include "modes/handle.h"
 
 #include <stdbool.h>
 
@@ -22,7 +22,7 @@ read_num(const char *s, size_t n, uint64_t max, uint64_t *out)
 }
 
 int
-gw_handle_parse(const char *s, size_t n, uint64_t *job, uint32_t *set)
+mode_handle_parse(const char *s, size_t n, uint64_t *job, uint32_t *set)
 {
     if (!s)
         return -1;
@@ -42,7 +42,7 @@ gw_handle_parse(const char *s, size_t n, uint64_t *job, uint32_t *set)
 }
 
 size_t
-gw_handle_format(uint64_t job, uint32_t set, char *out)
+mode_handle_format(uint64_t job, uint32_t set, char *out)
 {
     size_t n = qg_fmt_uint64(job, out);
     out[n++] = '-';

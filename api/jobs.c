@@ -5,11 +5,11 @@
  * --auth-file; without it every client is one principal), newest first,
  * from the store's owners index (store/owners.h): never another
  * principal's, never a walk of the whole store. Query string: `limit`
- * (1 to GW_JOBS_MAX, default GW_JOBS_DEFAULT) and `before` (a job number:
+ * (1 to API_JOBS_MAX, default API_JOBS_DEFAULT) and `before` (a job number:
  * only older jobs; the answer's `nextBefore`). Bad values: 400 ASX0047
  * with the expected form. Each job: jobId, handle (its status), mode,
  * status (AsterixDB's word), state, requestID, clientContextID,
- * statement (cut to GW_JOBS_TEXT bytes, flagged), submitTime, startTime,
+ * statement (cut to API_JOBS_TEXT bytes, flagged), submitTime, startTime,
  * stopTime, expireTime, progress (queued or running: as GET /status
  * shows it), resultCount and results (each set's rows, reads left and
  * handle) once ended, errors when it failed. docs/api.md has the
@@ -18,23 +18,22 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api.h"
+#include "api/params.h"
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/envelope.h"
 #include "core/json.h"
 #include "gateway/base.h"
-#include "gateway/handle.h"
-#include "gateway/params.h"
 #include "gateway/reply.h"
-#include "gateway/routes.h"
+#include "modes/doc.h"
 #include "modes/job.h"
-#include "modes/jobdoc.h"
 #include "store/owners.h"
 
-#define GW_JOBS_DEFAULT 20
-#define GW_JOBS_MAX     100
+#define API_JOBS_DEFAULT 20
+#define API_JOBS_MAX     100
 /* bytes of a statement (and a client context id) a listing shows */
-#define GW_JOBS_TEXT 256
+#define API_JOBS_TEXT 256
 
 typedef struct jobs_params {
     uint64_t limit, before;
@@ -65,7 +64,7 @@ bad(qg_error *err, const char *name, const char *v, size_t n, const char *want)
 static int
 parse(const char *s, size_t len, jobs_params *p, qg_error *err)
 {
-    p->limit = GW_JOBS_DEFAULT;
+    p->limit = API_JOBS_DEFAULT;
     p->before = 0;
     bool seen_limit = false, seen_before = false;
     qg_arena a = QG_ARENA_INIT;
@@ -78,8 +77,8 @@ parse(const char *s, size_t len, jobs_params *p, qg_error *err)
         size_t kend = eq ? (size_t)(eq - s) : end;
         char *key, *val = "";
         size_t kl, vl = 0;
-        if (gw_form_decode(&a, s + i, kend - i, &key, &kl) != 0 ||
-            (eq && gw_form_decode(&a, eq + 1, end - kend - 1, &val, &vl) != 0)) {
+        if (api_form_decode(&a, s + i, kend - i, &key, &kl) != 0 ||
+            (eq && api_form_decode(&a, eq + 1, end - kend - 1, &val, &vl) != 0)) {
             rc = qg_error_set(err, QG_E_PARAM, "<query string>",
                               "<bad escape> (a % must be followed by two hex digits)");
             break;
@@ -87,7 +86,7 @@ parse(const char *s, size_t len, jobs_params *p, qg_error *err)
         uint64_t u;
         if (kl == 5 && memcmp(key, "limit", 5) == 0 && !seen_limit) {
             seen_limit = true;
-            if (!qg_parse_uint64(val, vl, GW_JOBS_MAX, &u) || u == 0)
+            if (!qg_parse_uint64(val, vl, API_JOBS_MAX, &u) || u == 0)
                 rc = bad(err, "limit", val, vl, "an integer from 1 to 100, e.g. limit=20");
             else
                 p->limit = u;
@@ -110,11 +109,8 @@ static void
 add_handle(qg_buf *b, const char *name, const qg_buf *base, const char *kind, uint64_t job,
            uint32_t set)
 {
-    char h[GW_HANDLE_MAX_TEXT];
-    gw_handle_format(job, set, h);
-    qg_buf_printf(b, ",\"%s\":\"", name);
-    qg_json_escape(b, base->data ? base->data : "", base->len);
-    qg_buf_printf(b, "/query/service/%s/%s\"", kind, h);
+    qg_buf_printf(b, ",\"%s\":", name);
+    mode_doc_handle(b, base->data, base->len, kind, job, set);
 }
 
 static void
@@ -123,7 +119,7 @@ add_time(qg_buf *b, const char *name, uint64_t wall_ns)
     if (!wall_ns)
         return;
     char t[40];
-    mode_jobdoc_time(wall_ns, t);
+    mode_doc_time(wall_ns, t);
     qg_buf_printf(b, ",\"%s\":\"%s\"", name, t);
 }
 
@@ -157,12 +153,12 @@ add_sets(qg_buf *b, const store_job *j, const qg_buf *base)
 }
 
 static void
-add_job(qg_buf *b, qg_app *app, const store_listed *l, const qg_buf *base, uint64_t now)
+add_job(qg_buf *b, mode_env *env, const store_listed *l, const qg_buf *base, uint64_t now)
 {
     const store_job *j = &l->job;
     bool active = store_state_active(j->state);
     mode_progress live;
-    bool have_live = active && mode_jobs_progress(app->jobs, j->id, &live);
+    bool have_live = active && mode_jobs_progress(env->jobs, j->id, &live);
     const char *state = store_state_name(j->state);
     if (j->state == STORE_QUEUED && have_live && live.started)
         state = "running";
@@ -180,8 +176,8 @@ add_job(qg_buf *b, qg_app *app, const store_listed *l, const qg_buf *base, uint6
     add_time(b, "stopTime", j->finished_ns);
     add_time(b, "expireTime", j->expires_ns);
     if (active) {
-        mode_jobdoc d = {.job = j, .live = have_live ? &live : NULL, .now_wall = now};
-        mode_jobdoc_progress(b, &d);
+        mode_doc_status d = {.job = j, .live = have_live ? &live : NULL, .now_wall = now};
+        mode_doc_progress(b, &d);
     } else {
         add_sets(b, j, base);
     }
@@ -195,8 +191,9 @@ add_job(qg_buf *b, qg_app *app, const store_listed *l, const qg_buf *base, uint6
 }
 
 void
-gw_jobs(gw_req *req, qg_app *app)
+api_jobs(gw_req *req, void *arg)
 {
+    api_env *env = arg;
     qg_error err;
     jobs_params p;
     if (parse(req->query, req->query_len, &p, &err) != 0) {
@@ -204,7 +201,7 @@ gw_jobs(gw_req *req, qg_app *app)
         return;
     }
     qg_buf base = QG_BUF_INIT, b = QG_BUF_INIT;
-    if (gw_base_url(req, app, &base, &err) != 0) {
+    if (gw_base_url(req, env->modes->handles, &base, &err) != 0) {
         gw_reply_error(req, &err, NULL);
         qg_buf_free(&base);
         return;
@@ -217,13 +214,13 @@ gw_jobs(gw_req *req, qg_app *app)
         /* room for jobs that expired but are not swept yet (the sweep
          * runs every second), never more than this */
         .examine = p.limit * 2 + 64,
-        .text_max = GW_JOBS_TEXT,
+        .text_max = API_JOBS_TEXT,
         .now_ns = now,
     };
     store_listed *v;
     size_t n;
     uint64_t next;
-    if (store_jobs_list(app->store, &o, &v, &n, &next, &err) != 0) {
+    if (store_jobs_list(env->modes->store, &o, &v, &n, &next, &err) != 0) {
         gw_reply_error(req, &err, NULL);
         qg_buf_free(&base);
         return;
@@ -232,7 +229,7 @@ gw_jobs(gw_req *req, qg_app *app)
     for (size_t i = 0; i < n; i++) {
         if (i)
             qg_buf_addc(&b, ',');
-        add_job(&b, app, &v[i], &base, now);
+        add_job(&b, env->modes, &v[i], &base, now);
     }
     qg_buf_addlit(&b, "],\"limit\":");
     qg_json_uint64(&b, p.limit);

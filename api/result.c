@@ -17,7 +17,7 @@
  * rows sent so far with "errors" and "status":"fatal" (a CSV body is cut).
  * The changed bytes never go out.
  *
- * Windows and arrays (gw_result_params): offset/limit send rows
+ * Windows and arrays (api_result_params): offset/limit send rows
  * [offset, offset+limit) only. The first page is found by a binary search
  * over page headers (store_results_find: log2(pages) header reads), so a
  * window costs the pages it covers plus a few headers, whatever its
@@ -27,54 +27,48 @@
  * after metrics: "columns" (arrays), "offset", "limit", "total" and "more"
  * (windows).
  *
- * Reads: a read that reaches the set's last row (any read without a
- * limit, or one whose window ends at or past the end) takes one of the
- * set's max-result-reads, committed (STORE_OP_CONSUME) before the first
- * byte goes out. Every GET that streams pins the set
- * (store_results_pin): the pages are deleted (STORE_OP_RELEASE) when the
- * last pinned read ends and one of them took the last read, so every read
- * that started completes. A window that stops short of the end takes
- * none, so a client can page through a result and the read is counted
- * once, when it reaches the end.
+ * Reads (the job engine's, modes/result.h): a read that reaches the set's
+ * last row (any read without a limit, or one whose window ends at or past
+ * the end) takes one of the set's max-result-reads before the first byte
+ * goes out; every read holds the set until it ends, so every read that
+ * started completes; a window that stops short of the end takes none.
  *
- * DELETE discards the result (STORE_OP_DISCARD): 202, or 404 when there was
- * nothing to discard; reads streaming it are cut. With authentication on, only the principal that
- * submitted a job may read or discard its results; to anyone else they are
- * 404.
+ * DELETE discards the result: 202, or 404 when there was nothing to
+ * discard; reads streaming it are cut. With authentication on, only the
+ * principal that submitted a job may read or discard its results; to
+ * anyone else they are 404.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
+#include "api/internal.h"
+#include "api/params.h"
 #include "core/clock.h"
-#include "core/envelope.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "exec/rows.h"
-#include "gateway/handle.h"
-#include "gateway/params.h"
 #include "gateway/reply.h"
-#include "gateway/routes.h"
+#include "modes/doc.h"
+#include "modes/result.h"
 #include "store/jobs.h"
-#include "store/results.h"
-#include "store/writer.h"
 
 typedef struct stream {
-    qg_app *app;
+    api_env *env;
     gw_req *req; /* NULL once the client is gone */
     uint64_t job;
     uint32_t set;
-    gw_result_params p;
+    api_result_params p;
     uint32_t page, npages;
     uint64_t total;             /* rows in the set */
     uint64_t next_row, end_row; /* cut mode: rows [next_row, end_row) still to send */
     bool cut;                   /* rows are cut out one by one (a window, or arrays) */
     bool csv, pretty, csv_header;
-    bool first;    /* no row sent yet */
-    bool inflight; /* the consume op is in the writer */
-    bool release;  /* this GET took the last read */
-    bool pinned;   /* counted among the set's reads in progress */
-    bool broken;   /* a page did not read back as rows */
+    bool first;      /* no row sent yet */
+    mode_read *read; /* the read of the set (modes/result.h) */
+    bool broken;     /* a page did not read back as rows */
     uint64_t sent_rows, sent_bytes;
     qg_metrics metrics;
     uint64_t set_bytes;
@@ -85,14 +79,8 @@ typedef struct stream {
 static void
 stream_free(stream *s)
 {
-    /* the last read streaming: the pages go if the reads are used up */
-    if (s->pinned && store_results_unpin(s->app->store, s->job, s->set, s->release)) {
-        store_op *op = store_op_new(STORE_OP_RELEASE);
-        op->job_id = s->job;
-        op->set = s->set;
-        op->done = store_op_free;
-        store_writer_submit(s->app->writer, op);
-    }
+    if (s->read)
+        mode_read_end(s->read); /* the last read of a used-up set drops its pages */
     qg_buf_free(&s->out);
     qg_buf_free(&s->columns);
     free(s);
@@ -188,33 +176,25 @@ finish(stream *s, const qg_error *err)
 {
     gw_req *req = s->req;
     s->req = NULL;
-    req->on_gone = NULL;
+    gw_req_on_gone(req, NULL, NULL);
     if (!s->csv) {
         qg_buf t = QG_BUF_INIT;
-        qg_metrics m = s->metrics;
-        m.result_count = s->cut || err ? s->sent_rows : s->total;
-        m.result_size = s->cut || err ? s->sent_bytes : s->set_bytes;
-        if (s->pretty)
-            qg_buf_addc(&t, '\n');
-        qg_buf_addlit(&t, "],");
-        if (err) {
-            m.error_count = 1;
-            qg_env_errors(&t, err);
-            qg_buf_addlit(&t, ",\"status\":\"fatal\",");
-        }
-        qg_env_metrics(&t, &m);
-        if (s->p.arrays && s->columns.len) {
-            qg_buf_addlit(&t, ",\"columns\":");
-            qg_buf_add(&t, s->columns.data, s->columns.len);
-        }
-        if (s->p.has_offset || s->p.has_limit) {
-            qg_buf_printf(&t, ",\"offset\":%llu", (unsigned long long)s->p.offset);
-            if (s->p.has_limit)
-                qg_buf_printf(&t, ",\"limit\":%llu", (unsigned long long)s->p.limit);
-            qg_buf_printf(&t, ",\"total\":%llu,\"more\":%s", (unsigned long long)s->total,
-                          s->end_row < s->total ? "true" : "false");
-        }
-        qg_buf_addlit(&t, "}\n");
+        mode_doc_result_end e = {
+            .pretty = s->pretty,
+            .err = err,
+            .metrics = s->metrics,
+            .columns = s->p.arrays && s->columns.len ? s->columns.data : NULL,
+            .columns_len = s->columns.len,
+            .window = s->p.has_offset || s->p.has_limit,
+            .offset = s->p.offset,
+            .has_limit = s->p.has_limit,
+            .limit = s->p.limit,
+            .total = s->total,
+            .more = s->end_row < s->total,
+        };
+        e.metrics.result_count = s->cut || err ? s->sent_rows : s->total;
+        e.metrics.result_size = s->cut || err ? s->sent_bytes : s->set_bytes;
+        mode_doc_result_close(&t, &e);
         gw_reply_chunk(req, t.data, t.len);
         qg_buf_free(&t);
     }
@@ -244,7 +224,7 @@ read_page(stream *s, bool keep, qg_error *err)
 {
     store_page_fn fn = s->cut ? page_rows : keep ? page_keep : page_out;
     void *arg = s->cut || keep ? (void *)s : (void *)s->req;
-    return store_results_read(s->app->store, s->job, s->set, s->page, fn, arg, err);
+    return mode_read_page(s->read, s->page, fn, arg, err);
 }
 
 /* Whether pages remain to be sent. */
@@ -277,11 +257,9 @@ pump(stream *s)
             }
             /* gone (swept, discarded), or CSV: no last chunk, so the body
              * reads as cut */
-            req->keep_alive = false;
-            req->chunked = false;
             s->req = NULL;
-            req->on_gone = NULL;
-            gw_reply_end(req);
+            gw_req_on_gone(req, NULL, NULL);
+            gw_reply_abort(req);
             stream_free(s);
             return;
         }
@@ -297,16 +275,15 @@ pump(stream *s)
 static void
 on_drain(gw_req *req)
 {
-    pump(req->handler_data);
+    pump(gw_req_data(req));
 }
 
 static void
 on_gone(gw_req *req)
 {
-    stream *s = req->handler_data;
+    stream *s = gw_req_data(req);
     s->req = NULL;
-    if (!s->inflight)
-        stream_free(s);
+    stream_free(s);
 }
 
 /* Answers before anything was sent: 404 when the result went (rc 0),
@@ -316,7 +293,7 @@ answer_now(stream *s, int rc, const qg_error *err)
 {
     gw_req *req = s->req;
     s->req = NULL;
-    req->on_gone = NULL;
+    gw_req_on_gone(req, NULL, NULL);
     if (rc == 0)
         gw_reply_empty(req, 404);
     else
@@ -349,8 +326,7 @@ start(stream *s, const store_job *j)
         if (s->next_row < s->end_row) {
             qg_error err;
             uint32_t first;
-            int rc = store_results_find(s->app->store, s->job, s->set, s->npages, s->next_row,
-                                        &first, &err);
+            int rc = mode_read_find(s->read, s->npages, s->next_row, &first, &err);
             if (rc != 1) {
                 /* gone meanwhile (swept, discarded), or unreadable */
                 answer_now(s, rc, &err);
@@ -381,77 +357,55 @@ start(stream *s, const store_job *j)
             gw_reply_chunk(req, s->columns.data, s->columns.len);
     } else {
         gw_reply_start(req, 200, GW_JSON, &h, 1);
-        if (s->pretty)
-            gw_reply_chunk(req, "{\"results\":[\n", 13);
-        else
-            gw_reply_chunk(req, "{\"results\":[", 12);
+        qg_buf open = QG_BUF_INIT;
+        mode_doc_result_open(&open, s->pretty);
+        gw_reply_chunk(req, open.data, open.len);
+        qg_buf_free(&open);
     }
     if (s->out.len) {
         gw_reply_chunk(req, s->out.data, s->out.len);
         qg_buf_reset(&s->out);
     }
-    req->on_drain = on_drain;
+    gw_req_on_drain(req, on_drain);
     pump(s);
 }
 
-/* Loop: the read is taken (or there was none to take). */
+/* The read is taken (rc 1, j the header as committed), or the result
+ * went (0), or the store failed (-1, err). */
 static void
-consumed(store_op *op)
+ready(mode_read *r, int rc, const store_job *j, const qg_error *err, void *arg)
 {
-    stream *s = op->arg;
-    s->inflight = false;
-    bool found = op->status == 0 && op->found;
-    if (found)
-        s->release = op->job.sets[s->set].reads_left == 0;
-    else if (op->status != 0)
-        qg_warn("result %llu-%u: %s", (unsigned long long)s->job, s->set, op->err.msg);
-    gw_req *req = s->req;
-    if (!req) {
-        store_op_free(op);
-        stream_free(s);
+    stream *s = arg;
+    if (rc != 1) {
+        answer_now(s, rc, err);
         return;
     }
-    if (!found) {
-        qg_error err = op->err;
-        int rc = op->status != 0 ? -1 : 0;
-        store_op_free(op);
-        answer_now(s, rc, &err);
-        return;
-    }
-    start(s, &op->job);
-    store_op_free(op);
+    start(s, j);
 }
 
 static void
-discarded(store_op *op)
+discarded(bool found, void *arg)
 {
-    gw_req *req = op->arg;
-    int status = op->status == 0 && op->found ? 202 : 404;
-    if (op->status != 0)
-        qg_warn("discard %llu-%u: %s", (unsigned long long)op->job_id, op->set, op->err.msg);
-    store_op_free(op);
-    if (req) {
-        req->on_gone = NULL;
-        gw_reply_empty(req, status);
-    }
+    gw_req *req = arg;
+    gw_req_on_gone(req, NULL, NULL);
+    gw_reply_empty(req, found ? 202 : 404);
 }
 
 static void
 discard_gone(gw_req *req)
 {
-    store_op *op = req->handler_data;
-    op->arg = NULL;
+    mode_discard_forget(gw_req_data(req));
 }
 
 /* The names of set's columns (from the statement that produced it): a
  * JSON array, or for CSV the header line the writer would write. */
 static void
-column_names(qg_app *app, uint64_t job, uint32_t set, bool csv, qg_buf *out)
+column_names(api_env *env, uint64_t job, uint32_t set, bool csv, qg_buf *out)
 {
     qg_error err;
     store_stmt *v;
     size_t n;
-    if (store_jobs_read_stmts(app->store, job, &v, &n, &err) != 0)
+    if (store_jobs_read_stmts(env->modes->store, job, &v, &n, &err) != 0)
         return;
     for (size_t i = 0; i < n; i++) {
         if (v[i].set != (int64_t)set)
@@ -483,18 +437,16 @@ column_names(qg_app *app, uint64_t job, uint32_t set, bool csv, qg_buf *out)
 }
 
 void
-gw_result(gw_req *req, qg_app *app)
+api_result(gw_req *req, void *arg)
 {
-    const char *h = req->path + sizeof("/query/service/result/") - 1;
+    api_env *env = arg;
     uint64_t job;
     uint32_t set;
-    if (gw_handle_parse(h, strlen(h), &job, &set) != 0) {
-        gw_reply_empty(req, 400);
+    if (api__handle_of(req, &job, &set) != 0)
         return;
-    }
     qg_error err;
-    gw_result_params p;
-    if (req->method == GW_M_GET && gw_result_params_parse(req->query, req->query_len, &p, &err)) {
+    api_result_params p;
+    if (req->method == GW_M_GET && api_result_params_parse(req->query, req->query_len, &p, &err)) {
         gw_reply_error(req, &err, NULL);
         return;
     }
@@ -503,31 +455,19 @@ gw_result(gw_req *req, qg_app *app)
      * principals' results are answered without the writer. */
     store_job j;
     store_job_init(&j);
-    int found = store_jobs_read(app->store, job, &j, &err);
-    bool readable = found == 1 && !store_state_active(j.state) && set < j.nsets &&
-                    j.sets[set].reads_left > 0 && (j.expires_ns == 0 || j.expires_ns > now) &&
-                    (!app->auth || (req->principal && strcmp(req->principal, j.principal) == 0));
-    if (found < 0) {
+    int readable = mode_result_check(env->modes, job, set, req->principal, now, &j, &err);
+    if (readable <= 0) {
         store_job_free(&j);
-        gw_reply_error(req, &err, NULL);
-        return;
-    }
-    if (!readable) {
-        store_job_free(&j);
-        gw_reply_empty(req, 404);
+        if (readable < 0)
+            gw_reply_error(req, &err, NULL);
+        else
+            gw_reply_empty(req, 404);
         return;
     }
     if (req->method == GW_M_DELETE) {
         store_job_free(&j);
-        store_op *op = store_op_new(STORE_OP_DISCARD);
-        op->job_id = job;
-        op->set = set;
-        op->now_ns = now;
-        op->done = discarded;
-        op->arg = req;
-        req->handler_data = op;
-        req->on_gone = discard_gone;
-        store_writer_submit(app->writer, op);
+        gw_req_on_gone(req, discard_gone,
+                       mode_result_discard(env->modes, job, set, now, discarded, req));
         return;
     }
     bool csv = j.format == QG_FORMAT_CSV;
@@ -538,33 +478,19 @@ gw_result(gw_req *req, qg_app *app)
         return;
     }
     stream *s = qg_calloc(1, sizeof(*s));
-    s->app = app;
+    s->env = env;
     s->req = req;
     s->job = job;
     s->set = set;
     s->p = p;
     if (p.arrays || (csv && (p.has_offset || p.has_limit)))
-        column_names(app, job, set, csv, &s->columns);
-    req->handler_data = s;
-    req->on_gone = on_gone;
-    /* from here until it ends, the set's pages stay (store_results_pin) */
-    store_results_pin(app->store, job, set);
-    s->pinned = true;
+        column_names(env, job, set, csv, &s->columns);
+    gw_req_on_gone(req, on_gone, s);
     /* only a read that reaches the end of the set takes one of its reads */
     uint64_t rows = j.sets[set].rows;
     bool to_end = !p.has_limit || p.offset >= rows || p.limit >= rows - p.offset;
-    if (!to_end) {
+    s->read = mode_read_begin(env->modes, job, set, now, to_end, ready, s);
+    if (!to_end)
         start(s, &j);
-        store_job_free(&j);
-        return;
-    }
     store_job_free(&j);
-    s->inflight = true;
-    store_op *op = store_op_new(STORE_OP_CONSUME);
-    op->job_id = job;
-    op->set = set;
-    op->now_ns = now;
-    op->done = consumed;
-    op->arg = s;
-    store_writer_submit(app->writer, op);
 }

@@ -5,11 +5,11 @@
  */
 #include <stdio.h>
 
+#include "api/api.h"
 #include "core/clock.h"
 #include "core/stats.h"
 #include "exec/pool.h"
 #include "gateway/reply.h"
-#include "gateway/routes.h"
 #include "modes/job.h"
 #include "modes/registry.h"
 #include "store/env.h"
@@ -32,14 +32,14 @@ counter(qg_buf *b, const char *name, const char *help, uint64_t v)
 
 /* Stored jobs and the job store. */
 static void
-jobs(qg_buf *b, qg_app *app)
+jobs(qg_buf *b, api_env *env)
 {
     gauge(b, "qgate_jobs_queued", "Async jobs accepted and not started yet.",
-          (double)mode_jobs_queued(app->jobs));
+          (double)mode_jobs_queued(env->modes->jobs));
     gauge(b, "qgate_jobs_running", "Deferred and async jobs on a worker now.",
-          (double)mode_jobs_running(app->jobs));
+          (double)mode_jobs_running(env->modes->jobs));
     store_writer_stats ws;
-    store_writer_stats_get(app->writer, &ws);
+    store_writer_stats_get(env->modes->writer, &ws);
     counter(b, "qgate_store_commits_total", "Job store transactions committed (each an fsync).",
             ws.commits);
     counter(b, "qgate_store_ops_total", "Writes committed to the job store.", ws.ops);
@@ -48,41 +48,42 @@ jobs(qg_buf *b, qg_app *app)
     counter(b, "qgate_store_full_total",
             "Job store writes refused for lack of room (--store-size).", ws.full);
     counter(b, "qgate_store_swept_total", "Expired jobs deleted by the sweep.",
-            store_gc_swept(app->gc));
+            store_gc_swept(env->gc));
     uint64_t map, used;
-    store_env_usage(app->store, &map, &used);
+    store_env_usage(env->modes->store, &map, &used);
     gauge(b, "qgate_store_map_bytes", "The job store's map size (--store-size).", (double)map);
     gauge(b, "qgate_store_file_bytes", "How much of the map the store file has used so far.",
           (double)used);
 }
 
 void
-gw_metrics(gw_req *req, qg_app *app)
+api_metrics(gw_req *req, void *arg)
 {
+    api_env *env = arg;
     qg_buf b = QG_BUF_INIT;
     qg_stats_head(&b, "qgate_build_info", "gauge", "qgate's version.");
     qg_stats_sample(&b, "qgate_build_info", "version=\"" QGATE_VERSION "\"", 1);
     gauge(&b, "qgate_start_time_seconds", "When this qgate started, in seconds since the epoch.",
-          (double)(app->start_wall_ns / 1000000000u));
+          (double)(env->start_wall_ns / 1000000000u));
     gauge(&b, "qgate_draining", "1 after SIGTERM while running requests finish.",
-          app->draining ? 1 : 0);
+          env->draining ? 1 : 0);
     qg_stats_render_requests(&b);
     gauge(&b, "qgate_connections", "Open client connections.",
-          (double)gw_server_connections(app->server));
+          (double)gw_server_connections(env->server));
     gauge(&b, "qgate_requests_in_flight", "Requests being handled now.",
-          (double)gw_server_busy(app->server));
+          (double)gw_server_busy(env->server));
     gauge(&b, "qgate_running_requests", "Queries queued or running (what /admin lists).",
-          (double)mode_registry_count(app->running));
+          (double)mode_registry_count(env->modes->running));
     gauge(&b, "qgate_queue_depth", "Tasks waiting for an executor thread.",
-          (double)exec_pool_queued(app->pool));
-    gauge(&b, "qgate_workers", "Executor threads.", exec_pool_workers(app->pool));
+          (double)exec_pool_queued(env->modes->pool));
+    gauge(&b, "qgate_workers", "Executor threads.", exec_pool_workers(env->modes->pool));
     gauge(&b, "qgate_workers_busy", "Executor threads running a task now.",
-          exec_pool_busy_workers(app->pool));
+          exec_pool_busy_workers(env->modes->pool));
     qg_stats_head(&b, "qgate_worker_busy_seconds_total", "counter",
                   "Time executor threads spent running tasks (utilisation = rate / workers).");
     qg_stats_sample(&b, "qgate_worker_busy_seconds_total", "",
-                    (double)exec_pool_busy_ns(app->pool) / 1e9);
-    jobs(&b, app);
+                    (double)exec_pool_busy_ns(env->modes->pool) / 1e9);
+    jobs(&b, env);
     gw_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len, NULL, 0);
     qg_buf_free(&b);
 }

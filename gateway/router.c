@@ -1,35 +1,56 @@
 /*
- * routes: path + method -> handler. Unknown path: 404. Known path, method
- * not listed: 405 with AsterixDB's text. OPTIONS on a known path is a CORS
- * preflight (or a plain OPTIONS), answered here for every route. A request
- * whose Origin is a foreign web page's is refused here too (gateway/cors).
+ * router: path + method -> handler (see router.h). Unknown path: 404.
+ * Known path, method not listed: 405 with AsterixDB's text. OPTIONS on a
+ * known path is a CORS preflight (or a plain OPTIONS), answered here for
+ * every route. A request whose Origin is a foreign web page's is refused
+ * here too (gateway/cors).
  */
-#include "gateway/routes.h"
+#include "gateway/router.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "gateway/auth.h"
-#include "gateway/cors.h"
+#include "core/mem.h"
 #include "gateway/reply.h"
 
-#define M(m) (1u << (m))
+#define M(m) GW_M(m)
 
-static const struct route {
-    const char *path;
-    bool prefix; /* path is a prefix; the rest is the handler's */
-    unsigned methods;
-    void (*handler)(gw_req *req, qg_app *app);
-} routes[] = {
-    {"/query/service", false, M(GW_M_GET) | M(GW_M_POST), gw_service},
-    {"/query/service/status/", true, M(GW_M_GET) | M(GW_M_DELETE), gw_status},
-    {"/query/service/result/", true, M(GW_M_GET) | M(GW_M_DELETE), gw_result},
-    {"/admin/requests/running", false, M(GW_M_GET) | M(GW_M_DELETE), gw_admin_running},
-    {"/health", false, M(GW_M_GET), gw_health},
-    {"/metrics", false, M(GW_M_GET), gw_metrics},
-    {"/query/service/jobs", false, M(GW_M_GET), gw_jobs},
-    {"/console", true, M(GW_M_GET), gw_console},
+struct gw_router {
+    const gw_auth *auth;
+    const gw_cors *cors;
+    struct entry {
+        const gw_route *route;
+        void *arg;
+    } * v;
+    size_t n;
 };
+
+gw_router *
+gw_router_new(const gw_auth *auth, const gw_cors *cors)
+{
+    gw_router *r = qg_calloc(1, sizeof(*r));
+    r->auth = auth;
+    r->cors = cors;
+    return r;
+}
+
+void
+gw_router_add(gw_router *r, const gw_route *routes, size_t n, void *arg)
+{
+    r->v = qg_realloc(r->v, sizeof(*r->v) * (r->n + n));
+    for (size_t i = 0; i < n; i++)
+        r->v[r->n++] = (struct entry){&routes[i], arg};
+}
+
+void
+gw_router_free(gw_router *r)
+{
+    if (!r)
+        return;
+    free(r->v);
+    free(r);
+}
 
 /* "GET, POST, OPTIONS": the route's methods, for Allow and preflights. */
 static void
@@ -53,7 +74,7 @@ method_list(unsigned methods, char *out, size_t n)
  * client that is no page the route's methods. No token needed: browsers
  * send preflights without credentials. */
 static void
-options(gw_req *req, const struct route *r, gw_cors_verdict cv)
+options(gw_req *req, const gw_route *r, gw_cors_verdict cv)
 {
     char methods[64];
     method_list(r->methods, methods, sizeof(methods));
@@ -79,20 +100,20 @@ options(gw_req *req, const struct route *r, gw_cors_verdict cv)
 }
 
 void
-gw_routes_dispatch(gw_req *req, void *arg)
+gw_router_dispatch(gw_req *req, void *arg)
 {
-    qg_app *app = arg;
+    gw_router *rt = arg;
     const char *origin = gw_req_header(req, "Origin");
     gw_cors_verdict cv =
-        origin ? gw_cors_check(app->cors, origin, gw_req_header(req, "Host")) : GW_CORS_NONE;
+        origin ? gw_cors_check(rt->cors, origin, gw_req_header(req, "Host")) : GW_CORS_NONE;
     if (cv == GW_CORS_LISTED)
         req->cors_origin = origin;
-    req->cors_vary = app->cors && app->cors->n > 0;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        const struct route *r = &routes[i];
+    req->cors_vary = rt->cors && rt->cors->n > 0;
+    for (size_t i = 0; i < rt->n; i++) {
+        const gw_route *r = rt->v[i].route;
         size_t n = strlen(r->path);
-        bool match = r->prefix ? strncmp(req->path, r->path, n) == 0
-                               : strcmp(req->path, r->path) == 0;
+        bool prefix = r->flags & GW_ROUTE_PREFIX;
+        bool match = prefix ? strncmp(req->path, r->path, n) == 0 : strcmp(req->path, r->path) == 0;
         if (!match)
             continue;
         if (req->method == GW_M_OPTIONS) {
@@ -112,11 +133,9 @@ gw_routes_dispatch(gw_req *req, void *arg)
             gw_reply_error(req, &err, NULL);
             return;
         }
-        /* Authentication, when on, for everything but the health check and
-         * the console's page (it holds no data; the token it asks for goes
-         * with each call it makes). */
-        if (app->auth && r->handler != gw_health && r->handler != gw_console) {
-            const gw_principal *p = gw_auth_check(app->auth, gw_req_header(req, "Authorization"));
+        /* Authentication, when on, for every route but the open ones. */
+        if (rt->auth && !(r->flags & GW_ROUTE_OPEN)) {
+            const gw_principal *p = gw_auth_check(rt->auth, gw_req_header(req, "Authorization"));
             if (!p) {
                 qg_error err;
                 qg_error_set(&err, QG_E_UNAUTHORIZED, "send Authorization: Bearer <token>");
@@ -126,7 +145,9 @@ gw_routes_dispatch(gw_req *req, void *arg)
             req->principal = p->name;
             req->principal_readonly = p->readonly;
         }
-        r->handler(req, app);
+        if (prefix)
+            req->route_rest = req->path + n;
+        r->handler(req, rt->v[i].arg);
         return;
     }
     qg_error err;

@@ -1,4 +1,4 @@
-/* Unit tests for modes/jobdoc: the timestamps of status documents. */
+/* Unit tests for modes/doc: the timestamps of status documents. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "modes/jobdoc.h"
+#include "modes/doc.h"
 
 /* What the formatter must equal: strftime and printf, done slowly. */
 static void
@@ -26,11 +26,11 @@ test_known_values(void **state)
 {
     (void)state;
     char t[40];
-    mode_jobdoc_time(0, t);
+    mode_doc_time(0, t);
     assert_string_equal(t, "1970-01-01T00:00:00.000Z");
-    mode_jobdoc_time(1795000000123456789ull, t);
+    mode_doc_time(1795000000123456789ull, t);
     assert_string_equal(t, "2026-11-18T11:06:40.123Z");
-    mode_jobdoc_time(951782400999000000ull, t); /* a leap day */
+    mode_doc_time(951782400999000000ull, t); /* a leap day */
     assert_string_equal(t, "2000-02-29T00:00:00.999Z");
 }
 
@@ -42,7 +42,7 @@ test_matches_strftime(void **state)
     /* every few hours across 1970..2100, with varying milliseconds */
     for (uint64_t s = 0; s < 4102444800ull; s += 7919) {
         uint64_t ns = s * 1000000000ull + (s % 1000) * 1000000ull + 424242;
-        mode_jobdoc_time(ns, got);
+        mode_doc_time(ns, got);
         reference(ns, want);
         assert_string_equal(got, want);
     }

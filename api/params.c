@@ -17,7 +17,7 @@
  * shadowed duplicates are decoded into one reused buffer and dropped, and
  * `$name` occurrences are capped like the values of a JSON body.
  */
-#include "gateway/params.h"
+#include "api/params.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -26,10 +26,10 @@
 
 #include "core/buf.h"
 #include "core/duration.h"
+#include "core/hex.h"
 #include "core/json.h"
 #include "core/jsonparse.h"
 #include "gateway/url.h"
-#include "core/hex.h"
 
 /* The JSON reader's limits for bodies and for args/$name values in forms:
  * deep enough for any real parameter, shallow enough for the stack. */
@@ -110,7 +110,7 @@ typedef struct pentry {
 } pentry;
 
 typedef struct pctx {
-    const gw_params_in *in;
+    const api_params_in *in;
     qg_query *q;
     qg_error *err;
     qg_arena tmp;
@@ -258,7 +258,7 @@ form_decode_into(const char *s, size_t n, char *o, size_t *olen)
 }
 
 int
-gw_form_decode(qg_arena *a, const char *s, size_t n, char **out, size_t *out_len)
+api_form_decode(qg_arena *a, const char *s, size_t n, char **out, size_t *out_len)
 {
     char *o = qg_arena_alloc(a, n + 1);
     size_t len;
@@ -868,7 +868,7 @@ accept_sse(const char *accept)
 static bool
 idem_key_ok(const char *s, size_t n)
 {
-    if (n == 0 || n > GW_IDEM_KEY_MAX)
+    if (n == 0 || n > API_IDEM_KEY_MAX)
         return false;
     bool seen = false;
     for (size_t i = 0; i < n; i++) {
@@ -879,11 +879,12 @@ idem_key_ok(const char *s, size_t n)
     return seen;
 }
 
+/* statement, mode, client_context_id, readonly, pretty, args and $names. */
 static int
-validate(pctx *c)
+validate_request(pctx *c)
 {
     qg_query *q = c->q;
-    const gw_params_in *in = c->in;
+    const api_params_in *in = c->in;
     const char *v;
     size_t n;
     int r, idx;
@@ -924,9 +925,19 @@ validate(pctx *c)
 
     if (get_bool(c, P_READONLY, &q->readonly) < 0 || get_bool(c, P_PRETTY, &q->pretty) < 0)
         return -1;
+    return check_args_and_named(c);
+}
 
-    if (check_args_and_named(c) < 0)
-        return -1;
+/* timeout, max-result-reads, result-ttl, signature, multi-statement,
+ * format (and Accept), the stream's intervals. */
+static int
+validate_options(pctx *c)
+{
+    qg_query *q = c->q;
+    const api_params_in *in = c->in;
+    const char *v;
+    size_t n;
+    int r;
 
     if (get_duration(c, P_TIMEOUT, &q->timeout_ns) < 0)
         return -1;
@@ -976,8 +987,17 @@ validate(pctx *c)
     if (r < 0)
         return -1;
     q->heartbeat_given = r > 0;
+    return 0;
+}
 
-    /* Accepted for AsterixDB clients; validated, then without effect. */
+/* AsterixDB's plan and profile parameters: accepted for its clients,
+ * validated, then without effect. */
+static int
+validate_ignored(pctx *c)
+{
+    const char *v;
+    size_t n;
+    int r, idx;
     static const char *const plan_formats[] = {"json", "string", NULL};
     static const char *const profiles[] = {"true", "false", "counts", "timings", "off", NULL};
     static const int plan_bools[] = {P_LOGICAL_PLAN, P_OPTIMIZED_LOGICAL_PLAN, P_EXPRESSION_TREE,
@@ -997,8 +1017,20 @@ validate(pctx *c)
         return pid_error(c, P_MAX_WARNINGS, v, n);
     if (get_enum(c, P_PROFILE, profiles, &idx) < 0)
         return -1;
+    return 0;
+}
 
-    /* qgate's own: callbacks, waiting, retry keys */
+/* qgate's own: callback_url, wait, on_wait_timeout, the idempotency key
+ * (parameter, else header). */
+static int
+validate_qgate(pctx *c)
+{
+    qg_query *q = c->q;
+    const api_params_in *in = c->in;
+    const char *v;
+    size_t n;
+    int r, idx;
+
     r = scalar_text(c, P_CALLBACK_URL, &v, &n);
     if (r < 0)
         return -1;
@@ -1034,14 +1066,23 @@ validate(pctx *c)
             return param_error(c, "Idempotency-Key", 15, h, hn);
         q->idempotency_key = qg_arena_memdup0(&q->arena, h, hn);
     }
+    return 0;
+}
 
-    if (in->is_get)
-        q->readonly = true;
+/* Every parameter, in this order (the first bad one is the error). */
+static int
+validate(pctx *c)
+{
+    if (validate_request(c) < 0 || validate_options(c) < 0 || validate_ignored(c) < 0 ||
+        validate_qgate(c) < 0)
+        return -1;
+    if (c->in->is_get)
+        c->q->readonly = true;
     return 0;
 }
 
 int
-gw_params_parse(const gw_params_in *in, qg_query *q, qg_error *err)
+api_params_parse(const api_params_in *in, qg_query *q, qg_error *err)
 {
     pctx c;
     memset(&c, 0, sizeof(c));
@@ -1083,7 +1124,7 @@ gw_params_parse(const gw_params_in *in, qg_query *q, qg_error *err)
 /* ---- result reads ---- */
 
 int
-gw_result_params_parse(const char *query, size_t len, gw_result_params *out, qg_error *err)
+api_result_params_parse(const char *query, size_t len, api_result_params *out, qg_error *err)
 {
     memset(out, 0, sizeof(*out));
     qg_error_clear(err);
@@ -1106,8 +1147,8 @@ gw_result_params_parse(const char *query, size_t len, gw_result_params *out, qg_
         i = j + 1;
         if (rn == 0)
             continue;
-        if (gw_form_decode(&a, s, rn, &name, &nn) != 0 ||
-            gw_form_decode(&a, rv, rvn, &val, &vn) != 0) {
+        if (api_form_decode(&a, s, rn, &name, &nn) != 0 ||
+            api_form_decode(&a, rv, rvn, &val, &vn) != 0) {
             rc = qg_error_set(err, QG_E_PARAM, "<query string>", "<bad escape>");
             break;
         }

@@ -8,21 +8,22 @@
  * A full store is not unhealthy: it serves what it holds, and refuses new
  * jobs with ASX0904 until room is freed.
  */
+#include "api/api.h"
 #include "core/envelope.h"
 #include "gateway/reply.h"
-#include "gateway/routes.h"
 #include "store/env.h"
 
 void
-gw_health(gw_req *req, qg_app *app)
+api_health(gw_req *req, void *arg)
 {
+    api_env *env = arg;
     static const char ok[] = "{\"status\":\"ok\"}\n";
     static const char draining[] = "{\"status\":\"draining\"}\n";
-    if (app->draining) {
+    if (env->draining) {
         gw_reply(req, 503, GW_JSON, draining, sizeof(draining) - 1, NULL, 0);
         return;
     }
-    if (app->store && store_env_damaged(app->store)) {
+    if (env->modes->store && store_env_damaged(env->modes->store)) {
         qg_error err;
         qg_error_set(&err, QG_E_STORE,
                      "the job store's file is damaged (the log says where); stop qgate, then "

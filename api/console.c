@@ -1,6 +1,6 @@
 /*
  * console: GET /console, a page for people, and its files under
- * /console/<name> (gateway/assets.h: embedded in the binary).
+ * /console/<name> (api/assets.h: embedded in the binary).
  *
  * The page calls qgate with relative URLs only (query/service, ...), so it
  * works wherever /console is reached: directly, behind nginx, and behind a
@@ -17,9 +17,9 @@
  */
 #include <string.h>
 
-#include "gateway/assets.h"
+#include "api/api.h"
+#include "api/assets.h"
 #include "gateway/reply.h"
-#include "gateway/routes.h"
 
 #define CSP                                                                                        \
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "                    \
@@ -46,12 +46,12 @@ content_type(const char *name)
     return "application/octet-stream";
 }
 
-static const gw_asset *
+static const api_asset *
 find(const char *name)
 {
-    for (size_t i = 0; i < gw_console_nassets; i++)
-        if (strcmp(gw_console_assets[i].name, name) == 0)
-            return &gw_console_assets[i];
+    for (size_t i = 0; i < api_console_nassets; i++)
+        if (strcmp(api_console_assets[i].name, name) == 0)
+            return &api_console_assets[i];
     return NULL;
 }
 
@@ -67,9 +67,9 @@ not_modified(const char *inm, const char *etag)
 }
 
 void
-gw_console(gw_req *req, qg_app *app)
+api_console(gw_req *req, void *arg)
 {
-    (void)app;
+    (void)arg;
     const char *path = req->path, *name = NULL;
     if (strcmp(path, "/console") == 0)
         name = "index.html";
@@ -79,7 +79,7 @@ gw_console(gw_req *req, qg_app *app)
         return;
     } else if (strncmp(path, "/console/", 9) == 0)
         name = path + 9;
-    const gw_asset *a = name ? find(name) : NULL;
+    const api_asset *a = name ? find(name) : NULL;
     if (!a) {
         qg_error err;
         qg_error_set(&err, QG_E_NOT_FOUND);

@@ -4,19 +4,19 @@
  * the daemon serves its page with no files beside it and no build step
  * but the compiler's. Read-only data; any thread.
  */
-#ifndef QG_GW_ASSETS_H
-#define QG_GW_ASSETS_H
+#ifndef QG_API_ASSETS_H
+#define QG_API_ASSETS_H
 
 #include <stddef.h>
 
-typedef struct gw_asset {
+typedef struct api_asset {
     const char *name;          /* the file's name ("console.js") */
     const unsigned char *data; /* its bytes */
     size_t len;
     const char *etag; /* "\"<16 hex digits of its SHA-256>\"", quotes included */
-} gw_asset;
+} api_asset;
 
-extern const gw_asset gw_console_assets[];
-extern const size_t gw_console_nassets;
+extern const api_asset api_console_assets[];
+extern const size_t api_console_nassets;
 
 #endif

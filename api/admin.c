@@ -6,10 +6,10 @@
  */
 #include <string.h>
 
+#include "api/api.h"
+#include "api/params.h"
 #include "core/arena.h"
-#include "gateway/params.h"
 #include "gateway/reply.h"
-#include "gateway/routes.h"
 #include "modes/registry.h"
 
 /* The first value of name in a url-encoded string, decoded, or NULL. */
@@ -25,11 +25,11 @@ form_value(qg_arena *a, const char *s, size_t n, const char *name)
         size_t kend = eq ? (size_t)(eq - s) : end;
         char *key, *val;
         size_t kl, vl;
-        if (gw_form_decode(a, s + i, kend - i, &key, &kl) == 0 && kl == klen &&
+        if (api_form_decode(a, s + i, kend - i, &key, &kl) == 0 && kl == klen &&
             memcmp(key, name, klen) == 0) {
             if (!eq)
                 return "";
-            if (gw_form_decode(a, eq + 1, end - kend - 1, &val, &vl) == 0 && strlen(val) == vl)
+            if (api_form_decode(a, eq + 1, end - kend - 1, &val, &vl) == 0 && strlen(val) == vl)
                 return val;
             return NULL;
         }
@@ -39,11 +39,12 @@ form_value(qg_arena *a, const char *s, size_t n, const char *name)
 }
 
 void
-gw_admin_running(gw_req *req, qg_app *app)
+api_admin_running(gw_req *req, void *arg)
 {
+    api_env *env = arg;
     if (req->method == GW_M_GET) {
         qg_buf b = QG_BUF_INIT;
-        mode_registry_list(app->running, req->principal, &b);
+        mode_registry_list(env->modes->running, req->principal, &b);
         gw_reply_json(req, 200, &b);
         qg_buf_free(&b);
         return;
@@ -66,7 +67,7 @@ gw_admin_running(gw_req *req, qg_app *app)
     if (!ctx && !rid)
         status = 400;
     else
-        status = mode_registry_cancel(app->running, req->principal, ctx, rid) ? 200 : 404;
+        status = mode_registry_cancel(env->modes->running, req->principal, ctx, rid) ? 200 : 404;
     qg_arena_free(&a);
     gw_reply_empty(req, status);
 }

@@ -11,8 +11,8 @@
  * Pure: no I/O, no globals, so it is unit-tested and fuzzed as it is.
  * Any thread.
  */
-#ifndef QG_GW_PARAMS_H
-#define QG_GW_PARAMS_H
+#ifndef QG_API_PARAMS_H
+#define QG_API_PARAMS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,9 +22,9 @@
 #include "core/query.h"
 
 /* The longest idempotency key accepted, in bytes. */
-#define GW_IDEM_KEY_MAX 255
+#define API_IDEM_KEY_MAX 255
 
-typedef struct gw_params_in {
+typedef struct api_params_in {
     bool is_get;              /* GET (else POST) */
     const char *content_type; /* Content-Type header value, NULL if none */
     const char *accept;       /* Accept header value, NULL if none */
@@ -39,7 +39,7 @@ typedef struct gw_params_in {
     /* The Idempotency-Key header's value, NULL if none; the
      * idempotency_key parameter wins over it. */
     const char *idempotency_key;
-} gw_params_in;
+} api_params_in;
 
 /* Fills q (which the caller has qg_query_init'ed) from in. Returns 0, or -1
  * with err set:
@@ -49,26 +49,26 @@ typedef struct gw_params_in {
  *   QG_E_BAD_JSON (ASX0048) a JSON body that is not one valid JSON object;
  *   QG_E_NO_STATEMENT (ASX0040) statement missing or only whitespace.
  * On error q may hold partial data; qg_query_free it either way. */
-int gw_params_parse(const gw_params_in *in, qg_query *q, qg_error *err);
+int api_params_parse(const api_params_in *in, qg_query *q, qg_error *err);
 
 /* The parameters of a stored result read (GET /query/service/result/N-M),
  * from its query string: rows=objects|arrays, offset (rows to skip, plain
  * digits), limit (most rows to return, plain digits). First value wins,
  * unknown names are ignored, values are compared lower-cased. */
-typedef struct gw_result_params {
+typedef struct api_result_params {
     bool arrays;
     bool has_offset, has_limit;
     uint64_t offset, limit;
-} gw_result_params;
+} api_result_params;
 
 /* Fills out from query[0..len) (NULL: none). Returns 0, or -1 with err
  * QG_E_PARAM (ASX0047) naming the bad parameter. */
-int gw_result_params_parse(const char *query, size_t len, gw_result_params *out, qg_error *err);
+int api_result_params_parse(const char *query, size_t len, api_result_params *out, qg_error *err);
 
 /* Decodes one application/x-www-form-urlencoded component: '+' is a space,
  * then %XX escapes (hex digits either case). Appends to out (arena memory,
  * NUL-terminated, may contain NULs) and returns 0, or -1 on a malformed
  * escape ('%' not followed by two hex digits). */
-int gw_form_decode(qg_arena *a, const char *s, size_t n, char **out, size_t *out_len);
+int api_form_decode(qg_arena *a, const char *s, size_t n, char **out, size_t *out_len);
 
 #endif

@@ -1,50 +1,11 @@
 /*
- * jobdoc: the status document of a stored job (see jobdoc.h).
+ * doc_status: the status document of a stored job (see doc.h).
  */
-#include "modes/jobdoc.h"
-
 #include <string.h>
-#include <time.h>
 
 #include "core/base64.h"
-#include "core/envelope.h"
 #include "core/json.h"
-#include "gateway/handle.h"
-
-/* n digits of v, zero-padded, at out. */
-static char *
-put_digits(char *out, unsigned v, int n)
-{
-    for (int i = n - 1; i >= 0; i--, v /= 10)
-        out[i] = (char)('0' + v % 10);
-    return out + n;
-}
-
-void
-mode_jobdoc_time(uint64_t wall_ns, char out[40])
-{
-    /* status polls render several of these: no strftime or printf */
-    time_t s = (time_t)(wall_ns / 1000000000u);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    char *p = out;
-    unsigned year = (unsigned)(tm.tm_year + 1900);
-    p = put_digits(p, year, year > 9999 ? 5 : 4);
-    *p++ = '-';
-    p = put_digits(p, (unsigned)tm.tm_mon + 1, 2);
-    *p++ = '-';
-    p = put_digits(p, (unsigned)tm.tm_mday, 2);
-    *p++ = 'T';
-    p = put_digits(p, (unsigned)tm.tm_hour, 2);
-    *p++ = ':';
-    p = put_digits(p, (unsigned)tm.tm_min, 2);
-    *p++ = ':';
-    p = put_digits(p, (unsigned)tm.tm_sec, 2);
-    *p++ = '.';
-    p = put_digits(p, (unsigned)(wall_ns / 1000000u % 1000u), 3);
-    *p++ = 'Z';
-    *p = '\0';
-}
+#include "modes/doc.h"
 
 /* ,"name": */
 static void
@@ -84,22 +45,14 @@ static void
 add_time(qg_buf *b, const char *name, uint64_t wall_ns)
 {
     char t[40];
-    mode_jobdoc_time(wall_ns, t);
+    mode_doc_time(wall_ns, t);
     add_plain(b, name, t);
 }
 
 static void
-add_handle(qg_buf *b, const mode_jobdoc *d, const char *kind, uint32_t set)
+add_handle(qg_buf *b, const mode_doc_status *d, const char *kind, uint32_t set)
 {
-    char h[GW_HANDLE_MAX_TEXT];
-    gw_handle_format(d->job->id, set, h);
-    qg_buf_addlit(b, "\"");
-    qg_json_escape(b, d->base ? d->base : "", d->base ? d->base_len : 0);
-    qg_buf_addlit(b, "/query/service/");
-    qg_buf_adds(b, kind);
-    qg_buf_addc(b, '/');
-    qg_buf_adds(b, h);
-    qg_buf_addc(b, '"');
+    mode_doc_handle(b, d->base, d->base_len, kind, d->job->id, set);
 }
 
 static void
@@ -160,7 +113,7 @@ add_columns(qg_buf *b, const store_stmt *s)
 }
 
 static void
-add_statements(qg_buf *b, const mode_jobdoc *d)
+add_statements(qg_buf *b, const mode_doc_status *d)
 {
     const store_stmt *v = d->stmts;
     size_t n = d->nstmts;
@@ -213,7 +166,7 @@ add_statements(qg_buf *b, const mode_jobdoc *d)
 }
 
 static void
-add_progress(qg_buf *b, const mode_jobdoc *d)
+add_progress(qg_buf *b, const mode_doc_status *d)
 {
     const store_job *j = d->job;
     const mode_progress *p = d->live;
@@ -240,13 +193,13 @@ add_progress(qg_buf *b, const mode_jobdoc *d)
 }
 
 void
-mode_jobdoc_progress(qg_buf *b, const mode_jobdoc *d)
+mode_doc_progress(qg_buf *b, const mode_doc_status *d)
 {
     add_progress(b, d);
 }
 
 static void
-add_callback(qg_buf *b, const mode_jobdoc *d)
+add_callback(qg_buf *b, const mode_doc_status *d)
 {
     const store_job *j = d->job;
     qg_buf_addlit(b, ",\"callback\":{\"url\":");
@@ -269,7 +222,7 @@ add_callback(qg_buf *b, const mode_jobdoc *d)
 }
 
 void
-mode_jobdoc_status(qg_buf *b, const mode_jobdoc *d)
+mode_doc_status_write(qg_buf *b, const mode_doc_status *d)
 {
     const store_job *j = d->job;
     switch (j->state) {
