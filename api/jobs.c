@@ -3,7 +3,8 @@
  *
  * Lists the deferred and async jobs of the request's principal (with
  * --auth-file; without it every client is one principal), newest first,
- * from the store's owners index (store/owners.h): never another
+ * by the job engine's mode_job_list (the store's owners index,
+ * store/owners.h, and each live job's progress): never another
  * principal's, never a walk of the whole store. Query string: `limit`
  * (1 to API_JOBS_MAX, default API_JOBS_DEFAULT) and `before` (a job number:
  * only older jobs; the answer's `nextBefore`). Bad values: 400 ASX0047
@@ -28,7 +29,6 @@
 #include "gateway/reply.h"
 #include "modes/doc.h"
 #include "modes/job.h"
-#include "store/owners.h"
 
 #define API_JOBS_DEFAULT 20
 #define API_JOBS_MAX     100
@@ -152,15 +152,15 @@ add_sets(qg_buf *b, const store_job *j, const qg_buf *base)
     qg_json_uint64(b, rows);
 }
 
+/* One job; live is what its worker is doing, or NULL. */
 static void
-add_job(qg_buf *b, mode_env *env, const store_listed *l, const qg_buf *base, uint64_t now)
+add_job(qg_buf *b, const store_listed *l, const mode_progress *live, const qg_buf *base,
+        uint64_t now)
 {
     const store_job *j = &l->job;
     bool active = store_state_active(j->state);
-    mode_progress live;
-    bool have_live = active && mode_jobs_progress(env->jobs, j->id, &live);
     const char *state = store_state_name(j->state);
-    if (j->state == STORE_QUEUED && have_live && live.started)
+    if (j->state == STORE_QUEUED && live && live->started)
         state = "running";
     qg_buf_addlit(b, "{\"jobId\":");
     qg_json_uint64(b, j->id);
@@ -176,7 +176,7 @@ add_job(qg_buf *b, mode_env *env, const store_listed *l, const qg_buf *base, uin
     add_time(b, "stopTime", j->finished_ns);
     add_time(b, "expireTime", j->expires_ns);
     if (active) {
-        mode_doc_status d = {.job = j, .live = have_live ? &live : NULL, .now_wall = now};
+        mode_doc_status d = {.job = j, .live = live, .now_wall = now};
         mode_doc_progress(b, &d);
     } else {
         add_sets(b, j, base);
@@ -186,8 +186,6 @@ add_job(qg_buf *b, mode_env *env, const store_listed *l, const qg_buf *base, uin
         qg_env_errors(b, &j->error);
     }
     qg_buf_addc(b, '}');
-    if (have_live)
-        mode_progress_free(&live);
 }
 
 void
@@ -217,29 +215,27 @@ api_jobs(gw_req *req, void *arg)
         .text_max = API_JOBS_TEXT,
         .now_ns = now,
     };
-    store_listed *v;
-    size_t n;
-    uint64_t next;
-    if (store_jobs_list(env->modes->store, &o, &v, &n, &next, &err) != 0) {
+    mode_listing l;
+    if (mode_job_list(env->modes, &o, &l, &err) != 0) {
         gw_reply_error(req, &err, NULL);
         qg_buf_free(&base);
         return;
     }
     qg_buf_addlit(&b, "{\"jobs\":[");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < l.n; i++) {
         if (i)
             qg_buf_addc(&b, ',');
-        add_job(&b, env->modes, &v[i], &base, now);
+        add_job(&b, &l.jobs[i], l.live[i].live ? &l.live[i].progress : NULL, &base, now);
     }
     qg_buf_addlit(&b, "],\"limit\":");
     qg_json_uint64(&b, p.limit);
-    if (next) {
+    if (l.next) {
         qg_buf_addlit(&b, ",\"nextBefore\":");
-        qg_json_uint64(&b, next);
+        qg_json_uint64(&b, l.next);
     }
     qg_buf_addlit(&b, "}\n");
     gw_reply_json(req, 200, &b);
-    store_listed_free(v, n);
+    mode_listing_free(&l);
     qg_buf_free(&base);
     qg_buf_free(&b);
 }
