@@ -6,12 +6,14 @@ Stores JOBS async jobs (SELECT 1) through HTTP, then:
   8 keep-alive connections, beside the status poll of one finished job
   (the loop's other read of the store) as the reference;
 - measures what the owners index takes in the store (mdb_stat);
-- turns the store into what a format-3 qgate left (the owners database
-  emptied, format 3: lmdb-utils' mdb_drop and mdb_load) and starts qgate
-  on it again: the log says how long indexing every job took.
+- turns the store into what a format-3 qgate left (no owners database,
+  format 3: LMDB's own C library through ctypes, as Debian's lmdb-utils
+  has no mdb_drop) and starts qgate on it again: the log says how long
+  indexing every job took.
 """
 
 import concurrent.futures
+import ctypes
 import http.client
 import json
 import os
@@ -48,11 +50,45 @@ def submit_all(port, n):
 
 
 def owners_bytes(store):
-    p = b.run(["mdb_stat", "-s", "owners", store], timeout=60, capture_output=True, text=True)
+    p = b.run(["mdb_stat", "-e", "-s", "owners", store], timeout=60, capture_output=True, text=True)
     st = dict(re.findall(r"^\s*([A-Za-z ]+): (\d+)$", p.stdout, re.M))
     psize = int(re.search(r"Page size: (\d+)", p.stdout).group(1))
     pages = sum(int(st.get(k, 0)) for k in ("Branch pages", "Leaf pages", "Overflow pages"))
     return pages * psize, int(st.get("Entries", 0))
+
+
+class MdbVal(ctypes.Structure):
+    _fields_ = [("mv_size", ctypes.c_size_t), ("mv_data", ctypes.c_void_p)]
+
+
+def make_format_3(store):
+    """What a format-3 qgate left in store: no owners database, format 3
+    in meta (as tests/unit/test_owners.c makes it)."""
+    lib = ctypes.CDLL("liblmdb.so.0")
+    lib.mdb_strerror.restype = ctypes.c_char_p
+
+    def ok(rc, what):
+        if rc != 0:
+            raise b.BenchError("%s: %s" % (what, lib.mdb_strerror(rc).decode()))
+
+    env, txn = ctypes.c_void_p(), ctypes.c_void_p()
+    owners, meta = ctypes.c_uint(), ctypes.c_uint()
+    ok(lib.mdb_env_create(ctypes.byref(env)), "mdb_env_create")
+    try:
+        ok(lib.mdb_env_set_maxdbs(env, 16), "mdb_env_set_maxdbs")
+        ok(lib.mdb_env_open(env, store.encode(), 0, 0o640), "mdb_env_open")
+        ok(lib.mdb_txn_begin(env, None, 0, ctypes.byref(txn)), "mdb_txn_begin")
+        ok(lib.mdb_dbi_open(txn, b"owners", 0, ctypes.byref(owners)), "open owners")
+        ok(lib.mdb_drop(txn, owners, 1), "mdb_drop owners")
+        ok(lib.mdb_dbi_open(txn, b"meta", 0, ctypes.byref(meta)), "open meta")
+        key, val = ctypes.create_string_buffer(b"format", 6), ctypes.create_string_buffer(
+            b"\x00\x00\x00\x03", 4)
+        k = MdbVal(6, ctypes.cast(key, ctypes.c_void_p))
+        v = MdbVal(4, ctypes.cast(val, ctypes.c_void_p))
+        ok(lib.mdb_put(txn, meta, ctypes.byref(k), ctypes.byref(v), 0), "mdb_put format")
+        ok(lib.mdb_txn_commit(txn), "mdb_txn_commit")
+    finally:
+        lib.mdb_env_close(env)
 
 
 def bench(s):
@@ -90,10 +126,7 @@ def bench(s):
     s.row("owners index, bytes per job", "%.1f" % (size / max(entries, 1)), "", "", "(info)",
           "%d entries" % entries)
 
-    # what a format-3 qgate left: no owners entries, format 3
-    b.run(["mdb_drop", "-s", "owners", store], timeout=120, check=True, capture_output=True)
-    b.run(["mdb_load", "-T", "-s", "meta", store], timeout=60, check=True, capture_output=True,
-          input=b"format\n\\00\\00\\00\\03\n", stdin=None)
+    make_format_3(store)
     q2 = b.qgate("jobs_list", data=data)
     m = re.search(r"upgraded from format 3 to 4: (\d+) jobs indexed by principal in ([0-9.]+) ms",
                   q2.log())
