@@ -92,7 +92,8 @@ def make_format_3(store):
 
 
 def bench(s):
-    q = b.qgate("jobs_list")
+    # --max-queued 0: submissions outrun the workers (as in async_submit.py)
+    q = b.qgate("jobs_list", args=["--max-queued", "0"])
     data = os.path.dirname(q.log_path)
     store = os.path.join(data, "store")
     last = submit_all(q.port, JOBS)
