@@ -39,11 +39,12 @@ class Listing(QgateTestCase):
         self.assertEqual(r.headers["content-type"], "application/json; charset=UTF-8")
         return r.json()
 
-    def wait_state(self, jid, state):
+    def wait_state(self, jid, state, key=None):
+        """Until job jid is in state (and, with key, shows that field)."""
         deadline = time.time() + 30 * SLOW
         while time.time() < deadline:
             for j in self.jobs("limit=100")["jobs"]:
-                if j["jobId"] == jid and j["state"] == state:
+                if j["jobId"] == jid and j["state"] == state and (key is None or key in j):
                     return j
             time.sleep(0.05)
         self.fail("job %d never %s: %s" % (jid, state, self.jobs()))
@@ -57,7 +58,9 @@ class Listing(QgateTestCase):
         running = self.submit(FOREVER, client_context_id="run")
         queued = None
         try:
-            self.wait_state(running, "running")
+            # state comes from the worker as soon as it takes the job,
+            # startTime from the store once the start is committed
+            self.wait_state(running, "running", "startTime")
             queued = self.submit("SELECT 4 AS x", client_context_id="queued")
             self.check_states(ok, deferred, bad, slow, running, queued)
         finally:
