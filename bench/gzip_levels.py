@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark 11: gzip, the level.
+"""Benchmark 12: gzip, the level.
 
 Which zlib level qgate compresses answers with (gateway/reply.h,
 GW_GZIP_LEVEL): a large result as qgate sends it (the 1,000,000-row,
@@ -99,7 +99,7 @@ def bench(s):
 
 
 if __name__ == "__main__":
-    b.main(b.Section("gzip_levels", 11, "gzip level",
+    b.main(b.Section("gzip_levels", 12, "gzip level",
                      "A 1,000,000-row result as qgate sends it, deflated in 64 KiB pieces with "
                      "a sync flush each at levels 1, 3, 6: ratio and CPU per MB; then read over "
                      "loopback with and without --compressed."), bench)
