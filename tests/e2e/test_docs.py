@@ -47,7 +47,8 @@ curl() {
   done
   hdr=$(mktemp -p "$QG_OUT" hdr.XXXXXX)
   body=$(mktemp -p "$QG_OUT" body.XXXXXX)
-  command curl -D "$hdr" "${args[@]}" > "$body"
+  # our -D last: it wins over an example's own -D (which then prints nothing)
+  command curl "${args[@]}" -D "$hdr" > "$body"
   rc=$?
   cat "$body"
   printf '%s %s %s\n' "$rc" "$hdr" "$body" >> "$QG_OUT/calls"
