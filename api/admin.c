@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/internal.h"
 #include "api/params.h"
 #include "core/arena.h"
 #include "gateway/reply.h"
@@ -63,11 +64,19 @@ api_admin_running(gw_req *req, void *arg)
         ctx = NULL;
     if (rid && !*rid)
         rid = NULL;
-    int status;
-    if (!ctx && !rid)
-        status = 400;
-    else
-        status = mode_registry_cancel(env->modes->running, req->principal, ctx, rid) ? 200 : 404;
+    bool named = ctx || rid;
+    bool found = named && mode_registry_cancel(env->modes->running, req->principal, ctx, rid);
     qg_arena_free(&a);
-    gw_reply_empty(req, status);
+    if (found) {
+        gw_reply_empty(req, 200);
+    } else if (named) {
+        api__not_found(req, "no running request of yours has that client_context_id or "
+                            "request_id (it may have finished already)");
+    } else {
+        qg_error err;
+        qg_error_set(&err, QG_E_BAD_REQUEST, "say which request to cancel");
+        qg_error_append(&err, ": client_context_id=<id> or request_id=<requestID>, in the "
+                              "query string or a form body");
+        gw_reply_error(req, &err, NULL);
+    }
 }

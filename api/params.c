@@ -29,6 +29,7 @@
 #include "core/hex.h"
 #include "core/json.h"
 #include "core/jsonparse.h"
+#include "core/suggest.h"
 #include "gateway/url.h"
 
 /* The JSON reader's limits for bodies and for args/$name values in forms:
@@ -97,6 +98,47 @@ static const char *const pnames[P__COUNT] = {
     [P_IDEMPOTENCY_KEY] = "idempotency_key",
 };
 
+#define DURATION_HINT                                                                              \
+    "Expected a duration with a unit: 10s, 500ms, 2m, 1h30m (units ns, us, ms, s, m, h)"
+#define BOOL_HINT "Expected true or false"
+
+/* What each parameter takes, for the hint after a bad value. */
+static const char *const phints[P__COUNT] = {
+    [P_STATEMENT] = "Expected UTF-8 text without NUL bytes",
+    [P_MODE] = "Expected one of immediate, deferred, async, stream",
+    [P_CLIENT_CONTEXT_ID] = "Expected UTF-8 text without NUL bytes",
+    [P_READONLY] = BOOL_HINT,
+    [P_PRETTY] = BOOL_HINT,
+    [P_ARGS] = "Expected a JSON array, one value per ?, e.g. args=[42,\"GB\"]",
+    [P_TIMEOUT] = DURATION_HINT "; 0: no limit",
+    [P_MAX_RESULT_READS] = "Expected a whole number of at least 1, e.g. 3",
+    [P_RESULT_TTL] = DURATION_HINT,
+    [P_SIGNATURE] = BOOL_HINT,
+    [P_MULTI_STATEMENT] = BOOL_HINT,
+    [P_FORMAT] = "Expected json, csv, application/json, text/csv, or text/csv; "
+                 "header=present (or absent)",
+    [P_STATS] = "Expected milliseconds (500) or a duration (500ms, 2s) of at least 10ms; "
+                "0: none",
+    [P_HEARTBEAT] = "Expected milliseconds (500) or a duration (500ms, 2s) of at least 10ms; "
+                    "0: never",
+    [P_PLAN_FORMAT] = "Expected json or string",
+    [P_LOGICAL_PLAN] = BOOL_HINT,
+    [P_OPTIMIZED_LOGICAL_PLAN] = BOOL_HINT,
+    [P_EXPRESSION_TREE] = BOOL_HINT,
+    [P_REWRITTEN_EXPRESSION_TREE] = BOOL_HINT,
+    [P_JOB] = BOOL_HINT,
+    [P_MAX_WARNINGS] = "Expected a whole number, e.g. 10",
+    [P_PROFILE] = "Expected one of true, false, counts, timings, off",
+    [P_CALLBACK_URL] = "Expected an absolute http:// or https:// URL with a host, "
+                       "e.g. http://hooks.example.com/qgate/done",
+    [P_WAIT] = DURATION_HINT,
+    [P_ON_WAIT_TIMEOUT] = "Expected continue or cancel",
+    [P_IDEMPOTENCY_KEY] = "Expected 1 to 255 printable ASCII characters, e.g. a UUID",
+};
+
+/* The most unknown names an answer's warnings list. */
+#define MAX_UNKNOWN 8
+
 /* One occurrence of a parameter: from a form (text, decoded) or from a
  * JSON body (jv, the member's value). */
 typedef struct pentry {
@@ -120,7 +162,11 @@ typedef struct pctx {
     size_t max_dollars; /* cap on $name occurrences in a form */
     bool have[P__COUNT];
     pentry slot[P__COUNT];
-    qg_buf dollars; /* pentry[], every $name occurrence */
+    const char *unknown[MAX_UNKNOWN]; /* unknown names, in the scratch arena */
+    size_t nunknown;
+    bool quiet_unknown;       /* collecting a body that is not what it claims to be */
+    const char *body_ignored; /* why the body (or part of it) was not read, or NULL */
+    qg_buf dollars;           /* pentry[], every $name occurrence */
     size_t npos;
 } pctx;
 
@@ -217,23 +263,79 @@ shown(pctx *c, const char *s, size_t n)
     return o;
 }
 
-static int
-param_error(pctx *c, const char *name, size_t name_len, const char *val, size_t val_len)
+/* A value in an error message: itself, or its first SHOWN_MAX bytes and
+ * its length, so that the hint after it always fits. */
+#define SHOWN_MAX 200
+
+static const char *
+shown_value(pctx *c, const char *s, size_t n)
 {
-    return qg_error_set(c->err, QG_E_PARAM, shown(c, name, name_len), shown(c, val, val_len));
+    if (n <= SHOWN_MAX)
+        return shown(c, s, n);
+    size_t k = SHOWN_MAX;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--; /* not inside a UTF-8 sequence */
+    const char *head = shown(c, s, k);
+    size_t m = strlen(head) + 48;
+    char *o = qg_arena_alloc(&c->tmp, m);
+    snprintf(o, m, "%s... (%zu bytes)", head, n);
+    return o;
 }
 
 static int
+param_error(pctx *c, const char *name, size_t name_len, const char *val, size_t val_len)
+{
+    return qg_error_set(c->err, QG_E_PARAM, shown(c, name, name_len > 100 ? 100 : name_len),
+                        shown_value(c, val, val_len));
+}
+
+/* A bare number where a duration is expected: the unit is what is missing. */
+static bool
+all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return n > 0;
+}
+
+/* ASX0047 for a known parameter, with what it takes: AsterixDB's text, then
+ * ". <hint>". */
+static int
 pid_error(pctx *c, int pid, const char *val, size_t val_len)
 {
-    return param_error(c, pnames[pid], strlen(pnames[pid]), val, val_len);
+    param_error(c, pnames[pid], strlen(pnames[pid]), val, val_len);
+    qg_error_append(c->err, ". %s", phints[pid]);
+    bool duration = pid == P_TIMEOUT || pid == P_RESULT_TTL || pid == P_WAIT;
+    if (duration && all_digits(val, val_len) && val_len < 20)
+        qg_error_append(c->err, "; a bare number has no unit: did you mean %.*s%s?", (int)val_len,
+                        val, pid == P_TIMEOUT || pid == P_WAIT ? "s" : "h");
+    return -1;
+}
+
+/* ASX0047 for a malformed %-escape: where it is, not the whole value (a
+ * statement may be megabytes, and the bad part would be cut away). raw is
+ * the undecoded text, bad the offset of the '%'. */
+static int
+escape_error(pctx *c, const char *name, size_t name_len, const char *raw, size_t raw_len,
+             size_t bad)
+{
+    size_t k = raw_len - bad < 3 ? raw_len - bad : 3;
+    char what[200];
+    snprintf(what, sizeof(what), "malformed %%-escape '%s' at byte %zu", shown(c, raw + bad, k),
+             bad);
+    qg_error_set(c->err, QG_E_PARAM, shown(c, name, name_len > 100 ? 100 : name_len), what);
+    return qg_error_append(c->err, ". A %% starts an escape of two hex digits (%%20 is a space); "
+                                   "write a literal %% as %%25, or let the client encode it "
+                                   "(curl --data-urlencode)");
 }
 
 /* ---- form decoding ---- */
 
-/* Decodes s[0..n) into o (room for n bytes, the output is never longer). */
+/* Decodes s[0..n) into o (room for n bytes, the output is never longer).
+ * A malformed escape: -1, and *bad (when not NULL) is the offset of its '%'. */
 static int
-form_decode_into(const char *s, size_t n, char *o, size_t *olen)
+form_decode_bad(const char *s, size_t n, char *o, size_t *olen, size_t *bad)
 {
     size_t len = 0;
     for (size_t i = 0; i < n; i++) {
@@ -241,12 +343,13 @@ form_decode_into(const char *s, size_t n, char *o, size_t *olen)
         if (ch == '+') {
             o[len++] = ' ';
         } else if (ch == '%') {
-            if (n - i < 3)
+            int h = n - i >= 3 ? qg_hex_value((unsigned char)s[i + 1]) : -1,
+                l = n - i >= 3 ? qg_hex_value((unsigned char)s[i + 2]) : -1;
+            if (h < 0 || l < 0) {
+                if (bad)
+                    *bad = i;
                 return -1;
-            int h = qg_hex_value((unsigned char)s[i + 1]),
-                l = qg_hex_value((unsigned char)s[i + 2]);
-            if (h < 0 || l < 0)
-                return -1;
+            }
             o[len++] = (char)(h * 16 + l);
             i += 2;
         } else {
@@ -255,6 +358,12 @@ form_decode_into(const char *s, size_t n, char *o, size_t *olen)
     }
     *olen = len;
     return 0;
+}
+
+static int
+form_decode_into(const char *s, size_t n, char *o, size_t *olen)
+{
+    return form_decode_bad(s, n, o, olen, NULL);
 }
 
 int
@@ -273,12 +382,12 @@ api_form_decode(qg_arena *a, const char *s, size_t n, char **out, size_t *out_le
 /* Decodes into a reused scratch buffer: for parts that may not be kept, so
  * that a form full of unknown names costs no memory. */
 static int
-decode_scratch(qg_buf *b, const char *s, size_t n, const char **out, size_t *out_len)
+decode_scratch(qg_buf *b, const char *s, size_t n, const char **out, size_t *out_len, size_t *bad)
 {
     qg_buf_reset(b);
     qg_buf_reserve(b, n);
     size_t len;
-    if (form_decode_into(s, n, b->data, &len) < 0)
+    if (form_decode_bad(s, n, b->data, &len, bad) < 0)
         return -1;
     b->data[len] = '\0';
     *out = b->data;
@@ -301,6 +410,26 @@ static bool
 is_dollar(const char *name, size_t n)
 {
     return n >= 2 && name[0] == '$';
+}
+
+/* An unknown name, for the answer's warnings (the first MAX_UNKNOWN
+ * distinct ones). */
+static void
+note_unknown(pctx *c, const char *name, size_t n)
+{
+    if (c->nunknown >= MAX_UNKNOWN || c->quiet_unknown)
+        return;
+    for (size_t i = 0; i < c->nunknown; i++)
+        if (strlen(c->unknown[i]) == n && memcmp(c->unknown[i], name, n) == 0)
+            return;
+    c->unknown[c->nunknown++] = shown(c, name, n > 100 ? 100 : n);
+}
+
+/* The known name closest to name, or NULL. */
+static const char *
+suggest_pid(const char *name, size_t n)
+{
+    return qg_suggest(name, n, pnames, P__COUNT);
 }
 
 static void
@@ -327,21 +456,24 @@ form_pair(pctx *c, const char *s, size_t n)
     size_t raw_val_len = eq ? n - raw_name_len - 1 : 0;
 
     const char *name, *val;
-    size_t name_len, val_len;
-    if (decode_scratch(&c->sname, s, raw_name_len, &name, &name_len) < 0)
-        return param_error(c, s, raw_name_len, raw_val, raw_val_len);
-    if (decode_scratch(&c->sval, raw_val, raw_val_len, &val, &val_len) < 0)
-        return param_error(c, name, name_len, raw_val, raw_val_len);
+    size_t name_len, val_len, bad = 0;
+    if (decode_scratch(&c->sname, s, raw_name_len, &name, &name_len, &bad) < 0)
+        return escape_error(c, s, raw_name_len, s, raw_name_len, bad);
+    if (decode_scratch(&c->sval, raw_val, raw_val_len, &val, &val_len, &bad) < 0)
+        return escape_error(c, name, name_len, raw_val, raw_val_len, bad);
     size_t pos = c->npos++;
 
     int pid = known_pid(name, name_len);
+    if (pid < 0 && !is_dollar(name, name_len))
+        note_unknown(c, name, name_len);
     if (pid >= 0 ? c->have[pid] : !is_dollar(name, name_len))
         return 0; /* shadowed by an earlier occurrence, or unknown */
 
     if (pid < 0 && ndollars(c) >= c->max_dollars) {
         char msg[64];
         snprintf(msg, sizeof(msg), "<more than %zu parameters>", c->max_dollars);
-        return pid_error(c, P_ARGS, msg, strlen(msg));
+        param_error(c, pnames[P_ARGS], 4, msg, strlen(msg));
+        return qg_error_append(c->err, ". Send fewer $name parameters");
     }
     pentry e;
     memset(&e, 0, sizeof(e));
@@ -413,6 +545,8 @@ collect_json(pctx *c, const char *body, size_t len)
             c->have[pid] = true;
         } else if (is_dollar(m->key, m->key_len)) {
             add_dollar(c, &e);
+        } else {
+            note_unknown(c, m->key, m->key_len);
         }
     }
     return 0;
@@ -503,13 +637,18 @@ get_enum(pctx *c, int pid, const char *const *choices, int *idx)
     int r = scalar_text(c, pid, &v, &n);
     if (r <= 0)
         return r;
-    for (int i = 0; choices[i]; i++) {
+    size_t nchoices = 0;
+    for (int i = 0; choices[i]; i++, nchoices++) {
         if (ieq(v, n, choices[i])) {
             *idx = i;
             return 1;
         }
     }
-    return pid_error(c, pid, v, n);
+    pid_error(c, pid, v, n);
+    const char *near = qg_suggest(v, n, choices, nchoices);
+    if (near)
+        qg_error_append(c->err, " (did you mean %s?)", near);
+    return -1;
 }
 
 static int
@@ -580,6 +719,14 @@ json_of(pctx *c, const pentry *e)
         snprintf(what, sizeof(what), "parameter '%.*s'", (int)(e->name_len > 60 ? 60 : e->name_len),
                  e->name);
         bad_json(c, what, why);
+        if (e->name_len == 4 && memcmp(e->name, "args", 4) == 0)
+            qg_error_append(c->err, ". args is a JSON array, e.g. args=[42,\"GB\"] (strings "
+                                    "in double quotes)");
+        else
+            qg_error_append(c->err,
+                            ". A $name value is JSON: a string goes in double quotes, "
+                            "e.g. %.60s=\"GB\"; numbers, true, false and null as they are",
+                            shown(c, e->name, e->name_len > 60 ? 60 : e->name_len));
         return NULL;
     }
     return v;
@@ -718,7 +865,11 @@ check_args_and_named(pctx *c)
     if (c->in->max_params && total > c->in->max_params) {
         char msg[64];
         snprintf(msg, sizeof(msg), "<%zu parameters>", total);
-        return pid_error(c, P_ARGS, msg, strlen(msg));
+        param_error(c, pnames[P_ARGS], 4, msg, strlen(msg));
+        return qg_error_append(c->err,
+                               ". At most %zu args elements and $name parameters together "
+                               "(the server's --max-params)",
+                               c->in->max_params);
     }
 
     if (nargs) {
@@ -879,6 +1030,29 @@ idem_key_ok(const char *s, size_t n)
     return seen;
 }
 
+/* ASX0040, and what the request seems to have meant: an empty statement,
+ * a misspelt name, a body that was not read (body_ignored), or the forms
+ * a statement can take. */
+static int
+no_statement(pctx *c, bool blank)
+{
+    qg_error_set(c->err, QG_E_NO_STATEMENT);
+    if (blank)
+        return qg_error_append(c->err, ": 'statement' is empty; send the SQL text, e.g. "
+                                       "statement=SELECT 1");
+    for (size_t i = 0; i < c->nunknown; i++) {
+        const char *near = suggest_pid(c->unknown[i], strlen(c->unknown[i]));
+        if (near && strcmp(near, "statement") == 0)
+            return qg_error_append(
+                c->err, ": parameter '%s' is not known; did you mean 'statement'?", c->unknown[i]);
+    }
+    if (c->body_ignored)
+        return qg_error_append(c->err, ": %s", c->body_ignored);
+    return qg_error_append(c->err, ": send the SQL text as the parameter 'statement', in the query "
+                                   "string or a form body (statement=SELECT 1), or as "
+                                   "application/json ({\"statement\": \"SELECT 1\"})");
+}
+
 /* statement, mode, client_context_id, readonly, pretty, args and $names. */
 static int
 validate_request(pctx *c)
@@ -895,11 +1069,15 @@ validate_request(pctx *c)
     if (r < 0)
         return -1;
     if (r == 0 || all_space(v, n))
-        return qg_error_set(c->err, QG_E_NO_STATEMENT);
+        return no_statement(c, r > 0);
     if (in->max_statement && n > in->max_statement) {
         char msg[48];
         snprintf(msg, sizeof(msg), "<%zu bytes>", n);
-        return pid_error(c, P_STATEMENT, msg, strlen(msg));
+        param_error(c, pnames[P_STATEMENT], 9, msg, strlen(msg));
+        return qg_error_append(c->err,
+                               ". A statement may be at most %zu bytes (the server's "
+                               "--max-statement)",
+                               in->max_statement);
     }
     if (!text_ok(v, n))
         return pid_error(c, P_STATEMENT, v, n);
@@ -969,8 +1147,11 @@ validate_options(pctx *c)
         if (!parse_format(v, n, &q->format, &header))
             return pid_error(c, P_FORMAT, v, n);
         /* a stream's records are JSON objects: CSV is not one of its formats */
-        if (q->stream && q->format == QG_FORMAT_CSV)
-            return pid_error(c, P_FORMAT, v, n);
+        if (q->stream && q->format == QG_FORMAT_CSV) {
+            param_error(c, pnames[P_FORMAT], 6, v, n);
+            return qg_error_append(c->err, ". mode=stream sends JSON only: use format=json, or "
+                                           "mode=immediate for CSV");
+        }
         if (q->format == QG_FORMAT_CSV)
             q->csv_header = header >= 0 ? header == 1 : (accept_is_csv && accept_header);
     } else if (accept_is_csv && !q->stream) {
@@ -1045,7 +1226,13 @@ validate_qgate(pctx *c)
         return -1;
     if (r > 0 && in->max_wait_ns && q->wait_ns > in->max_wait_ns) {
         scalar_text(c, P_WAIT, &v, &n);
-        return pid_error(c, P_WAIT, v, n);
+        param_error(c, pnames[P_WAIT], 4, v, n);
+        char max[QG_DURATION_MAX_TEXT];
+        max[qg_duration_format(in->max_wait_ns, max)] = '\0';
+        return qg_error_append(c->err,
+                               ". wait may be at most %s (the server's --max-wait); poll the "
+                               "status handle for longer jobs",
+                               max);
     }
     static const char *const on_timeout[] = {"continue", "cancel", NULL};
     r = get_enum(c, P_ON_WAIT_TIMEOUT, on_timeout, &idx);
@@ -1062,8 +1249,10 @@ validate_qgate(pctx *c)
     } else if (in->idempotency_key) {
         const char *h = in->idempotency_key;
         size_t hn = strlen(h);
-        if (!idem_key_ok(h, hn))
-            return param_error(c, "Idempotency-Key", 15, h, hn);
+        if (!idem_key_ok(h, hn)) {
+            param_error(c, "Idempotency-Key", 15, h, hn);
+            return qg_error_append(c->err, ". %s", phints[P_IDEMPOTENCY_KEY]);
+        }
         q->idempotency_key = qg_arena_memdup0(&q->arena, h, hn);
     }
     return 0;
@@ -1076,9 +1265,86 @@ validate(pctx *c)
     if (validate_request(c) < 0 || validate_options(c) < 0 || validate_ignored(c) < 0 ||
         validate_qgate(c) < 0)
         return -1;
-    if (c->in->is_get)
+    if (c->in->is_get) {
         c->q->readonly = true;
+        c->q->readonly_get = true;
+    }
     return 0;
+}
+
+/* Whether a body looks like a JSON document (its first non-blank byte). */
+static bool
+looks_like_json(const char *b, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
+        i++;
+    return i < n && (b[i] == '{' || b[i] == '[');
+}
+
+/* Why the body was not read as the client probably meant, or NULL: a GET's
+ * body, a JSON document sent as a form or with another type, a body whose
+ * type is neither of the two. */
+static const char *
+body_ignored_why(const api_params_in *in, ctype ct)
+{
+    if (!in->body || in->body_len == 0 || ct == CT_JSON)
+        return NULL;
+    if (in->is_get)
+        return "a GET's body is ignored; put the parameters in the query string, or POST "
+               "the body";
+    if (looks_like_json(in->body, in->body_len))
+        return ct == CT_FORM ? "the body looks like JSON but was sent as a form "
+                               "(application/x-www-form-urlencoded, curl -d's default); send it "
+                               "with Content-Type: application/json"
+                             : "the body looks like JSON; send it with Content-Type: "
+                               "application/json";
+    if (ct == CT_OTHER)
+        return in->content_type ? "its Content-Type is neither application/x-www-form-urlencoded "
+                                  "nor application/json, so only the query string was read"
+                                : "it has no Content-Type, so only the query string was read; "
+                                  "send Content-Type: application/x-www-form-urlencoded or "
+                                  "application/json";
+    return NULL;
+}
+
+static void
+add_warning(qg_buf *b, const qg_error *w)
+{
+    if (b->len)
+        qg_buf_addc(b, ',');
+    qg_buf_addlit(b, "{\"code\":1,\"msg\":");
+    qg_json_string(b, w->msg, strlen(w->msg));
+    qg_buf_addc(b, '}');
+}
+
+/* The answer's warnings: each unknown name (with the known one it is
+ * closest to), and an ignored body. */
+static void
+make_warnings(pctx *c)
+{
+    qg_buf b = QG_BUF_INIT;
+    qg_error w;
+    uint32_t n = 0;
+    for (size_t i = 0; i < c->nunknown; i++, n++) {
+        const char *name = c->unknown[i];
+        const char *near = suggest_pid(name, strlen(name));
+        char hint[80] = "";
+        if (near)
+            snprintf(hint, sizeof(hint), "; did you mean '%s'?", near);
+        qg_error_set(&w, QG_E_W_UNKNOWN_PARAM, name, hint);
+        add_warning(&b, &w);
+    }
+    if (c->body_ignored) {
+        qg_error_set(&w, QG_E_W_BODY_IGNORED, c->body_ignored);
+        add_warning(&b, &w);
+        n++;
+    }
+    if (n) {
+        c->q->warnings = qg_arena_memdup0(&c->q->arena, b.data, b.len);
+        c->q->nwarnings = n;
+    }
+    qg_buf_free(&b);
 }
 
 int
@@ -1101,18 +1367,25 @@ api_params_parse(const api_params_in *in, qg_query *q, qg_error *err)
 
     int rc;
     ctype ct = in->is_get ? CT_OTHER : classify(in->content_type);
+    c.body_ignored = body_ignored_why(in, ct);
     if (ct == CT_JSON) {
         c.last_wins = true;
         rc = collect_json(&c, in->body, in->body_len);
     } else {
         rc = 0;
-        if (ct == CT_FORM && in->body)
+        if (ct == CT_FORM && in->body) {
+            /* a JSON document read as a form is one odd name: not worth a warning of its own */
+            c.quiet_unknown = c.body_ignored != NULL;
             rc = collect_form(&c, in->body, in->body_len);
+            c.quiet_unknown = false;
+        }
         if (rc == 0 && in->query)
             rc = collect_form(&c, in->query, in->query_len);
     }
     if (rc == 0)
         rc = validate(&c);
+    if (rc == 0)
+        make_warnings(&c);
 
     qg_buf_free(&c.sname);
     qg_buf_free(&c.sval);
@@ -1149,7 +1422,9 @@ api_result_params_parse(const char *query, size_t len, api_result_params *out, q
             continue;
         if (api_form_decode(&a, s, rn, &name, &nn) != 0 ||
             api_form_decode(&a, rv, rvn, &val, &vn) != 0) {
-            rc = qg_error_set(err, QG_E_PARAM, "<query string>", "<bad escape>");
+            rc = qg_error_set(err, QG_E_PARAM, "<query string>", "<malformed %-escape>");
+            qg_error_append(err, ". A %% starts an escape of two hex digits; write a literal %% "
+                                 "as %%25");
             break;
         }
         uint64_t u;
@@ -1160,12 +1435,15 @@ api_result_params_parse(const char *query, size_t len, api_result_params *out, q
             if (ieq(val, vn, "arrays"))
                 out->arrays = true;
             else if (!ieq(val, vn, "objects"))
-                rc = qg_error_set(err, QG_E_PARAM, "rows", text_ok(val, vn) ? val : "?");
+                rc = qg_error_set(err, QG_E_PARAM, "rows", text_ok(val, vn) ? val : "?"),
+                qg_error_append(err, ". Expected objects or arrays");
         } else if (nn == 6 && memcmp(name, "offset", 6) == 0) {
             if (out->has_offset)
                 continue;
             if (!qg_parse_uint64(val, vn, INT64_MAX, &u))
-                rc = qg_error_set(err, QG_E_PARAM, "offset", text_ok(val, vn) ? val : "?");
+                rc = qg_error_set(err, QG_E_PARAM, "offset", text_ok(val, vn) ? val : "?"),
+                qg_error_append(err, ". Expected a whole number of rows to skip, e.g. "
+                                     "offset=1000");
             else
                 out->offset = u;
             out->has_offset = true;
@@ -1173,7 +1451,8 @@ api_result_params_parse(const char *query, size_t len, api_result_params *out, q
             if (out->has_limit)
                 continue;
             if (!qg_parse_uint64(val, vn, INT64_MAX, &u))
-                rc = qg_error_set(err, QG_E_PARAM, "limit", text_ok(val, vn) ? val : "?");
+                rc = qg_error_set(err, QG_E_PARAM, "limit", text_ok(val, vn) ? val : "?"),
+                qg_error_append(err, ". Expected a whole number of rows, e.g. limit=100");
             else
                 out->limit = u;
             out->has_limit = true;

@@ -6,7 +6,11 @@
  * form body, then the query string (first value wins); a JSON POST takes the
  * body's top-level object only (last key wins, scalars read as text); any
  * other POST takes the query string only. Names are case-sensitive; enum and
- * boolean values are compared lower-cased; unknown names are ignored.
+ * boolean values are compared lower-cased; unknown names are ignored and
+ * named in q->warnings (with the known name they are closest to), as is a
+ * body that was not read (a GET's, a JSON document sent as a form).
+ * Every error's message ends with a hint at the fix: what the parameter
+ * takes, with an example, and the limit that applies.
  *
  * Pure: no I/O, no globals, so it is unit-tested and fuzzed as it is.
  * Any thread.

@@ -295,7 +295,7 @@ answer_now(stream *s, int rc, const qg_error *err)
     s->req = NULL;
     gw_req_on_gone(req, NULL, NULL);
     if (rc == 0)
-        gw_reply_empty(req, 404);
+        api__not_found(req, RESULT_GONE);
     else
         gw_reply_error(req, err, NULL);
     stream_free(s);
@@ -388,7 +388,10 @@ discarded(bool found, void *arg)
 {
     gw_req *req = arg;
     gw_req_on_gone(req, NULL, NULL);
-    gw_reply_empty(req, found ? 202 : 404);
+    if (found)
+        gw_reply_empty(req, 202);
+    else
+        api__not_found(req, RESULT_GONE);
 }
 
 static void
@@ -461,7 +464,7 @@ api_result(gw_req *req, void *arg)
         if (readable < 0)
             gw_reply_error(req, &err, NULL);
         else
-            gw_reply_empty(req, 404);
+            api__not_found(req, RESULT_GONE);
         return;
     }
     if (req->method == GW_M_DELETE) {
@@ -489,6 +492,8 @@ api_result(gw_req *req, void *arg)
     /* only a read that reaches the end of the set takes one of its reads */
     uint64_t rows = j.sets[set].rows;
     bool to_end = !p.has_limit || p.offset >= rows || p.limit >= rows - p.offset;
+    if (gw_req_is_head(req))
+        to_end = false; /* a HEAD reads nothing: it takes none of the reads */
     s->read = mode_read_begin(env->modes, job, set, now, to_end, ready, s);
     if (!to_end)
         start(s, &j);

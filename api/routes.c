@@ -35,6 +35,21 @@ api__handle_of(gw_req *req, uint64_t *job, uint32_t *set)
 {
     if (mode_handle_parse(req->route_rest, strlen(req->route_rest), job, set) == 0)
         return 0;
-    gw_reply_empty(req, 400);
+    qg_error err;
+    qg_error_set(&err, QG_E_BAD_REQUEST, "not a job handle");
+    qg_error_append(&err,
+                    ": '%.80s' should be N-M, as in the handle an answer gave "
+                    "(e.g. /query/service/result/12-0)",
+                    req->route_rest);
+    gw_reply_error(req, &err, NULL);
     return -1;
+}
+
+void
+api__not_found(gw_req *req, const char *why)
+{
+    qg_error err;
+    qg_error_set(&err, QG_E_NOT_FOUND);
+    qg_error_append(&err, ": %s", why);
+    gw_reply_error(req, &err, NULL);
 }

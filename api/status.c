@@ -37,7 +37,10 @@ cancel(gw_req *req, api_env *env, uint64_t job)
         gw_reply_error(req, &err, NULL);
         return;
     }
-    gw_reply_empty(req, done ? 200 : 404);
+    if (done)
+        gw_reply_empty(req, 200);
+    else
+        api__not_found(req, JOB_GONE);
 }
 
 void
@@ -62,7 +65,7 @@ api_status(gw_req *req, void *arg)
         goto out;
     }
     if (found == 0 || (v.job.state == STORE_SUCCESS && set >= v.job.nsets)) {
-        gw_reply_empty(req, 404);
+        api__not_found(req, JOB_GONE);
         goto out;
     }
     if (gw_base_url(req, env->modes->handles, &base, &err) != 0) {

@@ -9,8 +9,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/buf.h"
 #include "core/duration.h"
 #include "core/mem.h"
+#include "core/suggest.h"
 
 enum type { T_STR, T_INT, T_DURATION, T_SIZE, T_FLAG };
 
@@ -26,16 +28,20 @@ struct opt {
 #define O(field) offsetof(qg_config, field)
 
 static const struct opt opts[] = {
-    {"listen", T_STR, O(listen), "127.0.0.1:19002", "HOST:PORT", "address to serve HTTP on (port 0: any)"},
+    {"listen", T_STR, O(listen), "127.0.0.1:19002", "HOST:PORT",
+     "address to serve HTTP on (port 0: any)"},
     {"data", T_STR, O(data_dir), "./qgate-data", "DIR", "job store and demo database directory"},
     {"backend", T_STR, O(backend), "", "URI",
      "sqlite:PATH or postgresql://... (default: the demo database in --data)"},
     {"workers", T_INT, O(workers), "4", "N", "executor threads (one database connection each)"},
-    {"public-url", T_STR, O(public_url), "", "URL", "base URL of handles (https://db.example), or a path prefix (/n1) after the forwarded host"},
+    {"public-url", T_STR, O(public_url), "", "URL",
+     "base URL of handles (https://db.example), or a path prefix (/n1) after the forwarded host"},
     {"config", T_STR, O(config_file), "", "FILE", "read settings from FILE (key = value lines)"},
     {"log-level", T_STR, O(log_level), "info", "LEVEL", "debug, info, warn or error"},
-    {"result-ttl", T_DURATION, O(result_ttl_ns), "24h", "DURATION", "default lifetime of stored results"},
-    {"store-size", T_SIZE, O(store_size), "1GiB", "SIZE", "job store map size (its largest size on disk)"},
+    {"result-ttl", T_DURATION, O(result_ttl_ns), "24h", "DURATION",
+     "default lifetime of stored results"},
+    {"store-size", T_SIZE, O(store_size), "1GiB", "SIZE",
+     "job store map size (its largest size on disk)"},
     {"max-queued", T_INT, O(max_queued), "10000", "N",
      "async jobs waiting to start before 503 (0: no limit)"},
     {"drain-timeout", T_DURATION, O(drain_timeout_ns), "30s", "DURATION",
@@ -47,7 +53,8 @@ static const struct opt opts[] = {
      "largest result of one request (0: no limit)"},
     {"max-value", T_SIZE, O(max_value), "16MiB", "SIZE",
      "SQLite: longest string or blob a statement may read or build"},
-    {"max-connections", T_INT, O(max_connections), "4096", "N", "open client connections before 503"},
+    {"max-connections", T_INT, O(max_connections), "4096", "N",
+     "open client connections before 503"},
     {"idle-timeout", T_DURATION, O(idle_timeout_ns), "75s", "DURATION",
      "close keep-alive connections idle this long"},
     {"header-timeout", T_DURATION, O(header_timeout_ns), "10s", "DURATION",
@@ -111,12 +118,24 @@ qg_parse_size(const char *s, uint64_t *out)
     const char *u = end;
     if (*u) {
         switch (toupper((unsigned char)*u)) {
-        case 'K': mult = 1ull << 10; break;
-        case 'M': mult = 1ull << 20; break;
-        case 'G': mult = 1ull << 30; break;
-        case 'T': mult = 1ull << 40; break;
-        case 'B': mult = 1; u--; break;
-        default: return -1;
+        case 'K':
+            mult = 1ull << 10;
+            break;
+        case 'M':
+            mult = 1ull << 20;
+            break;
+        case 'G':
+            mult = 1ull << 30;
+            break;
+        case 'T':
+            mult = 1ull << 40;
+            break;
+        case 'B':
+            mult = 1;
+            u--;
+            break;
+        default:
+            return -1;
         }
         u++;
         if (strcmp(u, "") != 0 && strcasecmp(u, "B") != 0 && strcasecmp(u, "iB") != 0)
@@ -126,6 +145,36 @@ qg_parse_size(const char *s, uint64_t *out)
         return -1;
     *out = (uint64_t)v * mult;
     return 0;
+}
+
+/* What a value of each type looks like, for the error after a bad one. */
+static const char *
+type_hint(enum type t)
+{
+    switch (t) {
+    case T_INT:
+        return "expected a whole number, e.g. 8";
+    case T_DURATION:
+        return "expected a duration with a unit, e.g. 30s, 500ms, 10m, 24h (units ns, us, ms, s, "
+               "m, h)";
+    case T_SIZE:
+        return "expected a size in bytes, or with a binary unit: 4096, 64KiB, 16MiB (or 16M), 1GiB";
+    case T_STR:
+    case T_FLAG:
+        break;
+    }
+    return "";
+}
+
+static bool
+all_digits(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
 }
 
 static int
@@ -167,7 +216,11 @@ set_opt(qg_config *c, const struct opt *o, const char *val, const char *where, q
         *(bool *)(base + o->off) = true;
         return 0;
     }
-    snprintf(msg, sizeof(msg), "%s: invalid value for %s: '%s'", where, o->name, val);
+    snprintf(msg, sizeof(msg), "%s: invalid value for %s: '%.200s'; %s", where, o->name, val,
+             type_hint(o->type));
+    if (o->type == T_DURATION && all_digits(val))
+        snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+                 " (a bare number has no unit: did you mean %.20ss?)", val);
     return fail(err, msg);
 }
 
@@ -178,6 +231,31 @@ find_opt(const char *name, size_t n)
         if (strlen(opts[i].name) == n && strncmp(opts[i].name, name, n) == 0)
             return &opts[i];
     return NULL;
+}
+
+/* The setting whose name is closest to name[0..n), or NULL. */
+static const struct opt *
+suggest_opt(const char *name, size_t n)
+{
+    const char *names[sizeof(opts) / sizeof(opts[0])];
+    for (size_t i = 0; i < NOPTS; i++)
+        names[i] = opts[i].name;
+    const char *near = qg_suggest(name, n, names, NOPTS);
+    for (size_t i = 0; near && i < NOPTS; i++)
+        if (opts[i].name == near)
+            return &opts[i];
+    return NULL;
+}
+
+/* "; did you mean --workers?" for a name close to a setting's, or "". */
+static void
+did_you_mean(const char *name, size_t n, const char *prefix, char *out, size_t outn)
+{
+    const struct opt *o = suggest_opt(name, n);
+    if (o)
+        snprintf(out, outn, "; did you mean %s%s?", prefix, o->name);
+    else
+        out[0] = '\0';
 }
 
 static void
@@ -241,7 +319,12 @@ load_file(qg_config *c, const char *path, qg_error *err)
         }
         const struct opt *o = find_opt(key, strlen(key));
         if (!o || o->type == T_FLAG || strcmp(key, "config") == 0) {
-            snprintf(msg, sizeof(msg), "%s:%d: unknown setting '%s'", path, lineno, key);
+            char near[96];
+            did_you_mean(key, strlen(key), "", near, sizeof(near));
+            snprintf(msg, sizeof(msg),
+                     "%s:%d: unknown setting '%.100s'%s (settings are the flags' "
+                     "names without --, see qgate --help)",
+                     path, lineno, key, near);
             rc = fail(err, msg);
             break;
         }
@@ -312,13 +395,19 @@ parse_listen(qg_config *c, qg_error *err)
     const char *l = c->listen;
     const char *colon = strrchr(l, ':');
     if (!colon || colon == l) {
-        snprintf(msg, sizeof(msg), "--listen must be HOST:PORT, not '%s'", l);
+        snprintf(msg, sizeof(msg),
+                 "--listen must be HOST:PORT, not '%.200s' (e.g. 127.0.0.1:19002, [::1]:19002, "
+                 "0.0.0.0:19002; port 0: any free port)",
+                 l);
         return fail(err, msg);
     }
     char *end;
     long port = strtol(colon + 1, &end, 10);
     if (*end || end == colon + 1 || port < 0 || port > 65535) {
-        snprintf(msg, sizeof(msg), "--listen: bad port in '%s'", l);
+        snprintf(msg, sizeof(msg),
+                 "--listen: bad port in '%.200s' (a number from 0 to 65535, e.g. "
+                 "127.0.0.1:19002)",
+                 l);
         return fail(err, msg);
     }
     const char *h = l;
@@ -331,6 +420,45 @@ parse_listen(qg_config *c, qg_error *err)
     c->host = qg_strndup(h, hn);
     c->port = (int)port;
     return 0;
+}
+
+/* A QGATE_ variable that names no setting: a warning (a misspelt name would
+ * otherwise be ignored without a word), with the closest one. */
+static void
+env_warnings(qg_config *c, char **envp)
+{
+    qg_buf w = QG_BUF_INIT;
+    for (char **e = envp; e && *e; e++) {
+        if (strncmp(*e, "QGATE_", 6) != 0)
+            continue;
+        const char *eq = strchr(*e, '=');
+        size_t n = eq ? (size_t)(eq - *e) : strlen(*e);
+        if (n == 12 && strncmp(*e, "QGATE_CONFIG", 12) == 0)
+            continue;
+        char flag[80];
+        size_t k = 0;
+        for (size_t i = 6; i < n && k + 1 < sizeof(flag); i++)
+            flag[k++] = (*e)[i] == '_' ? '-' : (char)tolower((unsigned char)(*e)[i]);
+        flag[k] = '\0';
+        const struct opt *o = find_opt(flag, k);
+        if (o && o->type != T_FLAG)
+            continue;
+        char near[96] = "";
+        const struct opt *m = suggest_opt(flag, k);
+        if (m && m->type != T_FLAG) {
+            char vname[64];
+            env_name(m, vname, sizeof(vname));
+            snprintf(near, sizeof(near), "; did you mean %s?", vname);
+        }
+        char line[300];
+        snprintf(line, sizeof(line),
+                 "environment variable %.*s is not a qgate setting; ignored%s\n",
+                 (int)(n > 100 ? 100 : n), *e, near);
+        qg_buf_adds(&w, line);
+    }
+    if (w.len)
+        c->warnings = qg_strndup(w.data, w.len);
+    qg_buf_free(&w);
 }
 
 int
@@ -361,11 +489,24 @@ qg_config_load(qg_config *c, int argc, char **argv, char **envp, qg_error *err)
             return -1;
     }
 
+    env_warnings(c, envp);
+
     for (int i = 1; i < argc; i++) {
-        char msg[300];
+        char msg[400];
         const char *a = argv[i];
+        if (strcmp(a, "-h") == 0) {
+            c->help = true;
+            continue;
+        }
+        if (strcmp(a, "-v") == 0 || strcmp(a, "-V") == 0) {
+            c->version = true;
+            continue;
+        }
         if (strncmp(a, "--", 2) != 0) {
-            snprintf(msg, sizeof(msg), "unexpected argument '%s' (see --help)", a);
+            snprintf(msg, sizeof(msg),
+                     "unexpected argument '%.100s': settings are flags, --name value or "
+                     "--name=value (e.g. --workers 8); see --help",
+                     a);
             return fail(err, msg);
         }
         a += 2;
@@ -373,7 +514,9 @@ qg_config_load(qg_config *c, int argc, char **argv, char **envp, qg_error *err)
         size_t n = eq ? (size_t)(eq - a) : strlen(a);
         const struct opt *o = find_opt(a, n);
         if (!o) {
-            snprintf(msg, sizeof(msg), "unknown flag '%s' (see --help)", argv[i]);
+            char near[96];
+            did_you_mean(a, n, "--", near, sizeof(near));
+            snprintf(msg, sizeof(msg), "unknown flag '%.100s'%s (see --help)", argv[i], near);
             return fail(err, msg);
         }
         const char *val = NULL;
@@ -441,6 +584,8 @@ qg_config_free(qg_config *c)
         }
     free(c->host);
     c->host = NULL;
+    free(c->warnings);
+    c->warnings = NULL;
 }
 
 void
@@ -450,13 +595,14 @@ qg_config_usage(FILE *out)
                  "qgate serves the AsterixDB /query/service protocol over SQLite or PostgreSQL.\n"
                  "Every flag may also be set as QGATE_<FLAG> in the environment (dashes become\n"
                  "underscores) or as `flag = value` in the --config file. Flags win over the\n"
-                 "environment, which wins over the file.\n\n");
+                 "environment, which wins over the file. Durations take a unit (30s, 500ms,\n"
+                 "10m, 24h), sizes bytes or a binary unit (4096, 64KiB, 16MiB, 1GiB).\n\n");
     for (size_t i = 0; i < NOPTS; i++) {
         char left[64];
         if (opts[i].arg)
             snprintf(left, sizeof(left), "--%s %s", opts[i].name, opts[i].arg);
-        else
-            snprintf(left, sizeof(left), "--%s", opts[i].name);
+        else /* the flags without value have a short form: -h, -v */
+            snprintf(left, sizeof(left), "-%c, --%s", opts[i].name[0], opts[i].name);
         fprintf(out, "  %-32s %s", left, opts[i].help);
         if (opts[i].def && *opts[i].def)
             fprintf(out, " [%s]", opts[i].def);

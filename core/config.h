@@ -61,8 +61,12 @@ typedef struct qg_config {
     uint64_t max_wait_ns;             /* the longest `wait` of an async submission */
     uint64_t idempotency_ttl_ns;      /* how long an idempotency key names its job */
 
-    bool help;
-    bool version;
+    bool help;    /* --help, -h */
+    bool version; /* --version, -v */
+    /* What the operator should hear of but that stops nothing: each line a
+     * QGATE_ variable that names no setting (with the closest one). NULL:
+     * none. main logs them. */
+    char *warnings;
 } qg_config;
 
 /* Fills c from defaults, the config file (--config or QGATE_CONFIG), envp

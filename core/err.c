@@ -96,6 +96,25 @@ qg_error_set(qg_error *e, qg_code code, ...)
     return -1;
 }
 
+int
+qg_error_append(qg_error *e, const char *fmt, ...)
+{
+    if (!e)
+        return -1;
+    size_t n = strlen(e->msg);
+    if (n >= sizeof(e->msg) - 1)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(e->msg + n, sizeof(e->msg) - n, fmt, ap);
+    va_end(ap);
+    if (m < 0)
+        e->msg[n] = '\0';
+    else if (n + (size_t)m >= sizeof(e->msg))
+        cut_utf8(e->msg, sizeof(e->msg) - 1);
+    return -1;
+}
+
 void
 qg_error_clear(qg_error *e)
 {

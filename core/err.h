@@ -9,6 +9,13 @@
  *
  * AsterixDB's codes are used where AsterixDB has one; qgate's own failures
  * (overload, limits, store) take ASX09xx, a range AsterixDB leaves unused.
+ * Rows named W_* are warnings: they go in an answer's "warnings" array
+ * (AsterixDB's shape, {"code":1,"msg":"ASXnnnn: ..."}) and fail nothing.
+ *
+ * A message says what was wrong and how to fix it: the table's text (kept
+ * as AsterixDB words it, where AsterixDB has the code), then, where the
+ * raiser knows one, a hint appended with qg_error_append (the expected form
+ * with an example, the limit that applies).
  */
 #ifndef QG_ERR_H
 #define QG_ERR_H
@@ -24,13 +31,17 @@
     X(MULTI, 400, "ASX0035", "fatal", "Unsupported multiple statements.")                          \
     X(READONLY, 400, "ASX0044", "fatal", "%s statement is not supported in read-only mode")        \
     X(SYNTAX, 400, "ASX1001", "fatal", "Syntax error: %s")                                         \
-    X(UNKNOWN_OBJECT, 400, "ASX1077", "fatal", "%s")                                   \
+    X(UNKNOWN_OBJECT, 400, "ASX1077", "fatal", "%s")                                               \
     X(COMPILE, 400, "ASX1079", "fatal", "Compilation error: %s")                                   \
     X(NO_VALUE, 400, "ASX1086", "fatal", "No value for parameter: %s")                             \
+    X(METHOD, 405, "ASX0930", "fatal", "Method %s not allowed for the requested resource.")        \
+    X(W_UNKNOWN_PARAM, 200, "ASX0931", "success", "Unknown parameter '%s' ignored%s")              \
+    X(W_BODY_IGNORED, 200, "ASX0932", "success", "Request body ignored: %s")                       \
     X(RUNTIME, 500, "ASX0901", "fatal", "Query failed: %s")                                        \
     X(TIMEOUT, 200, "ASX0030", "timeout", "Request timed out and will be cancelled")               \
     X(CANCELLED, 500, "ASX0041", "fatal", "Request %s has been cancelled")                         \
-    X(DRAINING, 503, "ASX0902", "fatal", "Server is shutting down; retry on another node or later") \
+    X(DRAINING, 503, "ASX0902", "fatal",                                                           \
+      "Server is shutting down; retry on another node or later")                                   \
     X(OVERLOADED, 503, "ASX0903", "fatal", "Too many queued jobs (limit %s); retry later")         \
     X(STORE_FULL, 500, "ASX0904", "fatal", "Job store is full: %s")                                \
     X(STORE, 500, "ASX0905", "fatal", "Job store error: %s")                                       \
@@ -47,11 +58,11 @@
     X(NOT_IMPLEMENTED, 501, "ASX0915", "fatal", "Not implemented: %s")                             \
     X(HTTP_VERSION, 505, "ASX0916", "fatal", "HTTP version not supported")                         \
     X(CONFLICT, 409, "ASX0917", "fatal", "%s")                                                     \
-    X(TOO_MANY_CONNECTIONS, 503, "ASX0918", "fatal", "Too many connections (limit %s)")             \
+    X(TOO_MANY_CONNECTIONS, 503, "ASX0918", "fatal", "Too many connections (limit %s)")            \
     X(NOT_FOUND, 404, "ASX0919", "fatal", "Not found")                                             \
     X(FORBIDDEN, 403, "ASX0920", "fatal", "%s")                                                    \
     X(OUTCOME_UNKNOWN, 500, "ASX0921", "fatal",                                                    \
-      "The server stopped while this job was running; whether its writes took effect is unknown") \
+      "The server stopped while this job was running; whether its writes took effect is unknown")  \
     X(CALLBACK_REFUSED, 400, "ASX0922", "fatal", "Callback refused: %s")
 
 typedef enum qg_code {
@@ -87,6 +98,9 @@ const char *qg_err_name(qg_code code);
  * `return qg_error_set(err, QG_E_SYNTAX, msg);`. e may be NULL. */
 int qg_error_set(qg_error *e, qg_code code, ...);
 int qg_error_vset(qg_error *e, qg_code code, va_list ap);
+/* Appends printf-formatted text to e's message (a hint at the fix after
+ * the table's text), cut like the message itself. Returns -1. */
+int qg_error_append(qg_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Clears e to QG_OK. */
 void qg_error_clear(qg_error *e);
 

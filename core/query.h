@@ -94,6 +94,15 @@ typedef struct qg_query {
      * by the mode before the job is stored (callbacks and recovered jobs
      * have no request to build it from). NULL: unknown. */
     const char *handle_base;
+
+    /* Not client parameters either: what api/params noticed for the answer.
+     * warnings: the members of the answer's "warnings" array, rendered
+     * ({"code":1,"msg":"ASX0931: ..."},...; unknown parameters, an ignored
+     * body), nwarnings of them; NULL: none. readonly_get: readonly was
+     * forced because the request is a GET (the ASX0044 message says so). */
+    const char *warnings;
+    uint32_t nwarnings;
+    bool readonly_get;
 } qg_query;
 
 /* Sets every field to its default (mode immediate, signature and

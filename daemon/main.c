@@ -172,6 +172,15 @@ main(int argc, char **argv, char **envp)
     int rc = 0;
     int loaded = qg_config_load(&cfg, argc, argv, envp, &err);
     qg_config_scrub_argv(argc, argv);
+    if (cfg.warnings) {
+        /* each line ends with its newline */
+        for (const char *l = cfg.warnings; *l;) {
+            const char *nl = strchr(l, '\n');
+            int n = nl ? (int)(nl - l) : (int)strlen(l);
+            fprintf(stderr, "qgate: warning: %.*s\n", n, l);
+            l += n + (nl ? 1 : 0);
+        }
+    }
     if (loaded != 0) {
         fprintf(stderr, "qgate: %s\n", err.msg);
         rc = 2;

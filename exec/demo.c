@@ -17,7 +17,9 @@ static const char schema[] =
     "  id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id),"
     "  product_id INTEGER NOT NULL REFERENCES products(id), quantity INTEGER NOT NULL,"
     "  total REAL NOT NULL, status TEXT NOT NULL, ordered_at TEXT NOT NULL);"
-    "CREATE INDEX orders_customer ON orders(customer_id);";
+    "CREATE INDEX orders_customer ON orders(customer_id);"
+    /* empty: what the retry-safe submission example of docs/api.md writes to */
+    "CREATE TABLE orders_log (order_id INTEGER NOT NULL);";
 
 static const char *const first[] = {"Ada",   "Grace",  "Alan",   "Edsger", "Barbara", "Donald",
                                     "Frances", "Ken",  "Margaret", "Dennis", "Radia", "Leslie",

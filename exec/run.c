@@ -14,9 +14,23 @@ hook_begin(exec_ctx *ctx, size_t i, size_t off, size_t used)
         ctx->stmt_begin(ctx, i, off, used);
 }
 
-static int
-hook_end(exec_ctx *ctx, size_t i, int rc, const qg_error *err)
+/* A statement refused by readonly: say how to run it after all. */
+static void
+readonly_hint(const qg_query *q, int rc, qg_error *err)
 {
+    if (rc == 0 || err->code != QG_E_READONLY || strstr(err->msg, "; "))
+        return;
+    if (q->readonly_get)
+        qg_error_append(err, "; a GET is always read-only: POST the statement to run it");
+    else
+        qg_error_append(err, "; the request asked for readonly=true (or the token's principal "
+                             "is read-only)");
+}
+
+static int
+hook_end(exec_ctx *ctx, const qg_query *q, size_t i, int rc, qg_error *err)
+{
+    readonly_hint(q, rc, err);
     if (ctx->stmt_end)
         ctx->stmt_end(ctx, i, rc, err);
     return rc;
@@ -54,7 +68,7 @@ run_checked(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, q
         be_stmt *st = NULL;
         if (be->prepare(wk->conn, ctx, sql + off, len - off, &used, &st, err) != 0) {
             hook_begin(ctx, n, off, 0);
-            rc = hook_end(ctx, n, -1, err);
+            rc = hook_end(ctx, q, n, -1, err);
             break;
         }
         if (!st)
@@ -83,13 +97,13 @@ run_checked(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, q
             be->kind(stmts[i], kind);
             rc = qg_error_set(err, QG_E_READONLY, kind);
             hook_begin(ctx, i, offs[2 * i], offs[2 * i + 1]);
-            hook_end(ctx, i, rc, err);
+            hook_end(ctx, q, i, rc, err);
         }
     }
     size_t i = 0;
     for (; rc == 0 && i < n; i++) {
         hook_begin(ctx, i, offs[2 * i], offs[2 * i + 1]);
-        rc = hook_end(ctx, i, run_one(wk, stmts[i], q, ctx, w, err), err);
+        rc = hook_end(ctx, q, i, run_one(wk, stmts[i], q, ctx, w, err), err);
     }
     for (; i < n; i++)
         be->finalize(stmts[i]);
@@ -115,13 +129,13 @@ run_all(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, qg_er
         be_stmt *st = NULL;
         if (be->prepare(wk->conn, ctx, sql + off, len - off, &used, &st, err) != 0) {
             hook_begin(ctx, i, off, 0);
-            return hook_end(ctx, i, -1, err);
+            return hook_end(ctx, q, i, -1, err);
         }
         if (!st)
             break;
         hook_begin(ctx, i, off, used);
         off += used;
-        if (hook_end(ctx, i, run_one(wk, st, q, ctx, w, err), err) != 0)
+        if (hook_end(ctx, q, i, run_one(wk, st, q, ctx, w, err), err) != 0)
             return -1;
         if (used == 0)
             break;
@@ -136,14 +150,14 @@ int
 exec_run(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, qg_error *err)
 {
     int rc = run_all(wk, q, ctx, w, err);
+    readonly_hint(q, rc, err);
     if (wk->be->end)
         wk->be->end(wk->conn);
     return rc;
 }
 
 static int
-check_all(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *out,
-          qg_error *err)
+check_all(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *out, qg_error *err)
 {
     const exec_backend *be = wk->be;
     const char *sql = q->statement;
@@ -202,10 +216,10 @@ check_all(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *
 }
 
 int
-exec_check(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *out,
-           qg_error *err)
+exec_check(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *out, qg_error *err)
 {
     int rc = check_all(wk, q, ctx, out, err);
+    readonly_hint(q, rc, err);
     if (wk->be->end)
         wk->be->end(wk->conn);
     return rc;
@@ -235,9 +249,9 @@ exec_span_trim(const char *sql, size_t off, size_t used, size_t *start, size_t *
 {
     size_t a = off + sqltext_skip_blank(sql + off, used);
     size_t b = off + used;
-    while (b > a && (sql[b - 1] == ';' || sql[b - 1] == ' ' || sql[b - 1] == '\t' ||
-                     sql[b - 1] == '\n' || sql[b - 1] == '\r' || sql[b - 1] == '\f' ||
-                     sql[b - 1] == '\v'))
+    while (b > a &&
+           (sql[b - 1] == ';' || sql[b - 1] == ' ' || sql[b - 1] == '\t' || sql[b - 1] == '\n' ||
+            sql[b - 1] == '\r' || sql[b - 1] == '\f' || sql[b - 1] == '\v'))
         b--;
     *start = a;
     *len = b - a;

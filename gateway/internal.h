@@ -22,5 +22,8 @@ void gw__req_writev(gw_req *req, const struct iovec *iov, int n);
  * the next request or close after the output is flushed. The request is
  * freed; the caller must not touch it again. */
 void gw__req_done(gw_req *req);
+/* Frees what gateway/reply keeps on a request (a gzip stream); the server
+ * calls it when it frees the request. */
+void gw__reply_release(gw_req *req);
 
 #endif

@@ -3,11 +3,16 @@
 #include "gateway/reply.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/uio.h>
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <zlib.h>
+
+#include "core/mem.h"
 
 #include "core/envelope.h"
 #include "core/json.h"
@@ -68,7 +73,124 @@ http_date(void)
 static bool
 is_head(const gw_req *req)
 {
-    return req->method == GW_M_HEAD;
+    return req->_is_head || req->method == GW_M_HEAD;
+}
+
+bool
+gw_req_is_head(const gw_req *req)
+{
+    return is_head(req);
+}
+
+/* ---- gzip ---------------------------------------------------------------- */
+
+/* Whether a body of this type is worth compressing: text, JSON, NDJSON. */
+static bool
+compressible(const char *ctype)
+{
+    return ctype && (strncasecmp(ctype, "application/json", 16) == 0 ||
+                     strncasecmp(ctype, "text/", 5) == 0 ||
+                     strncasecmp(ctype, "application/x-ndjson", 20) == 0);
+}
+
+/* Whether Accept-Encoding lists gzip (or x-gzip, or *) with a q that is not
+ * zero. Advice, never an error: anything unreadable is no. */
+static bool
+accepts_gzip(gw_req *req)
+{
+    const char *ae = gw_req_header(req, "Accept-Encoding");
+    for (const char *s = ae; s && *s;) {
+        s += strspn(s, " \t,");
+        size_t n = strcspn(s, " \t;,");
+        bool named = (n == 4 && strncasecmp(s, "gzip", 4) == 0) ||
+                     (n == 6 && strncasecmp(s, "x-gzip", 6) == 0) || (n == 1 && *s == '*');
+        const char *end = s + strcspn(s, ",");
+        bool zero = false;
+        for (const char *p = memchr(s, ';', (size_t)(end - s)); p && p < end;
+             p = memchr(p + 1, ';', (size_t)(end - p - 1))) {
+            const char *q = p + 1 + strspn(p + 1, " \t");
+            if ((q[0] == 'q' || q[0] == 'Q') && q[1] == '=')
+                zero = strtod(q + 2, NULL) <= 0.0;
+        }
+        if (named && n > 0)
+            return !zero;
+        s = end;
+    }
+    return false;
+}
+
+/* Deflates in[0..n) (flush: Z_SYNC_FLUSH or Z_FINISH) onto out. */
+static size_t
+gz_write(z_stream *z, const void *in, size_t n, int flush, struct evbuffer *out, bool chunked)
+{
+    unsigned char buf[16384];
+    size_t total = 0;
+    z->next_in = (Bytef *)(uintptr_t)in;
+    z->avail_in = (uInt)n;
+    do {
+        z->next_out = buf;
+        z->avail_out = sizeof(buf);
+        deflate(z, flush);
+        size_t got = sizeof(buf) - z->avail_out;
+        if (got && out) {
+            if (chunked) {
+                char size[24];
+                int k = snprintf(size, sizeof(size), "%zx\r\n", got);
+                evbuffer_add(out, size, (size_t)k);
+            }
+            evbuffer_add(out, buf, got);
+            if (chunked)
+                evbuffer_add(out, "\r\n", 2);
+        }
+        total += got;
+    } while (z->avail_out == 0 || z->avail_in > 0);
+    return total;
+}
+
+static z_stream *
+gz_new(void)
+{
+    z_stream *z = qg_calloc(1, sizeof(*z));
+    /* + 16: a gzip wrapper. An 8 KiB window and memLevel 6 keep a stream's
+     * state at 64 KiB instead of zlib's default 256 KiB (every gzip'ed
+     * stream holds one for its whole life); at level 1 a large result
+     * compresses as well with it (docs/performance.md, "gzip level"). */
+    if (deflateInit2(z, GW_GZIP_LEVEL, Z_DEFLATED, GW_GZIP_WBITS + 16, GW_GZIP_MEMLEVEL,
+                     Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(z);
+        return NULL;
+    }
+    return z;
+}
+
+void
+gw__reply_release(gw_req *req)
+{
+    if (req->_gz) {
+        deflateEnd(req->_gz);
+        free(req->_gz);
+        req->_gz = NULL;
+    }
+}
+
+/* A whole body compressed: a gzip member in out. */
+static bool
+gz_whole(const void *body, size_t len, qg_buf *out)
+{
+    z_stream *z = gz_new();
+    if (!z)
+        return false;
+    uLong bound = deflateBound(z, (uLong)len);
+    qg_buf_reserve(out, (size_t)bound);
+    z->next_in = (Bytef *)(uintptr_t)body;
+    z->avail_in = (uInt)len;
+    z->next_out = (Bytef *)out->data;
+    z->avail_out = (uInt)bound;
+    int rc = deflate(z, Z_FINISH);
+    out->len = (size_t)bound - z->avail_out;
+    deflateEnd(z);
+    free(z);
+    return rc == Z_STREAM_END;
 }
 
 /* Renders the status line and headers into h. length < 0: streamed body. */
@@ -116,8 +238,14 @@ render_head(gw_req *req, qg_buf *h, int status, const char *ctype, long long len
         qg_buf_adds(h, req->cors_origin);
         qg_buf_addlit(h, "\r\nAccess-Control-Expose-Headers: " GW_CORS_EXPOSE_HEADERS "\r\n");
     }
-    if (req->cors_vary)
+    if (req->cors_vary && compressible(ctype))
+        qg_buf_addlit(h, "Vary: Origin, Accept-Encoding\r\n");
+    else if (req->cors_vary)
         qg_buf_addlit(h, "Vary: Origin\r\n");
+    else if (compressible(ctype))
+        qg_buf_addlit(h, "Vary: Accept-Encoding\r\n");
+    if (req->_gz || req->_gz_whole)
+        qg_buf_addlit(h, "Content-Encoding: gzip\r\n");
     for (size_t i = 0; i < nextra; i++) {
         qg_buf_adds(h, extra[i].name);
         qg_buf_addlit(h, ": ");
@@ -175,6 +303,15 @@ void
 gw_reply(gw_req *req, int status, const char *ctype, const void *body, size_t len,
          const gw_header *extra, size_t nextra)
 {
+    /* Compressed when asked and worth it; the same for HEAD, whose
+     * Content-Length is then the compressed body's. */
+    qg_buf gz = QG_BUF_INIT;
+    if (len >= GW_GZIP_MIN && compressible(ctype) && accepts_gzip(req) &&
+        gz_whole(body, len, &gz)) {
+        req->_gz_whole = true;
+        body = gz.data;
+        len = gz.len;
+    }
     qg_buf own = QG_BUF_INIT, *h = head_take(&own);
     render_head(req, h, status, ctype, (long long)len, extra, nextra);
     struct iovec iov[2] = {{h->data, h->len}, {(void *)body, len}};
@@ -183,6 +320,7 @@ gw_reply(gw_req *req, int status, const char *ctype, const void *body, size_t le
     if (n == 2)
         req->_bytes_out += len;
     head_give(h);
+    qg_buf_free(&gz);
     finish(req);
 }
 
@@ -201,11 +339,18 @@ gw_reply_empty(gw_req *req, int status)
 void
 gw_reply_error(gw_req *req, const qg_error *err, const char *request_id)
 {
-    (void)request_id;
+    gw_reply_error_h(req, err, NULL, 0);
+}
+
+void
+gw_reply_error_h(gw_req *req, const qg_error *err, const gw_header *extra, size_t nextra)
+{
     qg_buf b = QG_BUF_INIT;
     qg_env_error_doc(&b, err, NULL);
     int status = qg_err_http(err->code);
-    if (status == 503) {
+    if (nextra) {
+        gw_reply(req, status, GW_JSON, b.data, b.len, extra, nextra);
+    } else if (status == 503) {
         const gw_header retry = {"Retry-After", "1"};
         gw_reply(req, status, GW_JSON, b.data, b.len, &retry, 1);
     } else if (status == 401) {
@@ -218,12 +363,15 @@ gw_reply_error(gw_req *req, const qg_error *err, const char *request_id)
 }
 
 void
-gw_reply_not_allowed(gw_req *req)
+gw_reply_not_allowed(gw_req *req, const char *allow)
 {
-    char text[128];
-    int n = snprintf(text, sizeof(text), "Method %.40s not allowed for the requested resource.",
-                     req->method_name);
-    gw_reply(req, 405, "text/plain", text, (size_t)n, NULL, 0);
+    char method[48];
+    snprintf(method, sizeof(method), "%.40s", req->method_name);
+    qg_error err;
+    qg_error_set(&err, QG_E_METHOD, method);
+    qg_error_append(&err, " This path takes %s", allow);
+    const gw_header h = {"Allow", allow};
+    gw_reply_error_h(req, &err, &h, 1);
 }
 
 void
@@ -237,6 +385,8 @@ gw_reply_continue(gw_req *req)
 void
 gw_reply_start(gw_req *req, int status, const char *ctype, const gw_header *extra, size_t nextra)
 {
+    if (compressible(ctype) && accepts_gzip(req))
+        req->_gz = gz_new();
     write_head(req, status, ctype, extra, nextra);
 }
 
@@ -254,6 +404,13 @@ gw_reply_chunk(gw_req *req, const void *data, size_t len)
     struct evbuffer *out = gw__req_output(req);
     if (!out || len == 0 || is_head(req))
         return;
+    if (req->_gz) {
+        /* a sync flush per call: what the producer hands over in one call
+         * (a stream's batch of messages, a result chunk) reaches the client
+         * now, not when zlib's window fills */
+        req->_bytes_out += gz_write(req->_gz, data, len, Z_SYNC_FLUSH, out, req->_chunked);
+        return;
+    }
     if (req->_chunked)
         chunk_prefix(out, len);
     evbuffer_add(out, data, len);
@@ -267,7 +424,9 @@ gw_reply_chunk_ref(gw_req *req, const void *data, size_t len,
                    void (*free_fn)(const void *data, size_t len, void *arg), void *arg)
 {
     struct evbuffer *out = gw__req_output(req);
-    if (!out || len == 0 || is_head(req)) {
+    if (!out || len == 0 || is_head(req) || req->_gz) {
+        if (out && len && !is_head(req))
+            gw_reply_chunk(req, data, len); /* compressed: a copy by deflate */
         free_fn(data, len, arg);
         return;
     }
@@ -283,6 +442,8 @@ void
 gw_reply_end(gw_req *req)
 {
     struct evbuffer *out = gw__req_output(req);
+    if (out && req->_gz && !is_head(req))
+        req->_bytes_out += gz_write(req->_gz, NULL, 0, Z_FINISH, out, req->_chunked);
     if (out && req->_chunked && !is_head(req))
         evbuffer_add(out, "0\r\n\r\n", 5);
     finish(req);

@@ -12,7 +12,15 @@
  * Transfer-Encoding, Connection when closing; Access-Control-Allow-Origin
  * and -Expose-Headers when the request's Origin is one of --cors-origins
  * (req->cors_origin), Vary: Origin whenever that list is set. HEAD
- * requests get the head only.
+ * requests get the head only (the router answers HEAD wherever GET is
+ * served: the same head, Content-Length included where it is known).
+ *
+ * gzip: a client whose Accept-Encoding takes gzip gets text, JSON and
+ * NDJSON bodies compressed (zlib, level GW_GZIP_LEVEL): a whole response of
+ * at least GW_GZIP_MIN bytes at once, with its compressed Content-Length; a
+ * streamed one as it goes, each gw_reply_chunk call deflated with a sync
+ * flush, so that a stream's messages reach the client when they are handed
+ * over. Such bodies carry Vary: Accept-Encoding whether compressed or not.
  *
  * Threads: loop thread only.
  */
@@ -32,6 +40,15 @@ typedef struct gw_header {
 
 #define GW_JSON "application/json; charset=UTF-8"
 
+/* zlib's level: 1, measured against 3 and 6 on a large result
+ * (docs/performance.md, "gzip"). Bodies below GW_GZIP_MIN bytes go out
+ * as they are: their few bytes saved cost more than they save. */
+#define GW_GZIP_LEVEL 1
+#define GW_GZIP_MIN   1024
+/* zlib's window (2^13 bytes) and memLevel: 64 KiB of state a stream. */
+#define GW_GZIP_WBITS    13
+#define GW_GZIP_MEMLEVEL 6
+
 /* A whole response. extra (n headers) may be NULL. */
 void gw_reply(gw_req *req, int status, const char *ctype, const void *body, size_t len,
               const gw_header *extra, size_t nextra);
@@ -42,8 +59,12 @@ void gw_reply_empty(gw_req *req, int status);
  * 503s carry Retry-After. request_id is unused for now (errors before a
  * request runs carry none). */
 void gw_reply_error(gw_req *req, const qg_error *err, const char *request_id);
-/* 405, text/plain: "Method PUT not allowed for the requested resource." */
-void gw_reply_not_allowed(gw_req *req);
+/* The same with extra headers (then no Retry-After or WWW-Authenticate of
+ * its own). */
+void gw_reply_error_h(gw_req *req, const qg_error *err, const gw_header *extra, size_t nextra);
+/* 405 ASX0930 "Method PUT not allowed for the requested resource." (AsterixDB's
+ * text) as a JSON error document, with Allow: allow (the path's methods). */
+void gw_reply_not_allowed(gw_req *req, const char *allow);
 /* "HTTP/1.1 100 Continue": the client may send its body. Not a response:
  * the request stays open. */
 void gw_reply_continue(gw_req *req);

@@ -1,6 +1,8 @@
 /*
  * router: path + method -> handler (see router.h). Unknown path: 404.
- * Known path, method not listed: 405 with AsterixDB's text. OPTIONS on a
+ * Known path, method not listed: 405 with AsterixDB's text (a JSON error
+ * document, with Allow). HEAD goes wherever GET does: the handler sees a
+ * GET, and gateway/reply sends the head alone. OPTIONS on a
  * known path is a CORS preflight (or a plain OPTIONS), answered here for
  * every route. A request whose Origin is a foreign web page's is refused
  * here too (gateway/cors).
@@ -63,6 +65,8 @@ method_list(unsigned methods, char *out, size_t n)
                  {GW_M_PUT, "PUT"}, {GW_M_DELETE, "DELETE"}, {GW_M_PATCH, "PATCH"}};
     size_t k = 0;
     out[0] = '\0';
+    if (methods & M(GW_M_GET))
+        methods |= M(GW_M_HEAD);
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (methods & M(names[i].m))
             k += (size_t)snprintf(out + k, n - k, "%s, ", names[i].name);
@@ -120,9 +124,16 @@ gw_router_dispatch(gw_req *req, void *arg)
             options(req, r, cv);
             return;
         }
-        if (!(r->methods & M(req->method))) {
-            gw_reply_not_allowed(req);
+        unsigned want = req->method == GW_M_HEAD ? M(GW_M_GET) : M(req->method);
+        if (!(r->methods & want)) {
+            char methods[64];
+            method_list(r->methods, methods, sizeof(methods));
+            gw_reply_not_allowed(req, methods);
             return;
+        }
+        if (req->method == GW_M_HEAD) {
+            req->_is_head = true;
+            req->method = GW_M_GET;
         }
         if (cv == GW_CORS_REFUSED) {
             /* a foreign page's request (a form POST needs no preflight):
@@ -152,5 +163,9 @@ gw_router_dispatch(gw_req *req, void *arg)
     }
     qg_error err;
     qg_error_set(&err, QG_E_NOT_FOUND);
+    qg_error_append(&err, ": no endpoint at this path; the endpoints are");
+    for (size_t i = 0; i < rt->n; i++)
+        qg_error_append(&err, "%s %s%s", i ? "," : "", rt->v[i].route->path,
+                        rt->v[i].route->flags & GW_ROUTE_PREFIX ? "..." : "");
     gw_reply_error(req, &err, NULL);
 }

@@ -179,6 +179,7 @@ req_new(gw_conn *c)
 static void
 req_free(gw_req *r)
 {
+    gw__reply_release(r);
     qg_buf_free(&r->body);
     free(r->_fields);
     free(r->_head_text);

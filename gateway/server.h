@@ -98,6 +98,9 @@ struct gw_req {
     bool _chunked;  /* chunked transfer coding in use */
     bool _eof_body; /* HTTP/1.0 stream: body ends when the connection closes */
     bool _finished;
+    bool _is_head;          /* a HEAD, routed as a GET: no body goes out */
+    bool _gz_whole;         /* the whole body went out gzip-compressed */
+    struct z_stream_s *_gz; /* a streamed body's gzip state (zlib), or NULL */
     uint64_t _bytes_out;
 
     /* For the access log (gw_req_log). */
@@ -154,6 +157,11 @@ void gw_req_on_drain(gw_req *req, void (*drain)(gw_req *req));
  * either may be NULL). */
 void gw_req_log(gw_req *req, const char *mode, const char *request_id,
                 const char *client_context_id);
+
+/* Whether req is a HEAD (the router hands it to the GET handler; its
+ * answer goes out as a head alone). A GET handler whose GET has an effect
+ * (a stored result's read count) leaves the effect out for HEAD. */
+bool gw_req_is_head(const gw_req *req);
 
 /* Bytes queued in the output buffer, not yet sent. */
 size_t gw_req_output_pending(gw_req *req);

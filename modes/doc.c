@@ -62,27 +62,54 @@ mode_doc_set_close(qg_buf *b, bool pretty)
     qg_buf_addc(b, ']');
 }
 
-/* ,"errors":[...],"status":"<err's>",metrics, or ,"plans":{},"status":"success",metrics
- * (err NULL): the tail without its closing brace. */
+/* ,"warnings":[...] when q has some (api/params' notes on the request). */
 static void
-tail_fields(qg_buf *b, const qg_error *err, const qg_metrics *m)
+warnings(qg_buf *b, const qg_query *q)
 {
+    if (!q || !q->warnings)
+        return;
+    qg_buf_addlit(b, ",\"warnings\":[");
+    qg_buf_adds(b, q->warnings);
+    qg_buf_addc(b, ']');
+}
+
+/* The metrics with q's warnings counted. */
+static qg_metrics
+counted(const qg_metrics *m, const qg_query *q)
+{
+    qg_metrics mm = *m;
+    if (q)
+        mm.warning_count += q->nwarnings;
+    return mm;
+}
+
+/* ,["warnings",]"errors":[...],"status":"<err's>",metrics, or
+ * ,"plans":{},["warnings",]"status":"success",metrics (err NULL): the tail
+ * without its closing brace. */
+static void
+tail_fields(qg_buf *b, const qg_query *q, const qg_error *err, const qg_metrics *m)
+{
+    qg_metrics mm = counted(m, q);
+    m = &mm;
     if (err) {
+        warnings(b, q);
         qg_buf_addc(b, ',');
         qg_env_errors(b, err);
         qg_buf_addlit(b, ",\"status\":\"");
         qg_buf_adds(b, qg_err_status(err->code));
         qg_buf_addlit(b, "\",");
     } else {
-        qg_buf_addlit(b, ",\"plans\":{},\"status\":\"success\",");
+        qg_buf_addlit(b, ",\"plans\":{}");
+        warnings(b, q);
+        qg_buf_addlit(b, ",\"status\":\"success\",");
     }
     qg_env_metrics(b, m);
 }
 
 void
-mode_doc_tail(qg_buf *b, const qg_error *err, const qg_metrics *m)
+mode_doc_tail(qg_buf *b, const qg_query *q, const qg_error *err, const qg_metrics *m)
 {
-    tail_fields(b, err, m);
+    tail_fields(b, q, err, m);
     qg_buf_addlit(b, "}\n");
 }
 
@@ -121,8 +148,11 @@ accepted(qg_buf *b, const mode_answer *a, const store_job *head_of, const qg_met
     else
         mode_doc_head_of(b, a->request_id, a->q);
     handle_field(b, "handle", a->base, "status", a->job);
-    qg_buf_addlit(b, ",\"plans\":{},\"status\":\"running\",");
-    qg_env_metrics(b, m);
+    qg_buf_addlit(b, ",\"plans\":{}");
+    warnings(b, a->q);
+    qg_buf_addlit(b, ",\"status\":\"running\",");
+    qg_metrics mm = counted(m, a->q);
+    qg_env_metrics(b, &mm);
     qg_buf_addlit(b, "}\n");
 }
 
@@ -138,7 +168,10 @@ done(qg_buf *b, const mode_answer *a, const store_job *r, const char *request_id
     if (r->signature && r->queries) /* it had query statements */
         mode_doc_signature(b);
     handle_field(b, "handle", a->base, "result", r->id);
-    qg_buf_addlit(b, ",\"plans\":{},\"status\":\"success\",");
+    qg_buf_addlit(b, ",\"plans\":{}");
+    warnings(b, a->q);
+    qg_buf_addlit(b, ",\"status\":\"success\",");
+    m = counted(&m, a->q);
     qg_env_metrics(b, &m);
     qg_buf_addlit(b, "}\n");
 }
@@ -157,7 +190,7 @@ failed(qg_buf *b, const mode_answer *a, const store_job *head_of, const qg_error
                       head_of->csv_header);
     else
         mode_doc_head_of(b, a->request_id, a->q);
-    tail_fields(b, err, &mm);
+    tail_fields(b, a->q, err, &mm);
     if (job)
         handle_field(b, "statusHandle", a->base, "status", job);
     qg_buf_addlit(b, "}\n");

@@ -11,7 +11,8 @@
  * messages are modes/message's.
  *
  *   request  {"requestID", ["clientContextID"], ["type"], [signature,
- *            results...] , "errors" | "plans", "status", "metrics"}
+ *            results...] , ["warnings"], "errors" | "plans", ["warnings"],
+ *            "status", "metrics"}
  *   accepted {head, "handle": ".../status/N-0", "plans", "status":"running", metrics}
  *   handle   {head, ["signature"], "handle": ".../result/N-0", "plans",
  *            "status":"success", metrics (resultCount 0)}
@@ -50,9 +51,12 @@ void mode_doc_signature(qg_buf *b);
  * and a newline when pretty; then its rows; then the close: [newline]]. */
 void mode_doc_set_open(qg_buf *b, uint32_t set, bool signature, bool pretty);
 void mode_doc_set_close(qg_buf *b, bool pretty);
-/* The tail of a request's document: errors and the status of err, or
- * plans and status success (err NULL), then metrics m, and "}\n". */
-void mode_doc_tail(qg_buf *b, const qg_error *err, const qg_metrics *m);
+/* The tail of a request's document: [warnings,] errors and the status of
+ * err, or plans, [warnings,] and status success (err NULL), then metrics m
+ * (warningCount counting q's warnings), and "}\n". q: the request's query,
+ * whose warnings (api/params' notes: unknown parameters, an ignored body)
+ * the answer carries; NULL: none. */
+void mode_doc_tail(qg_buf *b, const qg_query *q, const qg_error *err, const qg_metrics *m);
 
 /* A handle's URL, in quotes: "<base>/query/service/<kind>/N-M" (kind:
  * "status" or "result"; base[0..base_len), JSON-escaped; NULL: none). */

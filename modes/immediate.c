@@ -140,7 +140,7 @@ imm_run(exec_task *t, exec_worker *wk)
 
     qg_metrics mt;
     mode_live_metrics(&m->l, &ctx, &m->w, rc, &mt);
-    mode_doc_tail(&m->w.out, rc != 0 ? &err : NULL, &mt);
+    mode_doc_tail(&m->w.out, &m->l.q, rc != 0 ? &err : NULL, &mt);
     push(m, true, rc != 0 ? qg_err_http(err.code) : 200, NULL);
     rows_free(&m->w);
 }
@@ -244,7 +244,7 @@ answer_unstarted(mode_live *l, const qg_error *err)
     mode_doc_head_of(&b, l->rid, &l->q);
     qg_metrics mt;
     mode_live_unstarted_metrics(l, &mt);
-    mode_doc_tail(&b, err, &mt);
+    mode_doc_tail(&b, &l->q, err, &mt);
     gw_req *r = l->req;
     mode_live_detach(l); /* may free it */
     gw_reply(r, qg_err_http(err->code), GW_JSON, b.data, b.len, NULL, 0);

@@ -180,7 +180,7 @@ static void
 error_doc(strm *m, qg_buf *b, const qg_error *err, const qg_metrics *mt)
 {
     mode_doc_head_of(b, m->l.rid, &m->l.q);
-    mode_doc_tail(b, err, mt);
+    mode_doc_tail(b, &m->l.q, err, mt);
 }
 
 /* The worker's last words: ERROR (on failure) and END, or, when nothing

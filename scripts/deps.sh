@@ -14,7 +14,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config
             libevhtp-dev libevent-dev libssl-dev libonig-dev
-            liblmdb-dev libsqlite3-dev libpq-dev)
+            liblmdb-dev libsqlite3-dev libpq-dev zlib1g-dev)
 test_pkgs=(python3 curl sqlite3 libcmocka-dev libcjson-dev clang libclang-rt-14-dev
            postgresql nginx-light lmdb-utils procps chromium)
 bench_pkgs=(wrk hyperfine gnuplot-nox valgrind linux-perf)

@@ -248,6 +248,15 @@ class Qgate:
             s.close()
 
 
+def code_of(r):
+    """The ASX code of an error answer's JSON body (every error has one):
+    "ASX0919" for a 404, ...; None when the body is no error document."""
+    try:
+        return json.loads(r.body)["errors"][0]["msg"].split(":")[0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
 def complete_response(data):
     """True when data holds one whole HTTP response (Content-Length or
     chunked), so raw readers can stop without waiting for a close."""

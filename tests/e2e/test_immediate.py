@@ -139,7 +139,8 @@ class Parameters(QgateTestCase):
     def test_message_text(self):
         doc = self.q.query("SELECT 1", mode="sideways").json()
         self.assertEqual(doc["errors"][0]["msg"],
-                         "ASX0047: Invalid value for parameter 'mode': sideways")
+                         "ASX0047: Invalid value for parameter 'mode': sideways. Expected one of "
+                         "immediate, deferred, async, stream")
         self.assertEqual(doc["errors"][0]["code"], 1)
 
     def test_enums_are_case_insensitive(self):
@@ -367,11 +368,16 @@ class Http(QgateTestCase):
         self.assertNotIn("access-control-allow-origin", r.headers)
 
     def test_405_text(self):
+        # AsterixDB's text, in a JSON error document, with the methods that work
         r = self.q.request("PUT", "/query/service", body="x")
-        self.assertEqual(r.status, 405)
-        self.assertTrue(r.headers["content-type"].startswith("text/plain"))
-        self.assertEqual(r.body, b"Method PUT not allowed for the requested resource.")
-        self.assertEqual(self.q.request("DELETE", "/health").status, 405)
+        doc = self.assertError(r, 405, "ASX0930")
+        self.assertEqual(doc["errors"][0]["msg"],
+                         "ASX0930: Method PUT not allowed for the requested resource. This path "
+                         "takes GET, HEAD, POST, OPTIONS")
+        self.assertEqual(r.headers["allow"], "GET, HEAD, POST, OPTIONS")
+        r = self.q.request("DELETE", "/health")
+        self.assertError(r, 405, "ASX0930")
+        self.assertEqual(r.headers["allow"], "GET, HEAD, OPTIONS")
 
     def test_unknown_path(self):
         self.assertEqual(self.q.request("GET", "/nope").status, 404)

@@ -15,7 +15,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import FOREVER, FOREVER_SQLITE, auth_file, ON_PG, Qgate, QgateTestCase, SLOW, main
+from harness import code_of, FOREVER, FOREVER_SQLITE, auth_file, ON_PG, Qgate, QgateTestCase, SLOW, main
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
@@ -152,7 +152,7 @@ class Deferred(JobsMixin, QgateTestCase):
             self.assertEqual(r.status, 200)
             self.assertEqual(r.json()["results"], [{"s": 7}])
         r = self.result(doc["handle"])
-        self.assertEqual((r.status, r.body), (404, b""))
+        self.assertEqual((r.status, code_of(r)), (404, "ASX0919"))
 
     def test_csv_result_is_raw_lines(self):
         doc = self.assertEnvelopeOk(self.q.query(
@@ -229,9 +229,10 @@ class Deferred(JobsMixin, QgateTestCase):
             for bad in ("abc", "1", "0-0", "01-0", "1-x", "1-0-0", "-1-0", "1-", "99999999999999999999-0"):
                 for method in ("GET", "DELETE"):
                     r = self.q.request(method, "/query/service/%s/%s" % (kind, bad))
-                    self.assertEqual((r.status, r.body), (400, b""), (kind, bad, method))
+                    self.assertEqual((r.status, code_of(r)), (400, "ASX0909"),
+                                     (kind, bad, method))
             r = self.q.request("GET", "/query/service/%s/987654-0" % kind)
-            self.assertEqual((r.status, r.body), (404, b""), kind)
+            self.assertEqual((r.status, code_of(r)), (404, "ASX0919"), kind)
             self.assertEqual(self.q.request("PUT", "/query/service/%s/1-0" % kind,
                                             body="x").status, 405)
         self.assertEqual(self.q.request("DELETE", "/query/service/status/987654-0").status, 404)

@@ -83,7 +83,8 @@ class Wait(JobsMixin, QgateTestCase):
         r = self.q.query("SELECT 1", mode="async", wait="21s")
         self.assertEqual(r.status, 400)
         self.assertEqual(r.json()["errors"][0]["msg"],
-                         "ASX0047: Invalid value for parameter 'wait': 21s")
+                         "ASX0047: Invalid value for parameter 'wait': 21s. wait may be at most "
+                         "20s (the server's --max-wait); poll the status handle for longer jobs")
         r = self.q.query("SELECT 1", mode="async", wait="1s", on_wait_timeout="abort")
         self.assertEqual(r.status, 400)
 

@@ -15,7 +15,7 @@ import threading
 import time
 import unittest
 
-from harness import FOREVER_SQLITE, ON_PG, PgAdmin, Qgate, QgateTestCase, SLOW, main
+from harness import code_of, FOREVER_SQLITE, ON_PG, PgAdmin, Qgate, QgateTestCase, SLOW, main
 from jobhelp import JobsMixin, job_of, path_of
 
 
@@ -56,7 +56,7 @@ class FullMixin(JobsMixin):
         for path in ("/query/service/result/%d-0" % n,
                      "/query/service/result/%d-0?offset=0&limit=1" % n):
             r = q.request("GET", path)
-            self.assertEqual((r.status, r.body), (404, b""), path)
+            self.assertEqual((r.status, code_of(r)), (404, "ASX0919"), path)
 
     def assertFits(self, rows, q=None):
         """A deferred job of rows rows is stored and reads back whole."""

@@ -58,7 +58,7 @@ test_precedence_file_env_flags(void **state)
     qg_config c;
     qg_error err;
     assert_int_equal(load(&c, argv, envp, &err), 0);
-    assert_int_equal(c.workers, 3);        /* flag over env over file */
+    assert_int_equal(c.workers, 3);         /* flag over env over file */
     assert_int_equal(c.max_body, 1u << 20); /* env over file */
     assert_string_equal(c.data_dir, "/srv/from-file");
     assert_string_equal(c.host, "::1");
@@ -130,7 +130,6 @@ test_sizes(void **state)
     assert_int_equal(qg_parse_size("99999999999T", &v), -1);
 }
 
-
 static void
 test_callback_and_job_settings(void **state)
 {
@@ -150,9 +149,10 @@ test_callback_and_job_settings(void **state)
     qg_config_free(&c);
 
     /* the secret from the environment, the rest from flags */
-    char *argv2[] = {"qgate", "--callback-allow", "127.0.0.1:*", "--callback-retries=3",
-                     "--callback-backoff", "250ms", "--max-wait", "5s", "--idempotency-ttl",
-                     "1h", NULL};
+    char *argv2[] = {
+        "qgate", "--callback-allow", "127.0.0.1:*", "--callback-retries=3", "--callback-backoff",
+        "250ms", "--max-wait",       "5s",          "--idempotency-ttl",    "1h",
+        NULL};
     char *envp2[] = {"QGATE_CALLBACK_SECRET=from-env", NULL};
     assert_int_equal(load(&c, argv2, envp2, &err), 0);
     assert_string_equal(c.callback_allow, "127.0.0.1:*");
@@ -245,10 +245,89 @@ test_secrets_and_limits(void **state)
     qg_config_free(&c);
 }
 
+/* Every mistake says what to do: the closest name, the form expected. */
+static void
+test_mistakes_point_to_the_fix(void **state)
+{
+    qg_config c;
+    qg_error err;
+    char *envp[] = {NULL};
+    char *h[] = {"qgate", "-h", NULL};
+    assert_int_equal(load(&c, h, envp, &err), 0);
+    assert_true(c.help);
+    qg_config_free(&c);
+    char *v[] = {"qgate", "-v", NULL};
+    assert_int_equal(load(&c, v, envp, &err), 0);
+    assert_true(c.version);
+    qg_config_free(&c);
+
+    char *f1[] = {"qgate", "--worker", "3", NULL};
+    assert_int_equal(load(&c, f1, envp, &err), -1);
+    assert_string_equal(err.msg, "unknown flag '--worker'; did you mean --workers? (see --help)");
+    qg_config_free(&c);
+    char *f2[] = {"qgate", "--workers", "eight", NULL};
+    assert_int_equal(load(&c, f2, envp, &err), -1);
+    assert_string_equal(err.msg,
+                        "--workers: invalid value for workers: 'eight'; expected a whole number, "
+                        "e.g. 8");
+    qg_config_free(&c);
+    char *f3[] = {"qgate", NULL};
+    char *e3[] = {"QGATE_RESULT_TTL=10", NULL};
+    assert_int_equal(load(&c, f3, e3, &err), -1);
+    assert_non_null(strstr(err.msg, "QGATE_RESULT_TTL: invalid value for result-ttl: '10'; "
+                                    "expected a duration with a unit, e.g. 30s"));
+    assert_non_null(strstr(err.msg, "did you mean 10s?"));
+    qg_config_free(&c);
+    char *f4[] = {"qgate", "--max-body", "lots", NULL};
+    assert_int_equal(load(&c, f4, envp, &err), -1);
+    assert_non_null(
+        strstr(err.msg, "expected a size in bytes, or with a binary unit: 4096, 64KiB"));
+    qg_config_free(&c);
+    char *f5[] = {"qgate", "serve", NULL};
+    assert_int_equal(load(&c, f5, envp, &err), -1);
+    assert_non_null(strstr(err.msg, "unexpected argument 'serve': settings are flags"));
+    qg_config_free(&c);
+
+    /* a config file's unknown key and bad value */
+    char path[] = "/tmp/qgate-test-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("worker = 8\n", f);
+    fclose(f);
+    char *f6[] = {"qgate", "--config", path, NULL};
+    assert_int_equal(load(&c, f6, envp, &err), -1);
+    assert_non_null(strstr(err.msg, ":1: unknown setting 'worker'; did you mean workers?"));
+    qg_config_free(&c);
+    f = fopen(path, "w");
+    fputs("workers = eight\n", f);
+    fclose(f);
+    assert_int_equal(load(&c, f6, envp, &err), -1);
+    assert_non_null(strstr(err.msg, ":1: invalid value for workers: 'eight'; expected a whole "
+                                    "number, e.g. 8"));
+    qg_config_free(&c);
+    unlink(path);
+
+    /* an unknown QGATE_ variable is a warning, with the closest one */
+    char *e7[] = {"QGATE_WORKRS=3",     "QGATE_WORKERS=2", "QGATE_CONFIG=",
+                  "QGATE_ZZZZZZZZZZ=1", "OTHER=1",         NULL};
+    assert_int_equal(load(&c, f3, e7, &err), 0);
+    assert_int_equal(c.workers, 2);
+    assert_string_equal(c.warnings,
+                        "environment variable QGATE_WORKRS is not a qgate setting; ignored; did "
+                        "you mean QGATE_WORKERS?\n"
+                        "environment variable QGATE_ZZZZZZZZZZ is not a qgate setting; ignored\n");
+    qg_config_free(&c);
+    assert_int_equal(load(&c, f3, envp, &err), 0);
+    assert_null(c.warnings);
+    qg_config_free(&c);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mistakes_point_to_the_fix),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_precedence_file_env_flags),
         cmocka_unit_test(test_errors_name_the_culprit),

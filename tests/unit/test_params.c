@@ -104,8 +104,14 @@ bad(const req *r, qg_code code, const char *msg)
         fail_msg("accepted: query=%s body=%s", r->query ? r->query : "-", r->body ? r->body : "-");
     if (e.code != code)
         fail_msg("code %s, message %s", qg_err_name(e.code), e.msg);
-    if (msg)
-        assert_string_equal(e.msg, msg);
+    if (msg) {
+        /* AsterixDB's text first, then at most a hint at the fix */
+        size_t n = strlen(msg);
+        if (strncmp(e.msg, msg, n) != 0)
+            assert_string_equal(e.msg, msg);
+        if (e.msg[n] != '\0' && !strchr(".:;(, ", e.msg[n]))
+            fail_msg("no hint after the text: %s", e.msg);
+    }
 }
 
 /* As bad, but msg need only begin the message. */
@@ -404,28 +410,42 @@ test_plus_and_percent(void **state)
 static void
 test_bad_escapes(void **state)
 {
-    get_bad("statement=%", QG_E_PARAM, "ASX0047: Invalid value for parameter 'statement': %");
-    get_bad("statement=%4", QG_E_PARAM, "ASX0047: Invalid value for parameter 'statement': %4");
-    get_bad("statement=%zz", QG_E_PARAM, "ASX0047: Invalid value for parameter 'statement': %zz");
+    /* Where the bad escape is, not the whole value (a statement may be
+     * megabytes), and how to write a literal % */
+#define ESC(name, what) "ASX0047: Invalid value for parameter '" name "': malformed %-escape " what
+    get_bad("statement=%", QG_E_PARAM, ESC("statement", "'%' at byte 0"));
+    get_bad("statement=%4", QG_E_PARAM, ESC("statement", "'%4' at byte 0"));
+    get_bad("statement=%zz", QG_E_PARAM, ESC("statement", "'%zz' at byte 0"));
+    get_bad("statement=abc%zz", QG_E_PARAM,
+            ESC("statement", "'%zz' at byte 3. A % starts an escape of two hex digits (%20 is "
+                             "a space); write a literal % as %25"));
     /* A bad name is reported by its raw text. */
-    get_bad("statement=x&%zz=1", QG_E_PARAM, "ASX0047: Invalid value for parameter '%zz': 1");
-    get_bad("statement=x&a%4", QG_E_PARAM, "ASX0047: Invalid value for parameter 'a%4': ");
+    get_bad("statement=x&%zz=1", QG_E_PARAM, ESC("%zz", "'%zz' at byte 0"));
+    get_bad("statement=x&a%4", QG_E_PARAM, ESC("a%4", "'%4' at byte 1"));
     /* Also in an unknown name's value, and in a shadowed duplicate. */
-    get_bad("foo=%4&statement=x", QG_E_PARAM, "ASX0047: Invalid value for parameter 'foo': %4");
-    get_bad("statement=x&statement=%", QG_E_PARAM,
-            "ASX0047: Invalid value for parameter 'statement': %");
+    get_bad("foo=%4&statement=x", QG_E_PARAM, ESC("foo", "'%4' at byte 0"));
+    get_bad("statement=x&statement=%", QG_E_PARAM, ESC("statement", "'%' at byte 0"));
     /* In the form body as well as the query string. */
     req r = {.ct = FORM, .body = "statement=x&mode=%G0", .query = "mode=async"};
-    bad(&r, QG_E_PARAM, "ASX0047: Invalid value for parameter 'mode': %G0");
+    bad(&r, QG_E_PARAM, ESC("mode", "'%G0' at byte 0"));
     req r2 = {.ct = FORM, .body = "statement=x", .query = "mode=%"};
-    bad(&r2, QG_E_PARAM, "ASX0047: Invalid value for parameter 'mode': %");
+    bad(&r2, QG_E_PARAM, ESC("mode", "'%' at byte 0"));
     /* A JSON body ignores the query string, escapes and all. */
     req r3 = {.ct = JSON, .body = "{\"statement\":\"x\"}", .query = "%zz=%"};
     qg_query q;
     ok(&r3, &q);
     qg_query_free(&q);
     /* Raw invalid UTF-8 in a bad name is shown as '?'. */
-    get_bad("statement=x&\xFF%=1", QG_E_PARAM, "ASX0047: Invalid value for parameter '?%': 1");
+    get_bad("statement=x&\xFF%=1", QG_E_PARAM, ESC("?%", "'%' at byte 1"));
+    /* Deep in a 200 KB statement: the position, whatever comes before. */
+    qg_buf b = QG_BUF_INIT;
+    qg_buf_addlit(&b, "statement=");
+    for (int i = 0; i < 200000; i++)
+        qg_buf_addc(&b, 'a');
+    qg_buf_addlit(&b, "%G1");
+    get_bad(b.data, QG_E_PARAM, ESC("statement", "'%G1' at byte 200000"));
+    qg_buf_free(&b);
+#undef ESC
 }
 
 static void
@@ -471,10 +491,10 @@ test_nul_and_invalid_utf8(void **state)
     assert_int_equal(e.code, QG_E_PARAM);
     size_t n = strlen(e.msg);
     assert_true(n < QG_ERRMSG_MAX);
-    assert_true(n > 900);
     const char *prefix = "ASX0047: Invalid value for parameter 'statement': \xC3\xA9";
     assert_memory_equal(e.msg, prefix, strlen(prefix));
-    assert_int_equal((unsigned char)e.msg[n - 1], 0xA9);
+    /* cut at 200 bytes on a character's boundary, its length said, the hint kept */
+    assert_non_null(strstr(e.msg, "\xC3\xA9... (6001 bytes). Expected UTF-8 text without NUL"));
     qg_buf_free(&b);
 }
 
@@ -520,7 +540,9 @@ test_long_messages_stay_utf8(void **state)
             assert_int_equal(run(&r, &q, &e), -1);
             qg_query_free(&q);
             assert_int_equal(e.code, QG_E_PARAM);
-            assert_true(strlen(e.msg) > QG_ERRMSG_MAX - 8);
+            /* the value is shown cut (on a character's boundary) with its
+             * length, so that the hint after it fits */
+            assert_non_null(strstr(e.msg, " bytes). Expected UTF-8 text"));
             assert_true(utf8_ok(e.msg));
             qg_buf_free(&b);
         }
@@ -757,7 +779,8 @@ test_validation_order(void **state)
     get_bad("statement=x&plan-format=bad&heartbeat=bad", QG_E_PARAM,
             "ASX0047: Invalid value for parameter 'heartbeat': bad");
     /* A bad escape is a malformed request: it comes before validation. */
-    get_bad("mode=bad&x=%", QG_E_PARAM, "ASX0047: Invalid value for parameter 'x': %");
+    get_bad("mode=bad&x=%", QG_E_PARAM,
+            "ASX0047: Invalid value for parameter 'x': malformed %-escape '%' at byte 0");
 }
 
 /* ---- JSON bodies that are not one object ---- */
@@ -861,7 +884,9 @@ test_depth_bomb(void **state)
     qg_query_free(&q);
     assert_int_equal(e.code, QG_E_BAD_JSON);
     assert_string_equal(e.msg, "ASX0048: Unable to process JSON content in request: parameter "
-                               "'$deep' is not valid JSON (nesting too deep)");
+                               "'$deep' is not valid JSON (nesting too deep). A $name value is "
+                               "JSON: a string goes in double quotes, e.g. $deep=\"GB\"; "
+                               "numbers, true, false and null as they are");
     qg_buf_free(&b);
 }
 
@@ -1326,7 +1351,8 @@ result_bad(const char *qs, const char *msg)
     qg_error e;
     assert_int_equal(api_result_params_parse(qs, strlen(qs), &p, &e), -1);
     assert_int_equal(e.code, QG_E_PARAM);
-    assert_string_equal(e.msg, msg);
+    assert_memory_equal(e.msg, msg, strlen(msg));
+    assert_true(e.msg[strlen(msg)] == '\0' || e.msg[strlen(msg)] == '.');
 }
 
 static void
@@ -1354,7 +1380,8 @@ test_result_params(void **state)
                "ASX0047: Invalid value for parameter 'offset': 9223372036854775808");
     result_bad("limit=", "ASX0047: Invalid value for parameter 'limit': ");
     result_bad("limit=1.5", "ASX0047: Invalid value for parameter 'limit': 1.5");
-    result_bad("limit=%zz", "ASX0047: Invalid value for parameter '<query string>': <bad escape>");
+    result_bad("limit=%zz",
+               "ASX0047: Invalid value for parameter '<query string>': <malformed %-escape>");
 }
 
 /* ---- mode=stream ---- */
@@ -1528,6 +1555,141 @@ test_stream_intervals(void **state)
              "ASX0047: Invalid value for parameter 'stats': true");
 }
 
+/* ---- hints at the fix, warnings ---- */
+
+/* The whole message of a request that fails. */
+static void
+msg_of(const req *r, char *out, size_t n)
+{
+    qg_query q;
+    qg_error e;
+    assert_int_equal(run(r, &q, &e), -1);
+    qg_query_free(&q);
+    snprintf(out, n, "%s", e.msg);
+}
+
+static void
+has(const char *msg, const char *part)
+{
+    if (!strstr(msg, part))
+        fail_msg("'%s' lacks '%s'", msg, part);
+}
+
+static void
+test_hints(void **state)
+{
+    char m[QG_ERRMSG_MAX];
+    req r = {.get = true, .query = "statement=x&timeout=10"};
+    msg_of(&r, m, sizeof(m));
+    has(m, "ASX0047: Invalid value for parameter 'timeout': 10. Expected a duration with a unit");
+    has(m, "did you mean 10s?");
+    req r2 = {.get = true, .query = "statement=x&mode=asnyc"};
+    msg_of(&r2, m, sizeof(m));
+    has(m, "immediate, deferred, async, stream (did you mean async?)");
+    req r3 = {.get = true, .query = "statement=x&wait=5m", .max_wait_ns = 60000000000ull};
+    msg_of(&r3, m, sizeof(m));
+    has(m, "'wait': 5m. wait may be at most 60s (the server's --max-wait)");
+    req r4 = {.get = true, .query = "statement=SELECT+$c&$c=GB"};
+    msg_of(&r4, m, sizeof(m));
+    has(m, "ASX0048: Unable to process JSON content in request: parameter '$c' is not valid JSON");
+    has(m, "e.g. $c=\"GB\"");
+    req r5 = {.get = true, .query = "statement=123456", .max_statement = 5};
+    msg_of(&r5, m, sizeof(m));
+    has(m, "at most 5 bytes (the server's --max-statement)");
+    req r6 = {.get = true, .query = "statement=x&args=[1,2,3]", .max_params = 2};
+    msg_of(&r6, m, sizeof(m));
+    has(m, "At most 2 args elements and $name parameters together (the server's --max-params)");
+    req r7 = {.get = true, .query = "statement=x&mode=stream&format=csv"};
+    msg_of(&r7, m, sizeof(m));
+    has(m, "mode=stream sends JSON only");
+    req r8 = {.get = true, .query = "statement=x&callback_url=ftp://x"};
+    msg_of(&r8, m, sizeof(m));
+    has(m, "e.g. http://hooks.example.com/qgate/done");
+    req r9 = {.get = true, .query = "statement=x&max-result-reads=0"};
+    msg_of(&r9, m, sizeof(m));
+    has(m, "at least 1, e.g. 3");
+    req r10 = {.get = true, .query = "statement=x&stats=5"};
+    msg_of(&r10, m, sizeof(m));
+    has(m, "of at least 10ms");
+}
+
+static void
+test_no_statement_says_why(void **state)
+{
+    char m[QG_ERRMSG_MAX];
+    req r = {.ct = FORM, .body = "statment=SELECT+1"};
+    msg_of(&r, m, sizeof(m));
+    assert_string_equal(m, "ASX0040: No statement provided: parameter 'statment' is not known; "
+                           "did you mean 'statement'?");
+    /* a JSON body as a form (curl -d's default), or as text/plain */
+    req r2 = {.ct = FORM, .body = " {\"statement\": \"SELECT 1\"}"};
+    msg_of(&r2, m, sizeof(m));
+    has(m, "ASX0040: No statement provided: the body looks like JSON but was sent as a form");
+    has(m, "send it with Content-Type: application/json");
+    req r3 = {.ct = "text/plain", .body = "{\"statement\": \"SELECT 1\"}"};
+    msg_of(&r3, m, sizeof(m));
+    has(m, "the body looks like JSON; send it with Content-Type: application/json");
+    req r4 = {.body = "statement=SELECT+1"};
+    msg_of(&r4, m, sizeof(m));
+    has(m, "it has no Content-Type, so only the query string was read");
+    /* a GET's body */
+    req r5 = {.get = true, .ct = FORM, .body = "statement=SELECT+1"};
+    msg_of(&r5, m, sizeof(m));
+    has(m, "a GET's body is ignored; put the parameters in the query string, or POST the body");
+    req r6 = {.get = true, .query = "statement=++"};
+    msg_of(&r6, m, sizeof(m));
+    has(m, "'statement' is empty");
+}
+
+static void
+test_warnings(void **state)
+{
+    qg_query q;
+    /* unknown names, each once, with the closest known one */
+    req r = {.ct = FORM, .body = "statement=x&statment=y&prety=true&zzz=1&zzz=2"};
+    ok(&r, &q);
+    assert_int_equal(q.nwarnings, 3);
+    assert_string_equal(q.warnings,
+                        "{\"code\":1,\"msg\":\"ASX0931: Unknown parameter 'statment' ignored; did "
+                        "you mean 'statement'?\"},{\"code\":1,\"msg\":\"ASX0931: Unknown "
+                        "parameter 'prety' ignored; did you mean 'pretty'?\"},{\"code\":1,"
+                        "\"msg\":\"ASX0931: Unknown parameter 'zzz' ignored\"}");
+    qg_query_free(&q);
+    /* in a JSON body too */
+    req r2 = {.ct = JSON, .body = "{\"statement\":\"x\",\"Mode\":\"async\"}"};
+    ok(&r2, &q);
+    assert_int_equal(q.nwarnings, 1);
+    has(q.warnings, "Unknown parameter 'Mode' ignored; did you mean 'mode'?");
+    qg_query_free(&q);
+    /* a GET's body, read nowhere */
+    req r3 = {.get = true, .query = "statement=x", .ct = FORM, .body = "mode=async"};
+    ok(&r3, &q);
+    assert_int_equal(q.nwarnings, 1);
+    has(q.warnings, "ASX0932: Request body ignored: a GET's body is ignored");
+    assert_true(q.readonly && q.readonly_get);
+    qg_query_free(&q);
+    /* none: no field */
+    req r4 = {.get = true, .query = "statement=x&$a=1"};
+    ok(&r4, &q);
+    assert_null(q.warnings);
+    assert_int_equal(q.nwarnings, 0);
+    assert_true(q.readonly_get);
+    qg_query_free(&q);
+    /* at most 8 names are listed, whatever a client sends */
+    qg_buf b = QG_BUF_INIT;
+    qg_buf_addlit(&b, "statement=x");
+    for (int i = 0; i < 1000; i++) {
+        char part[32];
+        snprintf(part, sizeof(part), "&u%d=1", i);
+        qg_buf_adds(&b, part);
+    }
+    req r5 = {.get = true, .query = b.data};
+    ok(&r5, &q);
+    assert_int_equal(q.nwarnings, 8);
+    qg_query_free(&q);
+    qg_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -1541,6 +1703,9 @@ main(void)
         cmocka_unit_test(test_form_decode),
         cmocka_unit_test(test_plus_and_percent),
         cmocka_unit_test(test_bad_escapes),
+        cmocka_unit_test(test_hints),
+        cmocka_unit_test(test_no_statement_says_why),
+        cmocka_unit_test(test_warnings),
         cmocka_unit_test(test_nul_and_invalid_utf8),
         cmocka_unit_test(test_long_messages_stay_utf8),
         cmocka_unit_test(test_case_insensitive_values),
