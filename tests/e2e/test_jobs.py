@@ -659,6 +659,17 @@ class Durability(JobsMixin, unittest.TestCase):
         for ctx in ("writer", "reader"):
             self.wait_running(lambda e: e["clientContextID"] == ctx and e["state"] == "running",
                               q=q)
+        # the running records must be committed before the kill: a worker
+        # shows a job running as soon as it takes it, the store a moment later
+        deadline = time.time() + 20 * SLOW
+        while True:
+            r = q.request("GET", "/query/service/jobs?limit=100")
+            self.assertEqual(r.status, 200, r)
+            started = {j.get("clientContextID") for j in r.json()["jobs"] if "startTime" in j}
+            if {"writer", "reader"} <= started:
+                break
+            self.assertLess(time.time(), deadline, r.json())
+            time.sleep(0.02)
         q.kill9()
         q = self.start("--workers", "2")
         st = self.wait_status(path_of(writer), q=q, want=("failed", "success", "timeout"))
