@@ -439,7 +439,7 @@ mode__job_run(exec_task *t, exec_worker *wk)
         return; /* the loop took it back */
     }
     if (async) {
-        mode__jobs_unreserve(js);
+        mode__jobs_unreserve(js, j);
         /* from its first start, also when it waited for the database */
         if (!j->first_start_ns)
             j->first_start_ns = t->start_ns;
