@@ -203,7 +203,7 @@ gw_reply_error(gw_req *req, const qg_error *err, const char *request_id)
     qg_buf b = QG_BUF_INIT;
     qg_env_error_doc(&b, err, NULL);
     int status = qg_err_http(err->code);
-    if (status == 503) {
+    if (status == 503 || status == 429) {
         const gw_header retry = {"Retry-After", "1"};
         gw_reply(req, status, GW_JSON, b.data, b.len, &retry, 1);
     } else if (status == 401) {
