@@ -259,6 +259,8 @@ start_server(daemon_app *app)
         .header_timeout_ms = cfg->header_timeout_ns / 1000000,
         .body_timeout_ms = cfg->body_timeout_ns / 1000000,
         .send_timeout_ms = cfg->send_timeout_ns / 1000000,
+        .send_deadline_ms = cfg->send_deadline_ns / 1000000,
+        .body_deadline_ms = cfg->body_deadline_ns / 1000000,
         .max_connections = cfg->max_connections,
         .trusted = &app->trusted,
         .handler = gw_router_dispatch,

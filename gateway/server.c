@@ -81,6 +81,9 @@ struct gw_conn {
     bool in_feed;        /* evhtp's parser running on our head */
     bool evhtp_freed;    /* evhtp freed the connection during a feed */
     bool reading_paused; /* hold too full while busy */
+    bool out_blocked;    /* a pipelined request waits for the output to drain */
+    bool send_deadline;  /* the timer is the busy request's send deadline */
+    uint64_t body_start_ns; /* when the body began (its deadline) */
     bool lingering;      /* closing: our side shut, draining theirs */
     void *ev_done;       /* evhtp request answered during the feed */
     int steps;           /* STEP_* pending on step_ev */
@@ -349,6 +352,29 @@ gw_req_output_pending(gw_req *req)
     return evbuffer_get_length(bufferevent_get_output(req->_conn->bev));
 }
 
+/* The response waits for its client. Past the send deadline (counted
+ * from the request's arrival) a client still behind is cut off: the
+ * connection closes and the handler hears on_gone (a worker waiting for
+ * that client is cancelled and freed). Before it, the timer is armed for
+ * the deadline; a response whose client keeps up is never cut. */
+static void
+send_deadline_check(gw_conn *c, gw_req *req)
+{
+    uint64_t limit = c->srv->opts.send_deadline_ms * 1000000u;
+    if (!limit || c->phase != P_BUSY || c->send_deadline)
+        return;
+    uint64_t now = qg_now_ns(), end = req->start_ns + limit;
+    if (now >= end) {
+        qg_warn("conn %s: response cut: its client is still behind %llu ms after the request "
+                "(--send-deadline)",
+                c->peer, (unsigned long long)c->srv->opts.send_deadline_ms);
+        conn_step(c, STEP_FREE);
+        return;
+    }
+    c->send_deadline = true;
+    timer_arm(c, (end - now + 999999u) / 1000000u);
+}
+
 void
 gw_req_want_drain(gw_req *req)
 {
@@ -356,6 +382,7 @@ gw_req_want_drain(gw_req *req)
     if (!c)
         return;
     c->want_drain = true;
+    send_deadline_check(c, req);
     if (gw_req_output_pending(req) <= GW_OUTPUT_LOW)
         conn_step(c, STEP_DRAIN);
 }
@@ -449,6 +476,10 @@ gw__req_done(gw_req *req)
             evhtp_finish(c, req->_ev_request);
     }
     bool keep = req->_keep_alive && !req->_eof_body && s->accepting;
+    if (c->send_deadline) {
+        c->send_deadline = false;
+        timer_arm(c, 0);
+    }
     c->req = NULL;
     c->served++;
     req_free(req);
@@ -625,6 +656,23 @@ read_body(gw_conn *c)
     return false;
 }
 
+/* The body's timer: the pause allowed (--body-timeout, from the last
+ * progress), but never past the whole body's deadline (--body-deadline):
+ * a body trickled a byte at a time does not hold its slot for ever. */
+static void
+body_timer(gw_conn *c)
+{
+    const gw_server_opts *o = &c->srv->opts;
+    uint64_t ms = o->body_timeout_ms;
+    if (o->body_deadline_ms) {
+        uint64_t spent = (qg_now_ns() - c->body_start_ns) / 1000000u;
+        uint64_t left = spent < o->body_deadline_ms ? o->body_deadline_ms - spent : 1;
+        if (!ms || left < ms)
+            ms = left;
+    }
+    timer_arm(c, ms);
+}
+
 static void
 conn_process(gw_conn *c)
 {
@@ -640,6 +688,19 @@ conn_process(gw_conn *c)
             if (len == 0) {
                 if (c->phase == P_IDLE)
                     timer_arm(c, s->opts.idle_timeout_ms);
+                return;
+            }
+            if (c->phase == P_IDLE &&
+                evbuffer_get_length(bufferevent_get_output(c->bev)) > GW_OUTPUT_HIGH) {
+                /* pipelined requests wait while the client does not read
+                 * its answers (write_cb resumes); the write timeout
+                 * closes a client that reads nothing */
+                c->out_blocked = true;
+                timer_arm(c, 0);
+                if (len > HOLD_MAX_BUSY && !c->reading_paused) {
+                    c->reading_paused = true;
+                    bufferevent_disable(c->bev, EV_READ);
+                }
                 return;
             }
             if (c->phase == P_IDLE) {
@@ -670,7 +731,8 @@ conn_process(gw_conn *c)
                     gw_chunked_init(&c->chunked, s->opts.limits.max_body);
                 if (!h.chunked && h.content_length < (1u << 20))
                     qg_buf_reserve(&r->body, (size_t)h.content_length);
-                timer_arm(c, s->opts.body_timeout_ms);
+                c->body_start_ns = qg_now_ns();
+                body_timer(c);
                 if (h.expect_continue && h.http_minor == 1 && evbuffer_get_length(c->hold) == 0)
                     gw_reply_continue(r);
                 continue;
@@ -684,7 +746,7 @@ conn_process(gw_conn *c)
                 return;
             }
             if (c->phase == P_BODY)
-                timer_arm(c, s->opts.body_timeout_ms);
+                body_timer(c);
             return;
         }
     }
@@ -703,7 +765,7 @@ read_cb(struct bufferevent *bev, void *arg)
         evbuffer_drain(c->hold, (size_t)-1);
         return;
     }
-    if (c->phase == P_BUSY) {
+    if (c->phase == P_BUSY || c->out_blocked) {
         if (evbuffer_get_length(c->hold) > HOLD_MAX_BUSY) {
             c->reading_paused = true;
             bufferevent_disable(bev, EV_READ);
@@ -726,6 +788,14 @@ write_cb(struct bufferevent *bev, void *arg)
     if (c->want_drain && pending <= GW_OUTPUT_LOW && c->req && c->req->_on_drain) {
         c->want_drain = false;
         c->req->_on_drain(c->req);
+    }
+    if (c->out_blocked && pending <= GW_OUTPUT_LOW) {
+        c->out_blocked = false;
+        if (c->reading_paused) {
+            c->reading_paused = false;
+            bufferevent_enable(c->bev, EV_READ);
+        }
+        conn_step(c, STEP_PROCESS);
     }
 }
 
@@ -750,6 +820,12 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
         early_error(c, &err);
         break;
     }
+    case P_BUSY:
+        /* the send deadline passed: cut a client that is still behind */
+        c->send_deadline = false;
+        if (c->want_drain && c->req)
+            send_deadline_check(c, c->req);
+        break;
     default:
         conn_free(c);
         break;
