@@ -73,22 +73,22 @@ struct gw_conn {
 
     struct evbuffer *hold; /* received, not yet consumed */
     enum phase phase;
-    gw_req *req;         /* the request being received or handled */
-    uint64_t body_left;  /* Content-Length bytes still to read */
-    gw_chunked chunked;  /* chunked body state */
-    bool want_drain;     /* call req->_on_drain when output is low */
-    bool freeing;        /* conn_free running: ignore evhtp's fini hook */
-    bool in_feed;        /* evhtp's parser running on our head */
-    bool evhtp_freed;    /* evhtp freed the connection during a feed */
-    bool reading_paused; /* hold too full while busy */
-    bool out_blocked;    /* a pipelined request waits for the output to drain */
-    bool send_deadline;  /* the timer is the busy request's send deadline */
+    gw_req *req;            /* the request being received or handled */
+    uint64_t body_left;     /* Content-Length bytes still to read */
+    gw_chunked chunked;     /* chunked body state */
+    bool want_drain;        /* call req->_on_drain when output is low */
+    bool freeing;           /* conn_free running: ignore evhtp's fini hook */
+    bool in_feed;           /* evhtp's parser running on our head */
+    bool evhtp_freed;       /* evhtp freed the connection during a feed */
+    bool reading_paused;    /* hold too full while busy */
+    bool out_blocked;       /* a pipelined request waits for the output to drain */
+    bool send_deadline;     /* the timer is the busy request's send deadline */
     uint64_t body_start_ns; /* when the body began (its deadline) */
-    bool lingering;      /* closing: our side shut, draining theirs */
-    void *ev_done;       /* evhtp request answered during the feed */
-    int steps;           /* STEP_* pending on step_ev */
-    bool trusted;        /* the peer is a trusted proxy */
-    uint64_t served;     /* requests answered on this connection */
+    bool lingering;         /* closing: our side shut, draining theirs */
+    void *ev_done;          /* evhtp request answered during the feed */
+    int steps;              /* STEP_* pending on step_ev */
+    bool trusted;           /* the peer is a trusted proxy */
+    uint64_t served;        /* requests answered on this connection */
     struct event *step_ev;
     struct event *timer;
     char peer[64];

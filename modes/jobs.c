@@ -196,6 +196,7 @@ recover_one(store_job *jj, qg_query *q, void *arg)
     mode_job *j = mode_job_new(rc->env, q, &in);
     store_job_free(&j->rec);
     j->rec = *jj; /* moved: the record as stored, with its id */
+    mode_policy_of(rc->env, j->rec.principal, &j->pol); /* its principal's share */
     jj->sets = NULL;
     jj->nsets = 0;
     if (rc->n == rc->cap)

@@ -6,6 +6,7 @@
 #include "core/duration.h"
 #include "exec/pool.h"
 #include "gateway/auth.h"
+#include "store/results.h"
 
 void
 mode_policy_of(const mode_env *env, const char *principal, mode_policy *out)
@@ -53,10 +54,35 @@ over(const mode_env *env, const mode_policy *p, exec_reject why, const char *nam
 }
 
 int
+mode_policy_quota(const mode_env *env, const mode_policy *p, uint64_t own, qg_error *err)
+{
+    if (!p->result_quota || !env->store)
+        return 0;
+    uint64_t used = store_usage_bytes(env->store, p->principal) + own;
+    if (used < p->result_quota)
+        return 0;
+    char msg[512];
+    snprintf(msg, sizeof(msg),
+             "%s%s%s stores %llu bytes of results, its quota is %llu (%s); read or DELETE "
+             "results it no longer needs (/query/service/result/N-M), or let them expire",
+             p->principal[0] ? "principal '" : "anonymous clients", p->principal,
+             p->principal[0] ? "'" : "", (unsigned long long)used,
+             (unsigned long long)p->result_quota,
+             p->principal[0] ? "result-quota= in the auth file, or --principal-result-quota"
+                             : "--principal-result-quota");
+    return qg_error_set(err, QG_E_QUOTA, msg);
+}
+
+int
 mode_policy_check(const mode_env *env, const mode_policy *p, qg_query *q, qg_error *err)
 {
     const mode_settings *s = &env->set;
     char v[QG_DURATION_MAX_TEXT], m[QG_DURATION_MAX_TEXT];
+    if ((q->mode == QG_MODE_ASYNC || q->mode == QG_MODE_DEFERRED) &&
+        mode_policy_quota(env, p, 0, err) != 0) {
+        exec_pool_reject(env->pool, p->principal, EXEC_REJECT_QUOTA);
+        return -1;
+    }
     if (!q->timeout_ns)
         q->timeout_ns = p->timeout_ns ? p->timeout_ns : p->max_timeout_ns;
     if (p->max_timeout_ns && q->timeout_ns > p->max_timeout_ns) {

@@ -31,10 +31,15 @@ typedef struct mode_policy {
 /* The limits of principal (NULL or "": anonymous). */
 void mode_policy_of(const mode_env *env, const char *principal, mode_policy *out);
 /* Gives q the default timeout when it has none (else the maximum, when
- * there is one), and refuses (400 ASX0923,
+ * there is one); refuses a stored job (deferred, async) of a principal at
+ * its result quota (429 ASX0925); and refuses (400 ASX0923,
  * counted in /metrics) a timeout, result-ttl or max-result-reads above
  * the maxima. Returns 0, or -1 with err. */
 int mode_policy_check(const mode_env *env, const mode_policy *p, qg_query *q, qg_error *err);
+/* 0 while a job of p that has written `own` bytes of pages not yet
+ * committed may store more; else -1 with err (ASX0925): over the quota.
+ * Any thread (a job's worker asks before each page). */
+int mode_policy_quota(const mode_env *env, const mode_policy *p, uint64_t own, qg_error *err);
 /* How a task of p is scheduled in lane. */
 exec_sched_in mode_policy_sched(const mode_policy *p, exec_lane lane);
 
