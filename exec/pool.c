@@ -189,6 +189,9 @@ worker_main(void *arg)
         atomic_fetch_add(&p->nrunning, 1);
         pthread_mutex_unlock(&p->qmu);
 
+        /* read before it runs: once it has run, the loop may queue it again */
+        exec_flow *flow = t->flow;
+        exec_lane lane = (exec_lane)t->lane;
         t->start_ns = qg_now_ns();
         atomic_store(&t->worker, w);
         atomic_store(&w->busy, true);
@@ -196,8 +199,6 @@ worker_main(void *arg)
         atomic_fetch_add(&w->busy_ns, qg_now_ns() - t->start_ns);
         atomic_store(&w->busy, false);
         atomic_store(&t->worker, NULL);
-        exec_flow *flow = t->flow; /* t may be gone after the unref */
-        exec_lane lane = (exec_lane)t->lane;
         exec_task_unref(t);
 
         pthread_mutex_lock(&p->qmu);
