@@ -253,6 +253,9 @@ typedef enum mode__reserve {
 } mode__reserve;
 mode__reserve mode__jobs_reserve(mode_jobs *js, const mode_job *j, size_t limit);
 void mode__jobs_unreserve(mode_jobs *js, const mode_job *j);
+/* j, started, is queued again (the database was away): counted as queued
+ * again, limits aside. Any thread. */
+void mode__jobs_requeue(mode_jobs *js, const mode_job *j);
 /* Whether a drain has begun: accepted jobs stay queued in the store. */
 bool mode__jobs_parked(const mode_jobs *js);
 /* Adds to the counters of queued and running jobs. Any thread. */

@@ -202,8 +202,9 @@ over_limit(const mode_job *j, mode__reserve r, size_t limit, qg_error *err)
         return;
     }
     snprintf(msg, sizeof(msg),
-             "%s%s%s has %zu async jobs queued, its limit (max-queued: %s); retry once some "
-             "have started, or ask the operator to raise max-queued= for it in the auth file",
+             "%s%s%s has %zu async jobs waiting to start, its limit (max-queued: %s); retry "
+             "once some have started, or ask the operator to raise max-queued= for it in the "
+             "auth file",
              j->pol.principal[0] ? "principal '" : "anonymous clients", j->pol.principal,
              j->pol.principal[0] ? "'" : "", j->pol.max_queued,
              j->env->auth && j->pol.principal[0] ? "auth file or --principal-max-queued"

@@ -260,7 +260,7 @@ job_requeue(mode_job *j, qg_error *err)
         j->db_err = qg_malloc(sizeof(*j->db_err));
     *j->db_err = *err;
     /* queued again: a cancel or a drain takes it back as any queued job */
-    mode__jobs_count(j->env->jobs, 1, 0);
+    mode__jobs_requeue(j->env->jobs, j);
     atomic_store(&j->claim, MODE__WAITING);
     pthread_mutex_lock(&t->mu);
     j->requeue_ns = at;

@@ -110,6 +110,13 @@ mode__jobs_unreserve(mode_jobs *js, const mode_job *j)
     atomic_fetch_sub(&js->queued, 1);
 }
 
+void
+mode__jobs_requeue(mode_jobs *js, const mode_job *j)
+{
+    tenant_add(js, j->pol.principal, 1, 0);
+    atomic_fetch_add(&js->queued, 1);
+}
+
 size_t
 mode_jobs_queued_of(mode_jobs *js, const char *principal)
 {
