@@ -541,6 +541,12 @@ dispatch(gw_conn *c)
     /* libevent freezes the end of a bufferevent's input so only its reads
      * add to it; we are the read now. */
     struct evbuffer *in = bufferevent_get_input(c->bev);
+    /* Client bytes read from the socket whose read_cb has not run yet
+     * (bufferevent callbacks can be deferred) belong after this request,
+     * in hold: evhtp must see only the rewritten head, or it parses the
+     * client's raw pipelined head first and refuses the connection. */
+    if (evbuffer_get_length(in))
+        evbuffer_add_buffer(c->hold, in);
     evbuffer_unfreeze(in, 0);
     evbuffer_add(in, head.data, head.len);
     evbuffer_freeze(in, 0);

@@ -86,6 +86,7 @@ class Pipelining(QgateTestCase):
         stmt = urllib.parse.quote("SELECT hex(randomblob(15000)) AS v")
         req = b"GET /query/service?statement=%s HTTP/1.1\r\nHost: x\r\n\r\n" % stmt.encode()
         base = self.q.vm_hwm_kib()
+        before = self.served()
         s = socket.create_connection(("127.0.0.1", self.q.port))
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
         try:
@@ -95,14 +96,15 @@ class Pipelining(QgateTestCase):
             last, still = -1, 0
             deadline = time.monotonic() + 60 * SLOW
             while still < 10 and time.monotonic() < deadline:
-                now = self.served()
+                now = self.served() - before
                 still = still + 1 if now == last else 0
                 last = now
                 time.sleep(0.1)
             grew = (self.q.vm_hwm_kib() - base) / 1024.0
             self.assertLess(grew, 64, "peak RSS grew %.1f MiB with %d answers sent" % (grew, last))
             self.assertLess(last, n)
-            # and every answer still arrives, in order, once the client reads
+            # and every answer still arrives, in order, once the client reads (evhtp
+            # never sees a client's raw head: it used to, now and then, and closed)
             s.settimeout(60 * SLOW)
             got = 0
             buf = b""
