@@ -109,8 +109,7 @@ sched(qg_buf *b, api_env *env)
     static const char *const names[3] = {"qgate_sched_queued", "qgate_sched_running",
                                          "qgate_sched_wait_seconds"};
     static const char *const helps[3] = {
-        "Tasks waiting for a thread, per pool (workers; checker: async submissions being "
-        "checked), lane and principal.",
+        "Tasks waiting for a thread, per pool (checker: async submissions), lane and principal.",
         "Tasks running, per pool, lane and principal.",
         "Time tasks waited for a thread, per pool, lane and principal."};
     for (int part = 0; part < 3; part++) {
