@@ -98,7 +98,7 @@ static const struct opt opts[] = {
     {"max-result-reads", T_INT, O(max_result_reads), "1000", "N",
      "most max-result-reads a request may ask for"},
     {"send-deadline", T_DURATION, O(send_deadline_ns), "5m", "DURATION",
-     "longest a response may take to send once its client reads slowly (0: no limit)"},
+     "longest a response may wait, in all, for its client to read (0: no limit)"},
     {"body-deadline", T_DURATION, O(body_deadline_ns), "5m", "DURATION",
      "longest a client may take to send a request body (0: no limit)"},
     {"help", T_FLAG, O(help), NULL, NULL, "print this help and exit"},

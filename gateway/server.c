@@ -83,6 +83,8 @@ struct gw_conn {
     bool reading_paused;    /* hold too full while busy */
     bool out_blocked;       /* a pipelined request waits for the output to drain */
     bool send_deadline;     /* the timer is the busy request's send deadline */
+    uint64_t stall_since;   /* the response has waited for its client since (0: not) */
+    uint64_t stalled_ns;    /* how long it waited before, in all */
     uint64_t body_start_ns; /* when the body began (its deadline) */
     bool lingering;         /* closing: our side shut, draining theirs */
     void *ev_done;          /* evhtp request answered during the feed */
@@ -352,27 +354,43 @@ gw_req_output_pending(gw_req *req)
     return evbuffer_get_length(bufferevent_get_output(req->_conn->bev));
 }
 
-/* The response waits for its client. Past the send deadline (counted
- * from the request's arrival) a client still behind is cut off: the
- * connection closes and the handler hears on_gone (a worker waiting for
- * that client is cancelled and freed). Before it, the timer is armed for
- * the deadline; a response whose client keeps up is never cut. */
+/* The response waits for its client. Once it has waited --send-deadline
+ * in all (the pauses added up, so reading a trickle does not reset it), the
+ * client is cut off: the connection closes and the handler hears on_gone
+ * (a worker waiting for that client is cancelled and freed). While it
+ * waits, the timer is armed for what is left; a response whose client
+ * keeps up waits next to nothing and is never cut. */
 static void
-send_deadline_check(gw_conn *c, gw_req *req)
+send_deadline_check(gw_conn *c)
 {
     uint64_t limit = c->srv->opts.send_deadline_ms * 1000000u;
-    if (!limit || c->phase != P_BUSY || c->send_deadline)
+    if (!limit || c->phase != P_BUSY || c->send_deadline || !c->stall_since)
         return;
-    uint64_t now = qg_now_ns(), end = req->start_ns + limit;
-    if (now >= end) {
-        qg_warn("conn %s: response cut: its client is still behind %llu ms after the request "
+    uint64_t now = qg_now_ns();
+    uint64_t waited = c->stalled_ns + (now - c->stall_since);
+    if (waited >= limit) {
+        qg_warn("conn %s: response cut: it waited %llu ms in all for its client to read "
                 "(--send-deadline)",
-                c->peer, (unsigned long long)c->srv->opts.send_deadline_ms);
+                c->peer, (unsigned long long)(waited / 1000000u));
         conn_step(c, STEP_FREE);
         return;
     }
     c->send_deadline = true;
-    timer_arm(c, (end - now + 999999u) / 1000000u);
+    timer_arm(c, (limit - waited + 999999u) / 1000000u);
+}
+
+/* The client caught up: the wait ends (and counts). */
+static void
+stall_end(gw_conn *c)
+{
+    if (c->stall_since) {
+        c->stalled_ns += qg_now_ns() - c->stall_since;
+        c->stall_since = 0;
+    }
+    if (c->send_deadline) {
+        c->send_deadline = false;
+        timer_arm(c, 0);
+    }
 }
 
 void
@@ -382,7 +400,9 @@ gw_req_want_drain(gw_req *req)
     if (!c)
         return;
     c->want_drain = true;
-    send_deadline_check(c, req);
+    if (!c->stall_since)
+        c->stall_since = qg_now_ns();
+    send_deadline_check(c);
     if (gw_req_output_pending(req) <= GW_OUTPUT_LOW)
         conn_step(c, STEP_DRAIN);
 }
@@ -476,10 +496,8 @@ gw__req_done(gw_req *req)
             evhtp_finish(c, req->_ev_request);
     }
     bool keep = req->_keep_alive && !req->_eof_body && s->accepting;
-    if (c->send_deadline) {
-        c->send_deadline = false;
-        timer_arm(c, 0);
-    }
+    stall_end(c);
+    c->stalled_ns = 0;
     c->req = NULL;
     c->served++;
     req_free(req);
@@ -793,6 +811,7 @@ write_cb(struct bufferevent *bev, void *arg)
     }
     if (c->want_drain && pending <= GW_OUTPUT_LOW && c->req && c->req->_on_drain) {
         c->want_drain = false;
+        stall_end(c);
         c->req->_on_drain(c->req);
     }
     if (c->out_blocked && pending <= GW_OUTPUT_LOW) {
@@ -830,7 +849,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
         /* the send deadline passed: cut a client that is still behind */
         c->send_deadline = false;
         if (c->want_drain && c->req)
-            send_deadline_check(c, c->req);
+            send_deadline_check(c);
         break;
     default:
         conn_free(c);
@@ -850,6 +869,7 @@ step_cb(evutil_socket_t fd, short what, void *arg)
     }
     if ((steps & STEP_DRAIN) && c->want_drain && c->req && c->req->_on_drain) {
         c->want_drain = false;
+        stall_end(c);
         c->req->_on_drain(c->req);
     }
     if (steps & STEP_PROCESS)
