@@ -229,7 +229,7 @@ def bench(s):
 
 
 if __name__ == "__main__":
-    b.main(b.Section("sched", 11, "Many clients, one gateway",
+    b.main(b.Section("sched", 12, "Many clients, one gateway",
                      "Interactive latency and a second principal's turn beside another "
                      "principal's backlog; memory of a long queue and of unread pipelined "
                      "answers; the statement split."), bench)
