@@ -45,7 +45,7 @@ def bench(s):
     os.mkdir(refdir)
     # No queue limit: every submission is accepted and made durable (with
     # the default limit, 503s start once 10,000 jobs wait for a worker).
-    q = b.qgate("async", ["--max-queued", "0"], data=data)
+    q = b.qgate("async", ["--max-queued", "0", "--principal-max-queued", "0"], data=data)
     st, body = b.request(q.port, "POST", "/query/service", BODY)
     available = st not in (404, 501)
     if available and st not in (200, 202):

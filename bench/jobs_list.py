@@ -92,8 +92,9 @@ def make_format_3(store):
 
 
 def bench(s):
-    # --max-queued 0: submissions outrun the workers (as in async_submit.py)
-    q = b.qgate("jobs_list", args=["--max-queued", "0"])
+    # --max-queued 0 (and per principal): submissions outrun the workers (as in
+    # async_submit.py)
+    q = b.qgate("jobs_list", args=["--max-queued", "0", "--principal-max-queued", "0"])
     data = os.path.dirname(q.log_path)
     store = os.path.join(data, "store")
     last = submit_all(q.port, JOBS)

@@ -88,6 +88,26 @@ static const struct opt opts[] = {
      "longest wait= an async submission may ask for"},
     {"idempotency-ttl", T_DURATION, O(idempotency_ttl_ns), "24h", "DURATION",
      "how long an Idempotency-Key names its job"},
+    {"batch-workers", T_INT, O(batch_workers), "0", "N",
+     "workers async jobs may hold at once; the rest serve waiting clients (0: workers - 1, at least 1)"},
+    {"principal-max-queued", T_INT, O(principal_max_queued), "5000", "N",
+     "async jobs waiting to start per principal before 429 (0: no limit; auth file: max-queued=)"},
+    {"principal-max-running", T_INT, O(principal_max_running), "0", "N",
+     "async jobs running at once per principal (0: no limit; auth file: max-running=)"},
+    {"principal-result-quota", T_SIZE, O(principal_result_quota), "0", "SIZE",
+     "stored result bytes per principal before 429 (0: no limit; auth file: result-quota=)"},
+    {"default-timeout", T_DURATION, O(default_timeout_ns), "0", "DURATION",
+     "timeout of a request that gives none (0: none; auth file: timeout=)"},
+    {"max-timeout", T_DURATION, O(max_timeout_ns), "0", "DURATION",
+     "longest timeout a request may ask for (0: no limit; auth file: max-timeout=)"},
+    {"max-result-ttl", T_DURATION, O(max_result_ttl_ns), "720h", "DURATION",
+     "longest result-ttl a request may ask for"},
+    {"max-result-reads", T_INT, O(max_result_reads), "1000", "N",
+     "most max-result-reads a request may ask for"},
+    {"send-deadline", T_DURATION, O(send_deadline_ns), "5m", "DURATION",
+     "longest a response may wait, in all, for its client to read (0: no limit)"},
+    {"body-deadline", T_DURATION, O(body_deadline_ns), "5m", "DURATION",
+     "longest a client may take to send a request body (0: no limit)"},
     {"help", T_FLAG, O(help), NULL, NULL, "print this help and exit"},
     {"version", T_FLAG, O(version), NULL, NULL, "print the version and exit"},
 };
@@ -552,6 +572,10 @@ qg_config_load(qg_config *c, int argc, char **argv, char **envp, qg_error *err)
         return fail(err, "--idempotency-ttl must be more than 0");
     if (c->max_value < 1024 || c->max_value > 1000000000)
         return fail(err, "--max-value must be between 1KiB and 1000000000 bytes");
+    if (c->batch_workers > c->workers)
+        return fail(err, "--batch-workers must be at most --workers");
+    if (c->max_result_ttl_ns && c->result_ttl_ns > c->max_result_ttl_ns)
+        return fail(err, "--result-ttl must be at most --max-result-ttl");
     if (c->callback_secret_file[0] && load_secret(c, err) != 0)
         return -1;
     return parse_listen(c, err);

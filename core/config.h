@@ -61,6 +61,19 @@ typedef struct qg_config {
     uint64_t max_wait_ns;             /* the longest `wait` of an async submission */
     uint64_t idempotency_ttl_ns;      /* how long an idempotency key names its job */
 
+    /* Scheduling and per-principal limits (auth-file entries override the
+     * per-principal ones); 0: no limit, unless said otherwise. */
+    int batch_workers;             /* workers async jobs may hold at once; 0: workers - 1 */
+    int principal_max_queued;      /* async jobs not started, per principal */
+    int principal_max_running;     /* async jobs running, per principal */
+    uint64_t principal_result_quota; /* stored result bytes, per principal */
+    uint64_t default_timeout_ns;   /* a request's timeout when it gives none */
+    uint64_t max_timeout_ns;       /* the longest timeout a request may ask for */
+    uint64_t max_result_ttl_ns;    /* the longest result-ttl */
+    int max_result_reads;          /* the most max-result-reads */
+    uint64_t send_deadline_ns;     /* a response's whole send, once the client stalls */
+    uint64_t body_deadline_ns;     /* a request body's whole upload */
+
     bool help;    /* --help, -h */
     bool version; /* --version, -v */
     /* What the operator should hear of but that stops nothing: each line a

@@ -63,7 +63,10 @@
     X(FORBIDDEN, 403, "ASX0920", "fatal", "%s")                                                    \
     X(OUTCOME_UNKNOWN, 500, "ASX0921", "fatal",                                                    \
       "The server stopped while this job was running; whether its writes took effect is unknown")  \
-    X(CALLBACK_REFUSED, 400, "ASX0922", "fatal", "Callback refused: %s")
+    X(CALLBACK_REFUSED, 400, "ASX0922", "fatal", "Callback refused: %s")                           \
+    X(OVER_LIMIT, 400, "ASX0923", "fatal", "%s")                                                   \
+    X(PRINCIPAL_OVERLOADED, 429, "ASX0924", "fatal", "%s")                                         \
+    X(QUOTA, 429, "ASX0925", "fatal", "Stored results over quota: %s")
 
 typedef enum qg_code {
 #define QG_ERR_ENUM(name, http, asx, status, fmt) QG_E_##name,

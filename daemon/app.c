@@ -169,7 +169,15 @@ envs_init(daemon_app *app)
         .callback_backoff_ns = cfg->callback_backoff_ns,
         .callback_backoff_max_ns = cfg->callback_backoff_max_ns,
         .callback_timeout_ns = cfg->callback_timeout_ns,
+        .principal_max_queued = (size_t)cfg->principal_max_queued,
+        .principal_max_running = (unsigned)cfg->principal_max_running,
+        .principal_result_quota = cfg->principal_result_quota,
+        .default_timeout_ns = cfg->default_timeout_ns,
+        .max_timeout_ns = cfg->max_timeout_ns,
+        .max_result_ttl_ns = cfg->max_result_ttl_ns,
+        .max_result_reads = (uint32_t)cfg->max_result_reads,
     };
+    m->auth = app->auth.n ? &app->auth : NULL;
     app->api = (api_env){
         .modes = m,
         .max_statement = cfg->max_statement,
@@ -194,9 +202,13 @@ start_store_and_pools(daemon_app *app)
         qg_warn("job store: cleared %d reader slot(s) left by dead processes",
                 store_env_stale_readers(m->store));
     m->writer = store_writer_new(m->store, app->base);
-    m->pool = exec_pool_new(app->base, m->backend, app->backend_uri, cfg->workers, &err);
+    /* async jobs may hold all workers but one (at least one): the rest
+     * are for the requests somebody waits for (exec/sched.h) */
+    int batch = cfg->batch_workers ? cfg->batch_workers : cfg->workers - 1;
+    m->pool = exec_pool_new(app->base, m->backend, app->backend_uri, cfg->workers,
+                            batch < 1 ? 1 : batch, &err);
     if (m->pool)
-        m->checker = exec_pool_new(app->base, m->backend, app->backend_uri, 1, &err);
+        m->checker = exec_pool_new(app->base, m->backend, app->backend_uri, 1, 1, &err);
     if (!m->pool || !m->checker) {
         qg_err("cannot start: %s", err.msg);
         return -1;
@@ -247,6 +259,8 @@ start_server(daemon_app *app)
         .header_timeout_ms = cfg->header_timeout_ns / 1000000,
         .body_timeout_ms = cfg->body_timeout_ns / 1000000,
         .send_timeout_ms = cfg->send_timeout_ns / 1000000,
+        .send_deadline_ms = cfg->send_deadline_ns / 1000000,
+        .body_deadline_ms = cfg->body_deadline_ns / 1000000,
         .max_connections = cfg->max_connections,
         .trusted = &app->trusted,
         .handler = gw_router_dispatch,

@@ -17,10 +17,9 @@ struct exec_pool {
     struct event_base *base;
     const exec_backend *be;
 
-    pthread_mutex_t qmu; /* guards the queue and stopping */
+    pthread_mutex_t qmu; /* guards the queue (sched) and stopping */
     pthread_cond_t qcv;
-    exec_task *qhead, *qtail;
-    size_t nqueued;
+    exec_sched sched;
     bool stopping;
     int nwaiting;  /* workers blocked on qcv */
     int nsignaled; /* of those, signalled and not yet awake */
@@ -174,7 +173,8 @@ worker_main(void *arg)
     exec_pool *p = w->pool;
     pthread_mutex_lock(&p->qmu);
     for (;;) {
-        while (!p->qhead && !p->stopping) {
+        exec_task *t;
+        while (!(t = exec_sched_take(&p->sched, qg_now_ns())) && !p->stopping) {
             p->ntaking--;
             p->nwaiting++;
             pthread_cond_wait(&p->qcv, &p->qmu);
@@ -183,17 +183,15 @@ worker_main(void *arg)
                 p->nsignaled--;
             p->ntaking++;
         }
-        exec_task *t = p->qhead;
         if (!t)
             break;
-        p->qhead = t->q_next;
-        if (!p->qhead)
-            p->qtail = NULL;
-        p->nqueued--;
         p->ntaking--;
         atomic_fetch_add(&p->nrunning, 1);
         pthread_mutex_unlock(&p->qmu);
 
+        /* read before it runs: once it has run, the loop may queue it again */
+        exec_flow *flow = t->flow;
+        exec_lane lane = (exec_lane)t->lane;
         t->start_ns = qg_now_ns();
         atomic_store(&t->worker, w);
         atomic_store(&w->busy, true);
@@ -204,6 +202,7 @@ worker_main(void *arg)
         exec_task_unref(t);
 
         pthread_mutex_lock(&p->qmu);
+        exec_sched_done(&p->sched, flow, lane);
         atomic_fetch_sub(&p->nrunning, 1);
         p->ntaking++;
     }
@@ -227,7 +226,8 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
     pthread_mutex_lock(&p->qmu);
     int idle = p->nwaiting - p->nsignaled;
     int ready = p->ntaking + p->nsignaled;
-    int want = (int)(p->nqueued < (size_t)p->nworkers ? p->nqueued : (size_t)p->nworkers) - ready;
+    size_t n = exec_sched_ready(&p->sched);
+    int want = (int)(n < (size_t)p->nworkers ? n : (size_t)p->nworkers) - ready;
     for (; want > 0 && idle > 0; want--, idle--) {
         p->nsignaled++;
         pthread_cond_signal(&p->qcv);
@@ -237,7 +237,7 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 
 exec_pool *
 exec_pool_new(struct event_base *base, const exec_backend *be, const char *uri, int nworkers,
-              qg_error *err)
+              int batch_max, qg_error *err)
 {
     exec_pool *p = qg_calloc(1, sizeof(*p));
     p->base = base;
@@ -245,6 +245,7 @@ exec_pool_new(struct event_base *base, const exec_backend *be, const char *uri, 
     p->nworkers = nworkers;
     pthread_mutex_init(&p->qmu, NULL);
     pthread_cond_init(&p->qcv, NULL);
+    exec_sched_init(&p->sched, batch_max > 0 && batch_max < nworkers ? batch_max : nworkers);
     pthread_mutex_init(&p->nmu, NULL);
     atomic_init(&p->nrunning, 0);
     p->wake = qg_wake_new(base, notify_cb, p);
@@ -263,6 +264,7 @@ exec_pool_new(struct event_base *base, const exec_backend *be, const char *uri, 
                 be->close(p->workers[j].conn);
             event_free(p->kick);
             qg_wake_free(p->wake);
+            exec_sched_free(&p->sched);
             free(p->workers);
             free(p);
             return NULL;
@@ -281,17 +283,17 @@ exec_pool_new(struct event_base *base, const exec_backend *be, const char *uri, 
 void
 exec_pool_submit(exec_pool *p, exec_task *t)
 {
+    exec_pool_submit_as(p, t, NULL);
+}
+
+void
+exec_pool_submit_as(exec_pool *p, exec_task *t, const exec_sched_in *in)
+{
     t->pool = p;
     t->submit_ns = qg_now_ns();
     exec_task_ref(t);
     pthread_mutex_lock(&p->qmu);
-    t->q_next = NULL;
-    if (p->qtail)
-        p->qtail->q_next = t;
-    else
-        p->qhead = t;
-    p->qtail = t;
-    p->nqueued++;
+    exec_sched_push(&p->sched, t, in);
     pthread_mutex_unlock(&p->qmu);
     if (!p->kick_pending) {
         p->kick_pending = true;
@@ -302,18 +304,8 @@ exec_pool_submit(exec_pool *p, exec_task *t)
 bool
 exec_pool_unqueue(exec_pool *p, exec_task *t)
 {
-    bool found = false;
     pthread_mutex_lock(&p->qmu);
-    for (exec_task **pp = &p->qhead, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->q_next) {
-        if (*pp != t)
-            continue;
-        *pp = t->q_next;
-        if (p->qtail == t)
-            p->qtail = prev;
-        p->nqueued--;
-        found = true;
-        break;
-    }
+    bool found = t->pool == p && exec_sched_remove(&p->sched, t);
     pthread_mutex_unlock(&p->qmu);
     if (found)
         exec_task_unref(t);
@@ -324,8 +316,35 @@ size_t
 exec_pool_queued(exec_pool *p)
 {
     pthread_mutex_lock(&p->qmu);
-    size_t n = p->nqueued;
+    size_t n = p->sched.queued[EXEC_LANE_INTERACTIVE] + p->sched.queued[EXEC_LANE_BATCH];
     pthread_mutex_unlock(&p->qmu);
+    return n;
+}
+
+void
+exec_pool_reject(exec_pool *p, const char *principal, exec_reject reason)
+{
+    pthread_mutex_lock(&p->qmu);
+    exec_sched_flow(&p->sched, principal)->rejected[reason]++;
+    pthread_mutex_unlock(&p->qmu);
+}
+
+size_t
+exec_pool_flows(exec_pool *p, exec_flow **out)
+{
+    pthread_mutex_lock(&p->qmu);
+    size_t n = 0;
+    for (exec_flow *f = p->sched.flows; f; f = f->next)
+        n++;
+    exec_flow *v = qg_calloc(n ? n : 1, sizeof(*v));
+    size_t i = 0;
+    for (exec_flow *f = p->sched.flows; f; f = f->next, i++) {
+        v[i] = *f;
+        v[i].bhead = v[i].btail = NULL;
+        v[i].ring_next = v[i].next = NULL;
+    }
+    pthread_mutex_unlock(&p->qmu);
+    *out = v;
     return n;
 }
 
@@ -375,6 +394,7 @@ exec_pool_free(exec_pool *p)
         p->be->close(p->workers[i].conn);
     event_free(p->kick);
     qg_wake_free(p->wake);
+    exec_sched_free(&p->sched);
     pthread_mutex_destroy(&p->qmu);
     pthread_cond_destroy(&p->qcv);
     pthread_mutex_destroy(&p->nmu);

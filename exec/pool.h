@@ -30,6 +30,7 @@
 
 #include "core/err.h"
 #include "exec/backend.h"
+#include "exec/sched.h"
 
 struct event_base;
 
@@ -58,8 +59,11 @@ struct exec_task {
     uint64_t submit_ns;
     uint64_t start_ns; /* set by the worker */
     _Atomic(exec_worker *) worker;
-    /* pool-private */
-    exec_task *q_next;
+    /* pool-private (the queue lock guards the q_ fields, lane, flow, queued) */
+    exec_task *q_next, *q_prev;
+    exec_flow *flow;
+    unsigned char lane; /* exec_lane */
+    bool queued;
     exec_task *n_next;
     bool n_posted;
 };
@@ -92,17 +96,29 @@ qg_code exec_task_wait(exec_task *t);
 void exec_task_notify(exec_task *t);
 
 /* Opens nworkers backend connections (failing fast with err when the
- * database cannot be reached) and starts the threads. Loop thread. */
+ * database cannot be reached) and starts the threads. At most batch_max
+ * of them run batch-lane tasks at once (exec/sched.h). Loop thread. */
 exec_pool *exec_pool_new(struct event_base *base, const exec_backend *be, const char *uri,
-                         int nworkers, qg_error *err);
-/* Queues t (the pool takes a reference). Loop thread. */
+                         int nworkers, int batch_max, qg_error *err);
+/* Queues t (the pool takes a reference) in the interactive lane,
+ * anonymous. Loop thread. */
 void exec_pool_submit(exec_pool *p, exec_task *t);
+/* Queues t as in says (lane, principal, weight, limit; see exec/sched.h).
+ * Loop thread. */
+void exec_pool_submit_as(exec_pool *p, exec_task *t, const exec_sched_in *in);
 /* Takes t back out of the queue if no worker has started it: returns true
  * and drops the pool's reference (the task never runs), or false when it
  * already runs or ran. Loop thread. */
 bool exec_pool_unqueue(exec_pool *p, exec_task *t);
 size_t exec_pool_queued(exec_pool *p);
 size_t exec_pool_running(exec_pool *p);
+/* Counts a submission refused for reason, for principal (NULL:
+ * anonymous), in /metrics. Loop thread. */
+void exec_pool_reject(exec_pool *p, const char *principal, exec_reject reason);
+/* A copy of every flow's counters (links cleared) in *out (free() it);
+ * returns how many. Also the lanes' totals, queued and running. Any
+ * thread. */
+size_t exec_pool_flows(exec_pool *p, exec_flow **out);
 int exec_pool_workers(exec_pool *p);
 /* Workers running a task now, and the total time all workers have spent
  * running tasks (nanoseconds). Any thread. */

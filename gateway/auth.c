@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/config.h"
+#include "core/duration.h"
 #include "core/mem.h"
 #include "core/hex.h"
 
@@ -46,6 +48,63 @@ valid_name(const char *s)
     return true;
 }
 
+/* One KEY=VALUE option of a principal's line; false when it is not one. */
+static bool
+parse_option(const char *w, gw_principal *p)
+{
+    const char *eq = strchr(w, '=');
+    if (!eq || !eq[1])
+        return false;
+    size_t k = (size_t)(eq - w);
+    const char *v = eq + 1;
+    uint64_t u;
+    char *end;
+    if (k == 6 && strncmp(w, "weight", k) == 0) {
+        unsigned long n = strtoul(v, &end, 10);
+        if (*end || n < 1 || n > 1000 || !isdigit((unsigned char)*v))
+            return false;
+        p->weight = (unsigned)n;
+        return true;
+    }
+    if ((k == 10 && strncmp(w, "max-queued", k) == 0) ||
+        (k == 11 && strncmp(w, "max-running", k) == 0)) {
+        unsigned long n = strtoul(v, &end, 10);
+        if (*end || n > 100000000 || !isdigit((unsigned char)*v))
+            return false;
+        *(k == 10 ? &p->max_queued : &p->max_running) = (long long)n;
+        return true;
+    }
+    if (k == 12 && strncmp(w, "result-quota", k) == 0) {
+        if (qg_parse_size(v, &u) != 0 || u > (uint64_t)1 << 60)
+            return false;
+        p->result_quota = (long long)u;
+        return true;
+    }
+    if ((k == 7 && strncmp(w, "timeout", k) == 0) ||
+        (k == 11 && strncmp(w, "max-timeout", k) == 0)) {
+        if (qg_duration_parse(v, strlen(v), &u) != 0 || u > (uint64_t)1 << 62)
+            return false;
+        *(k == 7 ? &p->timeout_ns : &p->max_timeout_ns) = (long long)u;
+        return true;
+    }
+    return false;
+}
+
+/* The words of one line after the digest: readonly and options. */
+static bool
+parse_rest(char **words, int nw, gw_principal *p)
+{
+    p->weight = 1;
+    p->max_queued = p->max_running = p->result_quota = p->timeout_ns = p->max_timeout_ns = -1;
+    for (int i = 2; i < nw; i++) {
+        if (strcmp(words[i], "readonly") == 0)
+            p->readonly = true;
+        else if (!parse_option(words[i], p))
+            return false;
+    }
+    return true;
+}
+
 int
 gw_auth_load(const char *path, gw_auth *out, char *err, size_t errlen)
 {
@@ -73,26 +132,29 @@ gw_auth_load(const char *path, gw_auth *out, char *err, size_t errlen)
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
-        char *words[4] = {0};
+        char *words[16] = {0};
         int nw = 0;
-        for (char *tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n"))
-            words[nw < 4 ? nw++ : 3] = tok;
+        bool toolong = false;
+        for (char *tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
+            toolong |= nw == 16;
+            words[nw < 16 ? nw++ : 15] = tok;
+        }
         if (nw == 0)
             continue;
         gw_principal p = {0};
-        bool ok = (nw == 2 || (nw == 3 && strcmp(words[2], "readonly") == 0)) &&
-                  valid_name(words[0]) && parse_digest(words[1], p.digest);
+        bool ok = nw >= 2 && !toolong && valid_name(words[0]) && parse_digest(words[1], p.digest) &&
+                  parse_rest(words, nw, &p);
         if (ok) {
             snprintf(p.name, sizeof(p.name), "%s", words[0]);
-            p.readonly = nw == 3;
             for (size_t i = 0; i < out->n && ok; i++)
                 ok = strcmp(out->v[i].name, p.name) != 0 &&
                      memcmp(out->v[i].digest, p.digest, 32) != 0;
         }
         if (!ok) {
             snprintf(err, errlen,
-                     "--auth-file %s:%d: expected `NAME SHA256_HEX [readonly]` with a unique "
-                     "name and digest",
+                     "--auth-file %s:%d: expected `NAME SHA256_HEX [readonly] [weight=N] "
+                     "[max-queued=N] [max-running=N] [result-quota=SIZE] [timeout=DURATION] "
+                     "[max-timeout=DURATION]` with a unique name and digest",
                      path, lineno);
             fclose(f);
             gw_auth_free(out);
@@ -111,6 +173,17 @@ gw_auth_free(gw_auth *a)
     free(a->v);
     a->v = NULL;
     a->n = 0;
+}
+
+const gw_principal *
+gw_auth_find(const gw_auth *a, const char *name)
+{
+    if (!a || !name)
+        return NULL;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i].name, name) == 0)
+            return &a->v[i];
+    return NULL;
 }
 
 const gw_principal *

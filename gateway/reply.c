@@ -350,7 +350,7 @@ gw_reply_error_h(gw_req *req, const qg_error *err, const gw_header *extra, size_
     int status = qg_err_http(err->code);
     if (nextra) {
         gw_reply(req, status, GW_JSON, b.data, b.len, extra, nextra);
-    } else if (status == 503) {
+    } else if (status == 503 || status == 429) {
         const gw_header retry = {"Retry-After", "1"};
         gw_reply(req, status, GW_JSON, b.data, b.len, &retry, 1);
     } else if (status == 401) {

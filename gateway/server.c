@@ -73,19 +73,24 @@ struct gw_conn {
 
     struct evbuffer *hold; /* received, not yet consumed */
     enum phase phase;
-    gw_req *req;         /* the request being received or handled */
-    uint64_t body_left;  /* Content-Length bytes still to read */
-    gw_chunked chunked;  /* chunked body state */
-    bool want_drain;     /* call req->_on_drain when output is low */
-    bool freeing;        /* conn_free running: ignore evhtp's fini hook */
-    bool in_feed;        /* evhtp's parser running on our head */
-    bool evhtp_freed;    /* evhtp freed the connection during a feed */
-    bool reading_paused; /* hold too full while busy */
-    bool lingering;      /* closing: our side shut, draining theirs */
-    void *ev_done;       /* evhtp request answered during the feed */
-    int steps;           /* STEP_* pending on step_ev */
-    bool trusted;        /* the peer is a trusted proxy */
-    uint64_t served;     /* requests answered on this connection */
+    gw_req *req;            /* the request being received or handled */
+    uint64_t body_left;     /* Content-Length bytes still to read */
+    gw_chunked chunked;     /* chunked body state */
+    bool want_drain;        /* call req->_on_drain when output is low */
+    bool freeing;           /* conn_free running: ignore evhtp's fini hook */
+    bool in_feed;           /* evhtp's parser running on our head */
+    bool evhtp_freed;       /* evhtp freed the connection during a feed */
+    bool reading_paused;    /* hold too full while busy */
+    bool out_blocked;       /* a pipelined request waits for the output to drain */
+    bool send_deadline;     /* the timer is the busy request's send deadline */
+    uint64_t stall_since;   /* the response has waited for its client since (0: not) */
+    uint64_t stalled_ns;    /* how long it waited before, in all */
+    uint64_t body_start_ns; /* when the body began (its deadline) */
+    bool lingering;         /* closing: our side shut, draining theirs */
+    void *ev_done;          /* evhtp request answered during the feed */
+    int steps;              /* STEP_* pending on step_ev */
+    bool trusted;           /* the peer is a trusted proxy */
+    uint64_t served;        /* requests answered on this connection */
     struct event *step_ev;
     struct event *timer;
     char peer[64];
@@ -350,6 +355,45 @@ gw_req_output_pending(gw_req *req)
     return evbuffer_get_length(bufferevent_get_output(req->_conn->bev));
 }
 
+/* The response waits for its client. Once it has waited --send-deadline
+ * in all (the pauses added up, so reading a trickle does not reset it), the
+ * client is cut off: the connection closes and the handler hears on_gone
+ * (a worker waiting for that client is cancelled and freed). While it
+ * waits, the timer is armed for what is left; a response whose client
+ * keeps up waits next to nothing and is never cut. */
+static void
+send_deadline_check(gw_conn *c)
+{
+    uint64_t limit = c->srv->opts.send_deadline_ms * 1000000u;
+    if (!limit || c->phase != P_BUSY || c->send_deadline || !c->stall_since)
+        return;
+    uint64_t now = qg_now_ns();
+    uint64_t waited = c->stalled_ns + (now - c->stall_since);
+    if (waited >= limit) {
+        qg_warn("conn %s: response cut: it waited %llu ms in all for its client to read "
+                "(--send-deadline)",
+                c->peer, (unsigned long long)(waited / 1000000u));
+        conn_step(c, STEP_FREE);
+        return;
+    }
+    c->send_deadline = true;
+    timer_arm(c, (limit - waited + 999999u) / 1000000u);
+}
+
+/* The client caught up: the wait ends (and counts). */
+static void
+stall_end(gw_conn *c)
+{
+    if (c->stall_since) {
+        c->stalled_ns += qg_now_ns() - c->stall_since;
+        c->stall_since = 0;
+    }
+    if (c->send_deadline) {
+        c->send_deadline = false;
+        timer_arm(c, 0);
+    }
+}
+
 void
 gw_req_want_drain(gw_req *req)
 {
@@ -357,6 +401,9 @@ gw_req_want_drain(gw_req *req)
     if (!c)
         return;
     c->want_drain = true;
+    if (!c->stall_since)
+        c->stall_since = qg_now_ns();
+    send_deadline_check(c);
     if (gw_req_output_pending(req) <= GW_OUTPUT_LOW)
         conn_step(c, STEP_DRAIN);
 }
@@ -450,6 +497,8 @@ gw__req_done(gw_req *req)
             evhtp_finish(c, req->_ev_request);
     }
     bool keep = req->_keep_alive && !req->_eof_body && s->accepting;
+    stall_end(c);
+    c->stalled_ns = 0;
     c->req = NULL;
     c->served++;
     req_free(req);
@@ -511,6 +560,12 @@ dispatch(gw_conn *c)
     /* libevent freezes the end of a bufferevent's input so only its reads
      * add to it; we are the read now. */
     struct evbuffer *in = bufferevent_get_input(c->bev);
+    /* Client bytes read from the socket whose read_cb has not run yet
+     * (bufferevent callbacks can be deferred) belong after this request,
+     * in hold: evhtp must see only the rewritten head, or it parses the
+     * client's raw pipelined head first and refuses the connection. */
+    if (evbuffer_get_length(in))
+        evbuffer_add_buffer(c->hold, in);
     evbuffer_unfreeze(in, 0);
     evbuffer_add(in, head.data, head.len);
     evbuffer_freeze(in, 0);
@@ -626,6 +681,23 @@ read_body(gw_conn *c)
     return false;
 }
 
+/* The body's timer: the pause allowed (--body-timeout, from the last
+ * progress), but never past the whole body's deadline (--body-deadline):
+ * a body trickled a byte at a time does not hold its slot for ever. */
+static void
+body_timer(gw_conn *c)
+{
+    const gw_server_opts *o = &c->srv->opts;
+    uint64_t ms = o->body_timeout_ms;
+    if (o->body_deadline_ms) {
+        uint64_t spent = (qg_now_ns() - c->body_start_ns) / 1000000u;
+        uint64_t left = spent < o->body_deadline_ms ? o->body_deadline_ms - spent : 1;
+        if (!ms || left < ms)
+            ms = left;
+    }
+    timer_arm(c, ms);
+}
+
 static void
 conn_process(gw_conn *c)
 {
@@ -641,6 +713,19 @@ conn_process(gw_conn *c)
             if (len == 0) {
                 if (c->phase == P_IDLE)
                     timer_arm(c, s->opts.idle_timeout_ms);
+                return;
+            }
+            if (c->phase == P_IDLE &&
+                evbuffer_get_length(bufferevent_get_output(c->bev)) > GW_OUTPUT_HIGH) {
+                /* pipelined requests wait while the client does not read
+                 * its answers (write_cb resumes); the write timeout
+                 * closes a client that reads nothing */
+                c->out_blocked = true;
+                timer_arm(c, 0);
+                if (len > HOLD_MAX_BUSY && !c->reading_paused) {
+                    c->reading_paused = true;
+                    bufferevent_disable(c->bev, EV_READ);
+                }
                 return;
             }
             if (c->phase == P_IDLE) {
@@ -671,7 +756,8 @@ conn_process(gw_conn *c)
                     gw_chunked_init(&c->chunked, s->opts.limits.max_body);
                 if (!h.chunked && h.content_length < (1u << 20))
                     qg_buf_reserve(&r->body, (size_t)h.content_length);
-                timer_arm(c, s->opts.body_timeout_ms);
+                c->body_start_ns = qg_now_ns();
+                body_timer(c);
                 if (h.expect_continue && h.http_minor == 1 && evbuffer_get_length(c->hold) == 0)
                     gw_reply_continue(r);
                 continue;
@@ -685,7 +771,7 @@ conn_process(gw_conn *c)
                 return;
             }
             if (c->phase == P_BODY)
-                timer_arm(c, s->opts.body_timeout_ms);
+                body_timer(c);
             return;
         }
     }
@@ -704,7 +790,7 @@ read_cb(struct bufferevent *bev, void *arg)
         evbuffer_drain(c->hold, (size_t)-1);
         return;
     }
-    if (c->phase == P_BUSY) {
+    if (c->phase == P_BUSY || c->out_blocked) {
         if (evbuffer_get_length(c->hold) > HOLD_MAX_BUSY) {
             c->reading_paused = true;
             bufferevent_disable(bev, EV_READ);
@@ -726,7 +812,16 @@ write_cb(struct bufferevent *bev, void *arg)
     }
     if (c->want_drain && pending <= GW_OUTPUT_LOW && c->req && c->req->_on_drain) {
         c->want_drain = false;
+        stall_end(c);
         c->req->_on_drain(c->req);
+    }
+    if (c->out_blocked && pending <= GW_OUTPUT_LOW) {
+        c->out_blocked = false;
+        if (c->reading_paused) {
+            c->reading_paused = false;
+            bufferevent_enable(c->bev, EV_READ);
+        }
+        conn_step(c, STEP_PROCESS);
     }
 }
 
@@ -751,6 +846,12 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
         early_error(c, &err);
         break;
     }
+    case P_BUSY:
+        /* the send deadline passed: cut a client that is still behind */
+        c->send_deadline = false;
+        if (c->want_drain && c->req)
+            send_deadline_check(c);
+        break;
     default:
         conn_free(c);
         break;
@@ -769,6 +870,7 @@ step_cb(evutil_socket_t fd, short what, void *arg)
     }
     if ((steps & STEP_DRAIN) && c->want_drain && c->req && c->req->_on_drain) {
         c->want_drain = false;
+        stall_end(c);
         c->req->_on_drain(c->req);
     }
     if (steps & STEP_PROCESS)

@@ -45,6 +45,9 @@ typedef struct gw_server_opts {
     uint64_t header_timeout_ms; /* first byte of a request to end of its head */
     uint64_t body_timeout_ms;   /* body bytes stop arriving for this long */
     uint64_t send_timeout_ms;   /* client stops reading a response for this long */
+    uint64_t send_deadline_ms;  /* a response that waited this long in all for its
+                                   client to read is cut (0: none) */
+    uint64_t body_deadline_ms;  /* a whole request body (0: none) */
     int max_connections;        /* beyond: 503 and close */
     const gw_proxies *trusted;  /* peers whose X-Forwarded-* count (may be NULL) */
     gw_handler_fn handler;

@@ -22,6 +22,7 @@ struct exec_pool;
 struct store_env;
 struct store_writer;
 struct gw_allow;
+struct gw_auth;
 struct gw_base_conf;
 struct mode_registry;
 struct mode_jobs;
@@ -39,6 +40,14 @@ typedef struct mode_settings {
     uint64_t callback_backoff_ns; /* wait after the first failed attempt, doubling */
     uint64_t callback_backoff_max_ns;
     uint64_t callback_timeout_ns; /* one attempt */
+    /* per principal, unless the auth file says otherwise (modes/policy.h) */
+    size_t principal_max_queued;     /* async jobs not started; 0: none */
+    unsigned principal_max_running;  /* async jobs running; 0: none */
+    uint64_t principal_result_quota; /* stored result bytes; 0: none */
+    uint64_t default_timeout_ns;     /* a request's timeout when it gives none; 0: none */
+    uint64_t max_timeout_ns;         /* 0: no limit */
+    uint64_t max_result_ttl_ns;      /* 0: no limit */
+    uint32_t max_result_reads;       /* 0: no limit */
 } mode_settings;
 
 typedef struct mode_env {
@@ -53,6 +62,7 @@ typedef struct mode_env {
     struct mode_callbacks *callbacks;      /* callback deliveries */
     const struct gw_base_conf *handles;    /* how the base URL of handles is built */
     const struct gw_allow *callback_allow; /* hosts a callback_url may name; empty: off */
+    const struct gw_auth *auth;            /* the principals and their limits; NULL: off */
     struct evdns_base *dns;                /* name look-ups of callbacks, on the loop */
     mode_settings set;
 } mode_env;

@@ -37,6 +37,7 @@
 #include "gateway/server.h"
 #include "modes/env.h"
 #include "modes/job.h"
+#include "modes/policy.h"
 #include "modes/registry.h"
 #include "store/record.h"
 #include "store/results.h"
@@ -63,6 +64,9 @@ struct mode_job {
      * other job (async, or recovered from the store) runs from a queued
      * record nobody waits on. */
     bool answers;
+    mode_policy pol;     /* its principal's share and limits */
+    mode_lane lane_want; /* as submitted (MODE_LANE_AUTO: chosen by mode) */
+    exec_lane lane;      /* the lane it was last handed to the pool in */
 
     /* loop only */
     gw_req *req;              /* the request still waiting for its answer */
@@ -238,11 +242,20 @@ void mode__idem_op(mode_env *env, const qg_query *q, const char *principal, stor
 
 /* --- jobs.c: the jobs --------------------------------------------------------------- */
 
-/* Takes a place among the queued async jobs: false when limit (0: none)
- * are queued already. mode__jobs_unreserve gives it back (the job was
- * refused, parked, or started). */
-bool mode__jobs_reserve(mode_jobs *js, size_t limit);
-void mode__jobs_unreserve(mode_jobs *js);
+/* Takes a place among the queued async jobs, for j's principal: refused
+ * when limit (0: none) are queued already, or j's principal has its
+ * max-queued. mode__jobs_unreserve gives it back (the job was refused,
+ * parked, or started). Any thread. */
+typedef enum mode__reserve {
+    MODE__RESERVE_OK,
+    MODE__RESERVE_SERVER_FULL,    /* --max-queued */
+    MODE__RESERVE_PRINCIPAL_FULL, /* j's principal's max-queued */
+} mode__reserve;
+mode__reserve mode__jobs_reserve(mode_jobs *js, const mode_job *j, size_t limit);
+void mode__jobs_unreserve(mode_jobs *js, const mode_job *j);
+/* j, started, is queued again (the database was away): counted as queued
+ * again, limits aside. Any thread. */
+void mode__jobs_requeue(mode_jobs *js, const mode_job *j);
 /* Whether a drain has begun: accepted jobs stay queued in the store. */
 bool mode__jobs_parked(const mode_jobs *js);
 /* Adds to the counters of queued and running jobs. Any thread. */

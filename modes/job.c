@@ -57,11 +57,42 @@ mode__job_answer(mode_job *j, gw_req *req, mode_answer *a)
     qg_buf_free(&b);
 }
 
+/* The lane j goes to the pool in now (see mode_lane). */
+static exec_lane
+lane_now(const mode_job *j)
+{
+    if (j->lane_want != MODE_LANE_AUTO)
+        return j->lane_want == MODE_LANE_BATCH ? EXEC_LANE_BATCH : EXEC_LANE_INTERACTIVE;
+    return j->answers || j->req ? EXEC_LANE_INTERACTIVE : EXEC_LANE_BATCH;
+}
+
+/* Hands j to the pool in the lane it belongs in now. */
+static void
+pool_submit(mode_job *j)
+{
+    j->lane = lane_now(j);
+    exec_sched_in in = mode_policy_sched(&j->pol, j->lane);
+    exec_pool_submit_as(j->env->pool, &j->t, &in);
+}
+
+/* Nobody waits for j any longer: a job still queued in the interactive
+ * lane moves to the batch lane (it keeps its turn among nobody's). */
+static void
+demote(mode_job *j)
+{
+    if (!j->listed || j->lane != EXEC_LANE_INTERACTIVE || lane_now(j) != EXEC_LANE_BATCH ||
+        atomic_load(&j->claim) != MODE__WAITING)
+        return;
+    if (exec_pool_unqueue(j->env->pool, &j->t))
+        pool_submit(j);
+}
+
 static void
 req_gone(gw_req *req)
 {
     mode_job *j = gw_req_data(req);
     j->req = NULL;
+    demote(j);
 }
 
 gw_req *
@@ -126,7 +157,7 @@ requeue_cb(evutil_socket_t fd, short what, void *arg)
 {
     mode_job *j = arg;
     if (atomic_load(&j->claim) == MODE__WAITING && j->loop_ref)
-        exec_pool_submit(j->env->pool, &j->t);
+        pool_submit(j);
 }
 
 static void
@@ -266,7 +297,7 @@ mode__job_cancel(mode_job *j, qg_code reason)
         return true;
     }
     /* no worker took it (it may wait behind long jobs): failed at once */
-    mode__jobs_unreserve(j->env->jobs);
+    mode__jobs_unreserve(j->env->jobs, j);
     store_op *op = unstarted_end(j, reason);
     cancel_answer *ca = qg_calloc(1, sizeof(*ca));
     ca->env = j->env;
@@ -306,6 +337,7 @@ mode__job_give_handle(mode_job *j)
 {
     mode__job_stop_timers(j);
     gw_req *req = mode__job_take_req(j);
+    demote(j);
     if (!req)
         return;
     mode_answer a;
@@ -337,6 +369,8 @@ mode_job_new(mode_env *env, qg_query *q, const mode_job_init *in)
     j->base = base ? qg_strdup(base) : NULL;
     j->recv_ns = in->recv_ns;
     j->answer = in->answer;
+    j->lane_want = in->lane;
+    mode_policy_of(env, in->principal, &j->pol);
     j->loop_ref = true;
     atomic_init(&j->claim, MODE__WAITING);
     atomic_init(&j->end, 0);
@@ -369,7 +403,7 @@ mode__job_submit(mode_job *j)
     mode_registry_add(j->env->running, &j->entry);
     mode__jobs_link(j->env->jobs, j);
     j->listed = true;
-    exec_pool_submit(j->env->pool, &j->t);
+    pool_submit(j);
 }
 
 void

@@ -73,6 +73,19 @@ typedef void (*mode_answer_fn)(const mode_answer *a, qg_buf *body, int *http);
 
 /* --- submitting --------------------------------------------------------------------- */
 
+/* The lane a job is handed to the pool in (exec/sched.h). AUTO: a job
+ * whose request waits for its end (deferred, async with wait=) is
+ * interactive while the request waits; one nobody waits for is batch, and
+ * a waiting job whose request stops waiting (wait= passed, the client
+ * left) moves to batch if no worker took it yet. A protocol whose client
+ * polls a stored job interactively (a Trino query) asks for INTERACTIVE;
+ * it still counts against its principal's max-queued. */
+typedef enum mode_lane {
+    MODE_LANE_AUTO = 0,
+    MODE_LANE_INTERACTIVE,
+    MODE_LANE_BATCH,
+} mode_lane;
+
 typedef struct mode_job_init {
     const char *request_id; /* copied */
     const char *base;       /* the handles' base URL (copied; NULL: none) */
@@ -80,6 +93,7 @@ typedef struct mode_job_init {
     const char *principal;  /* who submits it (NULL: no authentication) */
     gw_req *req;            /* the request waiting for an answer (NULL: none) */
     mode_answer_fn answer;  /* how req's answers are rendered */
+    mode_lane lane;         /* the scheduler's lane (see mode_lane) */
 } mode_job_init;
 
 /* A new job for q (moved in; q is left empty). It takes req over
@@ -91,7 +105,8 @@ mode_job *mode_job_new(mode_env *env, qg_query *q, const mode_job_init *in);
  * gets DONE or FAILED. q's timeout counts from the request's arrival. */
 void mode_job_run_now(mode_job *j);
 /* Accepts j for later (async). Beyond --max-queued jobs accepted and not
- * started, the request gets 503 and j is dropped. Otherwise the checker
+ * started, the request gets 503 and j is dropped; beyond its principal's
+ * max-queued, 429 (ASX0924). Otherwise the checker
  * pool compiles its statements (a statement that does not compile: FAILED,
  * nothing stored), its record is committed as queued (with its key), and
  * only then is the request answered (ACCEPTED) and the job handed to the
@@ -171,6 +186,8 @@ mode_jobs *mode_jobs_new(mode_env *env);
 int mode_jobs_recover(mode_jobs *js, qg_error *err);
 /* Async jobs accepted (or being accepted) and not started. Any thread. */
 size_t mode_jobs_queued(mode_jobs *js);
+/* Of those, principal's (NULL: anonymous). Any thread. */
+size_t mode_jobs_queued_of(mode_jobs *js, const char *principal);
 /* Stored jobs on a worker now. Any thread. */
 size_t mode_jobs_running(mode_jobs *js);
 /* Drain: every async job not started stays queued in the store (it runs

@@ -69,7 +69,7 @@ check_destroy(exec_task *t)
 static void
 refuse(mode_job *j, const qg_error *err, uint64_t compile_ns)
 {
-    mode__jobs_unreserve(j->env->jobs);
+    mode__jobs_unreserve(j->env->jobs, j);
     gw_req *req = mode__job_take_req(j);
     if (req) {
         mode_answer a;
@@ -119,7 +119,7 @@ created(store_op *op)
     }
     if (op->existing) {
         /* a retry raced its first try: the first job answers, nothing runs */
-        mode__jobs_unreserve(j->env->jobs);
+        mode__jobs_unreserve(j->env->jobs, j);
         gw_req *req = mode__job_take_req(j);
         if (req) {
             mode_answer a;
@@ -141,7 +141,7 @@ created(store_op *op)
         mode__job_give_handle(j);
     if (parked) {
         /* draining: it stays queued in the store and runs after the restart */
-        mode__jobs_unreserve(j->env->jobs);
+        mode__jobs_unreserve(j->env->jobs, j);
         mode__job_drop(j);
         return;
     }
@@ -161,7 +161,7 @@ check_notify(exec_task *t)
         return;
     if (!j->req) {
         /* the client left before anything was accepted */
-        mode__jobs_unreserve(j->env->jobs);
+        mode__jobs_unreserve(j->env->jobs, j);
         mode__job_drop(j);
     } else if (c->rc != 0) {
         refuse(j, &c->err, c->compile_ns);
@@ -190,16 +190,38 @@ static const exec_task_ops check_ops = {
     .destroy = check_destroy,
 };
 
+/* The refusal of a submission over a queue limit, counted in /metrics. */
+static void
+over_limit(const mode_job *j, mode__reserve r, size_t limit, qg_error *err)
+{
+    char msg[400];
+    if (r == MODE__RESERVE_SERVER_FULL) {
+        snprintf(msg, sizeof(msg), "%zu", limit);
+        qg_error_set(err, QG_E_OVERLOADED, msg);
+        exec_pool_reject(j->env->pool, j->pol.principal, EXEC_REJECT_SERVER_QUEUED);
+        return;
+    }
+    snprintf(msg, sizeof(msg),
+             "%s%s%s has %zu async jobs waiting to start, its limit (max-queued: %s); retry "
+             "once some have started, or ask the operator to raise max-queued= for it in the "
+             "auth file",
+             j->pol.principal[0] ? "principal '" : "anonymous clients", j->pol.principal,
+             j->pol.principal[0] ? "'" : "", j->pol.max_queued,
+             j->env->auth && j->pol.principal[0] ? "auth file or --principal-max-queued"
+                                                 : "--principal-max-queued");
+    qg_error_set(err, QG_E_PRINCIPAL_OVERLOADED, msg);
+    exec_pool_reject(j->env->pool, j->pol.principal, EXEC_REJECT_PRINCIPAL_QUEUED);
+}
+
 void
 mode_job_accept(mode_job *j)
 {
     mode_env *env = j->env;
     size_t limit = env->set.max_queued;
-    if (!mode__jobs_reserve(env->jobs, limit)) {
+    mode__reserve r = mode__jobs_reserve(env->jobs, j, limit);
+    if (r != MODE__RESERVE_OK) {
         qg_error err;
-        char lim[24];
-        snprintf(lim, sizeof(lim), "%zu", limit);
-        qg_error_set(&err, QG_E_OVERLOADED, lim);
+        over_limit(j, r, limit, &err);
         gw_req *req = mode__job_take_req(j);
         if (req)
             gw_reply_error(req, &err, NULL);
@@ -209,5 +231,11 @@ mode_job_accept(mode_job *j)
     check *c = qg_calloc(1, sizeof(*c));
     exec_task_init(&c->t, &check_ops);
     c->job = j;
-    exec_pool_submit(env->checker, &c->t);
+    /* the check is in the job's lane: one that waits for a person first */
+    exec_sched_in in =
+        mode_policy_sched(&j->pol, j->lane_want == MODE_LANE_BATCH ||
+                                           (j->lane_want == MODE_LANE_AUTO && !j->q.wait_ns)
+                                       ? EXEC_LANE_BATCH
+                                       : EXEC_LANE_INTERACTIVE);
+    exec_pool_submit_as(env->checker, &c->t, &in);
 }

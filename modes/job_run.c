@@ -260,7 +260,7 @@ job_requeue(mode_job *j, qg_error *err)
         j->db_err = qg_malloc(sizeof(*j->db_err));
     *j->db_err = *err;
     /* queued again: a cancel or a drain takes it back as any queued job */
-    mode__jobs_count(j->env->jobs, 1, 0);
+    mode__jobs_requeue(j->env->jobs, j);
     atomic_store(&j->claim, MODE__WAITING);
     pthread_mutex_lock(&t->mu);
     j->requeue_ns = at;
@@ -439,7 +439,7 @@ mode__job_run(exec_task *t, exec_worker *wk)
         return; /* the loop took it back */
     }
     if (async) {
-        mode__jobs_unreserve(js);
+        mode__jobs_unreserve(js, j);
         /* from its first start, also when it waited for the database */
         if (!j->first_start_ns)
             j->first_start_ns = t->start_ns;

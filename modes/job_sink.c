@@ -29,6 +29,10 @@ sink_flush(rows_sink *s, rows_writer *w, qg_error *err)
         qg_buf_reset(&w->out);
         return 0;
     }
+    /* the principal's quota: what is committed, plus this page (pages in
+     * flight, at most STORE_FLOW_MAX_BYTES, may take it a little over) */
+    if (mode_policy_quota(j->env, &j->pol, w->out.len, err) != 0)
+        return -1;
     store_op *op = store_op_new(STORE_OP_PAGE);
     op->job_id = j->rec.id;
     op->set = w->set_index;

@@ -5,6 +5,8 @@
  * job's state as a status reads it.
  */
 #include <malloc.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,8 +24,17 @@
  * its memory for the life of the daemon. */
 #define TRIM_AFTER_QUEUED 256
 
+/* A principal's async jobs accepted and not started (its max-queued). */
+typedef struct tenant {
+    char name[64]; /* "": anonymous */
+    size_t queued;
+    struct tenant *next;
+} tenant;
+
 struct mode_jobs {
     mode_env *env;
+    pthread_mutex_t tmu; /* guards tenants (a worker gives back at its start) */
+    tenant *tenants;     /* bounded by the auth file's principals, plus one */
     atomic_size_t queued;
     atomic_size_t running;
     atomic_size_t peak; /* most queued since the last trim */
@@ -36,6 +47,7 @@ mode_jobs_new(mode_env *env)
 {
     mode_jobs *js = qg_calloc(1, sizeof(*js));
     js->env = env;
+    pthread_mutex_init(&js->tmu, NULL);
     atomic_init(&js->queued, 0);
     atomic_init(&js->running, 0);
     atomic_init(&js->peak, 0);
@@ -44,24 +56,75 @@ mode_jobs_new(mode_env *env)
 
 /* --- counters ----------------------------------------------------------------------- */
 
-bool
-mode__jobs_reserve(mode_jobs *js, size_t limit)
+/* js->tmu held: the principal's counter, created when new. */
+static tenant *
+tenant_of(mode_jobs *js, const char *name)
+{
+    tenant *t = js->tenants;
+    while (t && strcmp(t->name, name) != 0)
+        t = t->next;
+    if (!t) {
+        t = qg_calloc(1, sizeof(*t));
+        snprintf(t->name, sizeof(t->name), "%s", name);
+        t->next = js->tenants;
+        js->tenants = t;
+    }
+    return t;
+}
+
+/* Adds (delta 1) or gives back (-1) one of the principal's queued jobs;
+ * with limit (adding), refuses when the principal is at it. */
+static bool
+tenant_add(mode_jobs *js, const char *name, int delta, size_t limit)
+{
+    pthread_mutex_lock(&js->tmu);
+    tenant *t = tenant_of(js, name);
+    bool ok = delta < 0 || !limit || t->queued < limit;
+    if (ok)
+        t->queued = delta < 0 ? t->queued - 1 : t->queued + 1;
+    pthread_mutex_unlock(&js->tmu);
+    return ok;
+}
+
+mode__reserve
+mode__jobs_reserve(mode_jobs *js, const mode_job *j, size_t limit)
 {
     size_t n = atomic_load(&js->queued);
     do {
         if (limit && n >= limit)
-            return false;
+            return MODE__RESERVE_SERVER_FULL;
     } while (!atomic_compare_exchange_weak(&js->queued, &n, n + 1));
+    if (!tenant_add(js, j->pol.principal, 1, j->pol.max_queued)) {
+        atomic_fetch_sub(&js->queued, 1);
+        return MODE__RESERVE_PRINCIPAL_FULL;
+    }
     size_t p = atomic_load(&js->peak);
     while (n + 1 > p && !atomic_compare_exchange_weak(&js->peak, &p, n + 1))
         ;
-    return true;
+    return MODE__RESERVE_OK;
 }
 
 void
-mode__jobs_unreserve(mode_jobs *js)
+mode__jobs_unreserve(mode_jobs *js, const mode_job *j)
 {
+    tenant_add(js, j->pol.principal, -1, 0);
     atomic_fetch_sub(&js->queued, 1);
+}
+
+void
+mode__jobs_requeue(mode_jobs *js, const mode_job *j)
+{
+    tenant_add(js, j->pol.principal, 1, 0);
+    atomic_fetch_add(&js->queued, 1);
+}
+
+size_t
+mode_jobs_queued_of(mode_jobs *js, const char *principal)
+{
+    pthread_mutex_lock(&js->tmu);
+    size_t n = tenant_of(js, principal ? principal : "")->queued;
+    pthread_mutex_unlock(&js->tmu);
+    return n;
 }
 
 void
@@ -141,6 +204,7 @@ recover_one(store_job *jj, qg_query *q, void *arg)
     mode_job *j = mode_job_new(rc->env, q, &in);
     store_job_free(&j->rec);
     j->rec = *jj; /* moved: the record as stored, with its id */
+    mode_policy_of(rc->env, j->rec.principal, &j->pol); /* its principal's share */
     jj->sets = NULL;
     jj->nsets = 0;
     if (rc->n == rc->cap)
@@ -161,6 +225,7 @@ mode_jobs_recover(mode_jobs *js, qg_error *err)
     }
     for (size_t i = 0; i < rc.n; i++) {
         atomic_fetch_add(&js->queued, 1);
+        tenant_add(js, rc.jobs[i]->pol.principal, 1, 0);
         mode__job_submit(rc.jobs[i]);
     }
     free(rc.jobs);
@@ -181,7 +246,7 @@ mode_jobs_park(mode_jobs *js)
         next = j->next;
         int expect = MODE__WAITING;
         if (!j->answers && atomic_compare_exchange_strong(&j->claim, &expect, MODE__PARKED)) {
-            mode__jobs_unreserve(js);
+            mode__jobs_unreserve(js, j);
             mode__job_give_handle(j); /* it runs after the restart */
             mode__job_drop(j);
             n++;
@@ -211,6 +276,11 @@ mode_jobs_free(mode_jobs *js)
     /* Only jobs whose worker never reported back can be left here. */
     while (js->head)
         mode__job_drop(js->head);
+    for (tenant *t = js->tenants, *next; t; t = next) {
+        next = t->next;
+        free(t);
+    }
+    pthread_mutex_destroy(&js->tmu);
     free(js);
 }
 

@@ -71,7 +71,9 @@ mode_live_init(mode_live *l, const mode_live_ops *ops, mode_env *env, gw_req *re
 void
 mode_live_submit(mode_live *l)
 {
-    exec_pool_submit(l->env->pool, &l->t);
+    /* somebody waits: the interactive lane, counted for its principal */
+    exec_sched_in in = {.lane = EXEC_LANE_INTERACTIVE, .principal = l->entry.principal};
+    exec_pool_submit_as(l->env->pool, &l->t, &in);
 }
 
 void

@@ -44,20 +44,20 @@ store__error(store_env *e, qg_error *err, int rc, const char *what)
     /* a write past the file's end on a full disk comes back from LMDB as
      * a short write, EIO */
     if (rc == ENOSPC || rc == EDQUOT || (rc == EIO && e && store__disk_full(e))) {
-        snprintf(msg, sizeof(msg), "%.200s: the disk holding %.400s is full; free space on it", what,
-                 dir);
+        snprintf(msg, sizeof(msg), "%.200s: the disk holding %.400s is full; free space on it",
+                 what, dir);
         return qg_error_set(err, QG_E_STORE_FULL, msg);
     }
     if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_PANIC || rc == MDB_INVALID ||
         rc == MDB_VERSION_MISMATCH || rc == EIO || rc == STORE__BAD_SEAL) {
         if (e)
             atomic_store(&e->damaged, true);
-        snprintf(msg, sizeof(msg),
-                 "%.200s: the job store in %.400s is damaged (%.100s); stop qgate and restore it from a "
-                 "backup, or move it away to start empty",
-                 what, dir,
-                 rc == STORE__BAD_SEAL ? "stored bytes do not match their checksum"
-                                       : mdb_strerror(rc));
+        snprintf(
+            msg, sizeof(msg),
+            "%.200s: the job store in %.400s is damaged (%.100s); stop qgate and restore it from a "
+            "backup, or move it away to start empty",
+            what, dir,
+            rc == STORE__BAD_SEAL ? "stored bytes do not match their checksum" : mdb_strerror(rc));
         return qg_error_set(err, QG_E_STORE, msg);
     }
     snprintf(msg, sizeof(msg), "%.200s: %.100s", what, mdb_strerror(rc));
@@ -369,6 +369,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
     e->dir = qg_strdup(dir);
     e->lock_fd = lfd;
     pthread_mutex_init(&e->pin_mu, NULL);
+    pthread_mutex_init(&e->use_mu, NULL);
     int rc = mdb_env_create(&e->env);
     if (rc == 0)
         rc = mdb_env_set_maxdbs(e->env, 16);
@@ -437,6 +438,8 @@ store_env_close(store_env *e)
     mdb_env_close(e->env);
     close(e->lock_fd);
     pthread_mutex_destroy(&e->pin_mu);
+    store__usage_free(e);
+    pthread_mutex_destroy(&e->use_mu);
     free(e->pins);
     free(e->dir);
     free(e);

@@ -48,6 +48,14 @@ struct store_env {
     /* Where the map lies (from /proc/self/maps: LMDB tells only a fixed
      * map's address), for forget() in results.c; NULL: not found. */
     const char *map_addr, *map_end;
+    /* Stored result bytes per principal (store/usage.c): committed (any
+     * thread reads, under use_mu) and this write transaction's changes
+     * (the writer's, applied at its commit). */
+    pthread_mutex_t use_mu;
+    struct store__use *use, *pend;
+    size_t nuse, cap_use, npend, cap_pend;
+    uint64_t use_job;     /* the job whose principal use_who is (a cache) */
+    char use_who[64];
     uint64_t next_id; /* next job number; the writer's after start-up */
     int stale_readers;
     int lock_fd; /* flock'ed: one qgate per store */
@@ -231,6 +239,20 @@ struct qg_query;
  * query_off where their query part starts. */
 int store__job_get(store_env *e, MDB_txn *txn, uint64_t id, struct store_job *j, MDB_val *raw,
                    size_t *query_off);
+
+/* --- usage.c: stored result bytes per principal -------------------------- */
+
+/* Job id's result pages grew (delta > 0) or shrank by delta bytes in
+ * txn: counted for its principal when txn commits. */
+void store__usage_delta(store_env *e, MDB_txn *txn, uint64_t job, int64_t delta);
+/* The writer's transaction committed / was abandoned. */
+void store__usage_commit(store_env *e);
+void store__usage_abort(store_env *e);
+/* Counts every stored page again, by its job's principal (start-up, after
+ * recovery): the counts survive a kill -9 because they are rebuilt from
+ * what is on disk. Returns an LMDB code. */
+int store__usage_rebuild(store_env *e);
+void store__usage_free(store_env *e);
 /* Stores a new job: j->id gets the next job number (the counter is
  * written in the same transaction, so a number is never handed out twice). */
 int store__job_create(store_env *e, MDB_txn *txn, struct store_job *j, const struct qg_query *q);

@@ -406,6 +406,9 @@ store_jobs_recover(store_env *e, uint64_t now_ns, store_recover_fn fn, void *arg
         qg_query_free(&q);
     }
     free(ids);
+    /* the bytes each principal stores, counted from what is on disk */
+    if (out == 0 && (rc = store__usage_rebuild(e)) != 0)
+        out = store__error(e, err, rc, "counting stored results");
     return out;
 }
 

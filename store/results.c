@@ -24,6 +24,7 @@ store__page_put(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32_t
     int rc = mdb_put(txn, e->pages, &k, &v, MDB_RESERVE);
     if (rc != 0)
         return rc;
+    store__usage_delta(e, txn, job, (int64_t)(n + STORE_SEAL_LEN));
     unsigned char *p = v.mv_data;
     store__put_be64(p, first_row);
     store__put_be32(p + 8, nrows);
@@ -70,6 +71,7 @@ store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32
         return rc;
     MDB_val k, v;
     size_t n = 0;
+    int64_t freed = 0;
     *more = false;
     /* Each round seeks from the first possible key again: the page just
      * deleted is gone, so the seek lands on the next one. (Stepping the
@@ -92,6 +94,7 @@ store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32
         rc = mdb_cursor_del(c, 0);
         if (rc != 0)
             break;
+        freed += (int64_t)len;
         /* freeing a value's overflow pages reads its first page, and the
          * kernel maps its neighbours with it (fault-around): without this
          * a discarded result ends up mapped whole */
@@ -101,6 +104,8 @@ store__pages_drop(store_env *e, MDB_txn *txn, uint64_t job, uint32_t set, uint32
     mdb_cursor_close(c);
     if (dropped)
         *dropped = n;
+    if (rc == 0 || rc == MDB_NOTFOUND)
+        store__usage_delta(e, txn, job, -freed);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 

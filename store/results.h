@@ -25,6 +25,12 @@
 #include "core/err.h"
 #include "store/env.h"
 
+/* The bytes of result pages (headers and seals included) that jobs of
+ * principal ("" or NULL: no authentication) have in the store, as of the
+ * last commit; rebuilt from the pages at start-up (store/usage.c). Any
+ * thread. */
+uint64_t store_usage_bytes(store_env *e, const char *principal);
+
 #define STORE_PAGE_HEADER_LEN 12
 /* The text size result pages are cut at (a page ends at the first row
  * boundary past it). */

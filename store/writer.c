@@ -459,6 +459,7 @@ run_batch(store_writer *w, store_op *batch)
         if (dead) {
             /* redo: without the failed op, or only up to the one put off */
             mdb_txn_abort(txn);
+            store__usage_abort(e);
             e->next_id = next_id;
             w->promised = promised;
             limit = stop;
@@ -468,6 +469,7 @@ run_batch(store_writer *w, store_op *batch)
             stop = op; /* the limit, or the end */
         if (stop && n == 0 && (rc = nudge(e, txn)) != 0) {
             mdb_txn_abort(txn);
+            store__usage_abort(e);
             e->next_id = next_id;
             w->promised = promised;
             qg_error nerr;
@@ -476,6 +478,8 @@ run_batch(store_writer *w, store_op *batch)
             return;
         }
         rc = mdb_txn_commit(txn);
+        if (rc != 0)
+            store__usage_abort(e);
         if (rc != 0 && n > 1 && full_rc(w, rc)) {
             /* the commit's own pages (the free list) did not fit: one op
              * a transaction until this passes */
@@ -495,6 +499,7 @@ run_batch(store_writer *w, store_op *batch)
             qg_warn("store: %s", cerr.msg);
             fail_ops(rest, stop, &cerr);
         } else {
+            store__usage_commit(e);
             atomic_fetch_add(&w->commits, 1);
             atomic_fetch_add(&w->ops, n);
             if (creates)

@@ -652,7 +652,8 @@ class Durability(JobsMixin, unittest.TestCase):
         self.stop(q)
 
     def test_kill9_while_running_fails_writers_and_reruns_readers(self):
-        q = self.start("--workers", "2")
+        # both jobs must run at once: async jobs may hold every worker here
+        q = self.start("--workers", "2", "--batch-workers", "2")
         writer = self.submit("CREATE TABLE IF NOT EXISTS k9w(x INTEGER); " + FOREVER_SQLITE, q=q,
                              client_context_id="writer")
         reader = self.submit(FOREVER_SQLITE, q=q, timeout="1500ms", client_context_id="reader")

@@ -87,8 +87,8 @@ test_refusals(void **state)
     assert_non_null(strstr(err, "chmod 600"));
     unlink(path);
 
-    const char *bad[] = {"alice nothex\n", "alice %s admin\n", "al ice %s\n", "alice %s\nalice %s\n",
-                         "alice %s\nbob %s\n"};
+    const char *bad[] = {"alice nothex\n", "alice %s admin\n", "al ice %s\n",
+                         "alice %s\nalice %s\n", "alice %s\nbob %s\n"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(text, sizeof(text), bad[i], a, a);
         path = write_file(text, 0600);
@@ -99,6 +99,49 @@ test_refusals(void **state)
     assert_int_equal(gw_auth_load("/nonexistent/qgate-auth", &auth, err, sizeof(err)), -1);
 }
 
+static void
+test_options(void **state)
+{
+    char a[65], b[65], text[512], err[256];
+    gw_auth auth;
+    digest_of("alice-token", a);
+    digest_of("bob-token", b);
+    snprintf(text, sizeof(text),
+             "alice %s weight=4 max-queued=20 readonly max-running=2 result-quota=1MiB "
+             "timeout=30s max-timeout=5m\nbob %s\n",
+             a, b);
+    char *path = write_file(text, 0600);
+    assert_int_equal(gw_auth_load(path, &auth, err, sizeof(err)), 0);
+    unlink(path);
+    const gw_principal *p = gw_auth_find(&auth, "alice");
+    assert_non_null(p);
+    assert_true(p->readonly);
+    assert_int_equal(p->weight, 4);
+    assert_int_equal(p->max_queued, 20);
+    assert_int_equal(p->max_running, 2);
+    assert_int_equal(p->result_quota, 1024 * 1024);
+    assert_int_equal(p->timeout_ns, 30000000000LL);
+    assert_int_equal(p->max_timeout_ns, 300000000000LL);
+    p = gw_auth_find(&auth, "bob");
+    assert_int_equal(p->weight, 1);
+    assert_int_equal(p->max_queued, -1); /* the server's */
+    assert_int_equal(p->timeout_ns, -1);
+    assert_null(gw_auth_find(&auth, "carol"));
+    gw_auth_free(&auth);
+
+    const char *bad[] = {"alice %s weight=0\n",          "alice %s weight=1001\n",
+                         "alice %s max-queued=-1\n",     "alice %s max-queued=\n",
+                         "alice %s result-quota=lots\n", "alice %s timeout=10\n",
+                         "alice %s colour=blue\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), bad[i], a);
+        path = write_file(text, 0600);
+        assert_int_equal(gw_auth_load(path, &auth, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "weight=N"));
+        unlink(path);
+    }
+}
+
 int
 main(void)
 {
@@ -106,6 +149,7 @@ main(void)
         cmocka_unit_test(test_sha256_vector),
         cmocka_unit_test(test_load_and_check),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
