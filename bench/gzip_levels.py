@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark 12: gzip, the level.
+"""Benchmark 13: gzip, the level.
 
 Which zlib level qgate compresses answers with (gateway/reply.h,
 GW_GZIP_LEVEL): a large result as qgate sends it (the 1,000,000-row,
