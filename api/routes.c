@@ -26,6 +26,7 @@ const gw_route api_routes[] = {
     /* Trino's client protocol (api/trino.c, docs/trino.md) */
     {"/v1/statement", 0, POST, api_trino_statement},
     {"/v1/statement/executing/", GW_ROUTE_PREFIX, GET | DELETE, api_trino_executing},
+    {"/v1/statement/failed/", GW_ROUTE_PREFIX, GET | DELETE, api_trino_failed},
     {"/v1/query/", GW_ROUTE_PREFIX, GET | DELETE, api_trino_query},
     {"/v1/info", GW_ROUTE_OPEN, GET, api_trino_info},
 };

@@ -304,7 +304,7 @@ answer(poll *p, const mode_job_view *v, uint64_t now)
         if (!api_trino_update_type(sql, strlen(sql), utype))
             snprintf(utype, sizeof(utype), "UNKNOWN");
         d.update_type = utype;
-        d.update_count = d.stmt ? (int64_t)d.stmt->rows : -1;
+        d.update_count = -1; /* not counted by the engine yet */
     } else if (j->state == STORE_SUCCESS && j->nsets > 0 && j->sets[0].pages > 0) {
         uint32_t pages = j->sets[0].pages;
         if (p->token >= pages) {
@@ -491,6 +491,26 @@ out:
     qg_buf_free(&b);
     qg_buf_free(&base);
     mode_job_view_free(&v);
+}
+
+void
+api_trino_failed(gw_req *req, void *arg)
+{
+    (void)arg;
+    if (!principal_of(req))
+        return;
+    if (req->method == GW_M_DELETE) {
+        gw_reply_empty(req, 204); /* nothing runs, nothing is kept */
+        return;
+    }
+    const char *rest = req->route_rest, *slash = strchr(rest, '/');
+    qg_buf b = QG_BUF_INIT;
+    if (!slash ||
+        api_trino_refused_doc(&b, rest, (size_t)(slash - rest), slash + 1, strlen(slash + 1)) != 0)
+        gw_reply_empty(req, 404);
+    else
+        gw_reply_json(req, 200, &b);
+    qg_buf_free(&b);
 }
 
 void

@@ -6,6 +6,7 @@
  *   GET    /v1/statement/executing/ID/TOKEN    the query's next document
  *   DELETE /v1/statement/executing/ID/TOKEN    cancel
  *   GET    /v1/query/ID, DELETE /v1/query/ID   its info; cancel
+ *   GET    /v1/statement/failed/NAME/HEX       a refused submission's error
  *   GET    /v1/info                            the server is up
  *
  * A query is a stored job (mode_job_accept) whose rows the row writer
@@ -36,6 +37,7 @@ void api_trino_statement(gw_req *req, void *arg);
 void api_trino_executing(gw_req *req, void *arg);
 void api_trino_query(gw_req *req, void *arg);
 void api_trino_info(gw_req *req, void *arg);
+void api_trino_failed(gw_req *req, void *arg);
 
 /* --- documents (trino_doc.c) ------------------------------------------------------ */
 
@@ -70,6 +72,11 @@ void api_trino_answer(const mode_answer *a, qg_buf *body, int *http);
 /* A failure before there is a query (no user, a bad body): the document
  * with err and no id, and its HTTP status. */
 int api_trino_error_doc(qg_buf *b, const qg_error *err);
+/* The FAILED document of a refused submission's nextUri
+ * (/v1/statement/failed/NAME/HEX: the error's name in core/err.h and its
+ * message in lower-case hex) into b: 0, or -1 when they are malformed. */
+int api_trino_refused_doc(qg_buf *b, const char *name, size_t name_len, const char *hexmsg,
+                          size_t hex_len);
 /* The update type of a statement's text (its first keyword, upper case:
  * INSERT, UPDATE, DELETE, CREATE TABLE, ...) into out; false for a query. */
 bool api_trino_update_type(const char *sql, size_t n, char out[32]);

@@ -82,8 +82,7 @@ error_obj(qg_buf *b, const qg_error *err)
     error_of(err->code, &code, &name);
     /* the message keeps qgate's code, so the one error table stays the
      * reference (docs/api.md lists what each means and how to fix it) */
-    char msg[QG_ERRMSG_MAX + 16];
-    snprintf(msg, sizeof(msg), "%s: %s", qg_err_asx(err->code), err->msg);
+    const char *msg = err->msg; /* it begins with the code (core/err.c) */
     qg_buf_addlit(b, "\"error\":{\"message\":");
     qg_json_string(b, msg, strlen(msg));
     qg_buf_printf(b, ",\"errorCode\":%d,\"errorName\":\"%s\",\"errorType\":\"%s\"", code, name,
@@ -211,16 +210,78 @@ api_trino_error_doc(qg_buf *b, const qg_error *err)
     return qg_err_http(err->code);
 }
 
+/* A submission refused before it was stored (a syntax error, an unknown
+ * table): Trino clients read a query's failure from the document after the
+ * first, so the first is QUEUED with a nextUri that carries the error
+ * itself (its code's name and its message in hex), and nothing is kept. */
+static void
+refused(const mode_answer *a, const char *node, qg_buf *body)
+{
+    static const char hex[] = "0123456789abcdef";
+    qg_buf uri = QG_BUF_INIT;
+    qg_buf_adds(&uri, a->base ? a->base : "");
+    qg_buf_addlit(&uri, "/v1/statement/failed/");
+    qg_buf_adds(&uri, qg_err_name(a->err->code));
+    qg_buf_addc(&uri, '/');
+    for (const char *p = a->err->msg; *p; p++) {
+        qg_buf_addc(&uri, hex[(unsigned char)*p >> 4]);
+        qg_buf_addc(&uri, hex[(unsigned char)*p & 15]);
+    }
+    qg_buf_printf(body, "{\"id\":\"0_%s\",\"nextUri\":", node);
+    qg_json_string(body, uri.data, uri.len);
+    qg_buf_addlit(body, ",\"stats\":{\"state\":\"QUEUED\",\"queued\":true,\"scheduled\":false,"
+                        "\"nodes\":0,\"totalSplits\":0,\"queuedSplits\":0,\"runningSplits\":0,"
+                        "\"completedSplits\":0,\"cpuTimeMillis\":0,\"wallTimeMillis\":0,"
+                        "\"queuedTimeMillis\":0,\"elapsedTimeMillis\":0,\"processedRows\":0,"
+                        "\"processedBytes\":0,\"physicalInputBytes\":0,\"peakMemoryBytes\":0,"
+                        "\"spilledBytes\":0},\"warnings\":[]}");
+    qg_buf_free(&uri);
+}
+
+int
+api_trino_refused_doc(qg_buf *b, const char *name, size_t name_len, const char *hexmsg,
+                      size_t hex_len)
+{
+    qg_error err;
+    qg_error_clear(&err);
+    bool known = false;
+    for (int c = 1; c < QG_E__COUNT; c++) {
+        const char *n = qg_err_name((qg_code)c);
+        if (strlen(n) == name_len && memcmp(n, name, name_len) == 0) {
+            err.code = (qg_code)c;
+            known = true;
+        }
+    }
+    if (!known || hex_len % 2 || hex_len / 2 >= sizeof(err.msg))
+        return -1;
+    for (size_t i = 0; i < hex_len; i += 2) {
+        int hi = hexmsg[i], lo = hexmsg[i + 1];
+        hi = isdigit(hi) ? hi - '0' : hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 : -1;
+        lo = isdigit(lo) ? lo - '0' : lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 : -1;
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+            return -1;
+        err.msg[i / 2] = (char)(hi << 4 | lo);
+    }
+    err.msg[hex_len / 2] = '\0';
+    if (!qg_utf8_valid(err.msg, hex_len / 2))
+        return -1;
+    api_trino_error_doc(b, &err);
+    return 0;
+}
+
 void
 api_trino_answer(const mode_answer *a, qg_buf *body, int *http)
 {
     char node[40];
     api_trino_node(a->base ? a->base : "", node);
     if (a->kind == MODE_ANSWER_FAILED && a->job == 0) {
-        int st = api_trino_error_doc(body, a->err);
-        /* overload and a drain are the client's to retry; a query that
-         * failed is a document, as Trino answers it */
-        *http = st == 503 ? 503 : 200;
+        if (qg_err_http(a->err->code) == 503) {
+            /* overload and a drain are the client's to retry */
+            *http = api_trino_error_doc(body, a->err);
+            return;
+        }
+        refused(a, node, body);
+        *http = 200;
         return;
     }
     api_trino_doc d = {

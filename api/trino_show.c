@@ -246,10 +246,11 @@ api_trino_show(const char *sql, size_t n, api_trino_dialect d, qg_buf *out, qg_e
                 return bad_name(err);
         if (!at_end(&l))
             return 0;
-        qg_buf_adds(out, d == API_TRINO_SQLITE
-                             ? "SELECT name AS \"Schema\" FROM pragma_database_list ORDER BY 1"
-                             : "SELECT schema_name::text AS \"Schema\" FROM "
-                               "information_schema.schemata ORDER BY 1");
+        qg_buf_adds(out,
+                    d == API_TRINO_SQLITE
+                        ? "SELECT 'main' AS \"Schema\"" /* the one schema a connection shares */
+                        : "SELECT schema_name::text AS \"Schema\" FROM "
+                          "information_schema.schemata ORDER BY 1");
         return 1;
     }
     l.i = mark;
