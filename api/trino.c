@@ -98,8 +98,9 @@ dialect_of(const api_env *env)
     return strcmp(n, "postgresql") == 0 ? API_TRINO_POSTGRES : API_TRINO_SQLITE;
 }
 
-/* The statement of req's body into q, a catalog statement rewritten. 0,
- * or -1 with err. */
+/* The statement of req's body into q, a catalog statement rewritten. 0;
+ * -1 with err when the body is not a statement; -2 with err when it is a
+ * statement in error (a catalog statement naming something impossible). */
 static int
 statement_of(api_env *env, gw_req *req, qg_query *q, qg_error *err)
 {
@@ -122,7 +123,7 @@ statement_of(api_env *env, gw_req *req, qg_query *q, qg_error *err)
     int r = api_trino_show(p, n, dialect_of(env), &show, err);
     if (r < 0) {
         qg_buf_free(&show);
-        return -1;
+        return -2;
     }
     if (r > 0) {
         q->statement = qg_arena_memdup0(&q->arena, show.data, show.len);
@@ -164,16 +165,19 @@ api_trino_statement(gw_req *req, void *arg)
     q.format = QG_FORMAT_TRINO;
     q.multi_statement = false; /* one statement a query, as in Trino */
     q.readonly = req->principal_readonly;
-    if (statement_of(env, req, &q, &err) != 0) {
-        qg_query_free(&q);
-        reply_error(req, &err);
-        return;
-    }
     qg_buf base = QG_BUF_INIT;
-    if (gw_base_url(req, env->modes->handles, &base, &err) != 0) {
+    int rc = gw_base_url(req, env->modes->handles, &base, &err);
+    if (rc == 0)
+        rc = statement_of(env, req, &q, &err);
+    if (rc != 0) {
+        qg_buf b = QG_BUF_INIT;
+        if (rc == -2) /* as the engine's refusals: the client reads it next */
+            api_trino_refused(base.data, &err, &b), reply_doc(req, 200, &b);
+        else
+            reply_error(req, &err);
+        qg_buf_free(&b);
         qg_buf_free(&base);
         qg_query_free(&q);
-        reply_error(req, &err);
         return;
     }
     char rid[QG_UUID_LEN + 1];

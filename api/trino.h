@@ -72,6 +72,9 @@ void api_trino_answer(const mode_answer *a, qg_buf *body, int *http);
 /* A failure before there is a query (no user, a bad body): the document
  * with err and no id, and its HTTP status. */
 int api_trino_error_doc(qg_buf *b, const qg_error *err);
+/* The first document of a submission refused before it was stored (a
+ * syntax error): QUEUED, its nextUri carrying err (see below), into body. */
+void api_trino_refused(const char *base, const qg_error *err, qg_buf *body);
 /* The FAILED document of a refused submission's nextUri
  * (/v1/statement/failed/NAME/HEX: the error's name in core/err.h and its
  * message in lower-case hex) into b: 0, or -1 when they are malformed. */

@@ -214,16 +214,18 @@ api_trino_error_doc(qg_buf *b, const qg_error *err)
  * table): Trino clients read a query's failure from the document after the
  * first, so the first is QUEUED with a nextUri that carries the error
  * itself (its code's name and its message in hex), and nothing is kept. */
-static void
-refused(const mode_answer *a, const char *node, qg_buf *body)
+void
+api_trino_refused(const char *base, const qg_error *err, qg_buf *body)
 {
+    char node[40];
+    api_trino_node(base ? base : "", node);
     static const char hex[] = "0123456789abcdef";
     qg_buf uri = QG_BUF_INIT;
-    qg_buf_adds(&uri, a->base ? a->base : "");
+    qg_buf_adds(&uri, base ? base : "");
     qg_buf_addlit(&uri, "/v1/statement/failed/");
-    qg_buf_adds(&uri, qg_err_name(a->err->code));
+    qg_buf_adds(&uri, qg_err_name(err->code));
     qg_buf_addc(&uri, '/');
-    for (const char *p = a->err->msg; *p; p++) {
+    for (const char *p = err->msg; *p; p++) {
         qg_buf_addc(&uri, hex[(unsigned char)*p >> 4]);
         qg_buf_addc(&uri, hex[(unsigned char)*p & 15]);
     }
@@ -280,7 +282,7 @@ api_trino_answer(const mode_answer *a, qg_buf *body, int *http)
             *http = api_trino_error_doc(body, a->err);
             return;
         }
-        refused(a, node, body);
+        api_trino_refused(a->base, a->err, body);
         *http = 200;
         return;
     }
