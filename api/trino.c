@@ -308,7 +308,10 @@ answer(poll *p, const mode_job_view *v, uint64_t now)
         if (!api_trino_update_type(sql, strlen(sql), utype))
             snprintf(utype, sizeof(utype), "UNKNOWN");
         d.update_type = utype;
-        d.update_count = -1; /* not counted by the engine yet */
+        /* the rows a write changed; other statements have no count */
+        bool counted = strcmp(utype, "INSERT") == 0 || strcmp(utype, "UPDATE") == 0 ||
+                       strcmp(utype, "DELETE") == 0 || strcmp(utype, "MERGE") == 0;
+        d.update_count = counted && d.stmt ? (int64_t)d.stmt->rows : -1;
     } else if (j->state == STORE_SUCCESS && j->nsets > 0 && j->sets[0].pages > 0) {
         uint32_t pages = j->sets[0].pages;
         if (p->token >= pages) {

@@ -81,7 +81,7 @@ class JsClient(QgateTestCase):
                    "'2024-01-02', '2024-01-02 03:04:05.123', '{\"a\": 1}', 1)")
         self.assertEqual(js(self.q.port, ddl)["state"], "FINISHED")
         w = js(self.q.port, ins)
-        self.assertEqual((w["state"], w["updateType"]), ("FINISHED", "INSERT"), w)
+        self.assertEqual((w["state"], w["updateType"], w["updateCount"]), ("FINISHED", "INSERT", 1), w)
         r = js(self.q.port, "SELECT * FROM ty")
         types = {c["name"]: c["type"] for c in r["columns"]}
         row = dict(zip([c["name"] for c in r["columns"]], r["rows"][0]))
@@ -138,8 +138,15 @@ class JsClient(QgateTestCase):
     def test_write_then_read(self):
         js(self.q.port, "CREATE TABLE w(a INTEGER)")
         r = js(self.q.port, "INSERT INTO w VALUES (1), (2), (3)")
-        self.assertEqual((r["state"], r["updateType"]), ("FINISHED", "INSERT"), r)
+        self.assertEqual((r["state"], r["updateType"], r["updateCount"]), ("FINISHED", "INSERT", 3), r)
         self.assertEqual(js(self.q.port, "SELECT count(*) AS n FROM w")["rows"], [[3]])
+        r = js(self.q.port, "UPDATE w SET a = a + 1 WHERE a >= 2")
+        self.assertEqual((r["updateType"], r["updateCount"]), ("UPDATE", 2), r)
+        r = js(self.q.port, "DELETE FROM w WHERE a > 100")
+        self.assertEqual((r["updateType"], r["updateCount"]), ("DELETE", 0), r)
+        r = js(self.q.port, "CREATE TABLE w2(a INTEGER)")
+        self.assertEqual(r["updateType"], "CREATE TABLE")
+        self.assertNotIn("updateCount", r)
 
     def test_show_statements(self):
         cat = js(self.q.port, "SHOW CATALOGS")
@@ -153,7 +160,7 @@ class JsClient(QgateTestCase):
                          tables)
         cols = js(self.q.port, "SHOW COLUMNS FROM customers")
         self.assertEqual([c["name"] for c in cols["columns"]], ["Column", "Type", "Extra", "Comment"])
-        self.assertEqual(cols["rows"][0][:2], ["id", "integer" if ON_PG else "bigint"])
+        self.assertEqual(cols["rows"][0][:2], ["id", "bigint"])  # the demo ids: INTEGER, bigint
         self.assertEqual(js(self.q.port, "DESCRIBE %s.customers;" % schema)["rows"], cols["rows"])
         bad = js(self.q.port, "DESCRIBE \"x'y\"")
         self.assertEqual(bad["error"]["errorName"], "SYNTAX_ERROR")
