@@ -15,7 +15,7 @@ import unittest
 import urllib.parse
 
 from harness import FOREVER, ON_PG, SLOW, Qgate, QgateTestCase, auth_file, main
-from nginx import Nginx
+from nginx import Nginx, free_port
 
 NODE_DIR = os.path.join(os.path.dirname(__file__), "..", "node")
 ROWS_200K = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 200000) "
@@ -200,6 +200,32 @@ class Raw(QgateTestCase):
         self.assertEqual(st, 200)
         self.assertTrue(info["nodeVersion"]["version"].startswith("qgate-"))
 
+    def test_the_curl_session_of_the_docs(self):
+        """docs/trino.md's curl session runs as written and prints what it says."""
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "trino.md")) as f:
+            doc = f.read()
+        part = doc.split("### A curl session", 1)[1]
+        script = part.split("```sh\n", 1)[1].split("```", 1)[0]
+        shown = part.split("```\n", 2)[2].split("```", 1)[0].strip().splitlines()
+        env = dict(os.environ, QG="http://127.0.0.1:%d" % self.q.port)
+        out = subprocess.run(["bash", "-c", script], env=env, capture_output=True,
+                             timeout=60 * SLOW, check=True).stdout.decode().strip().splitlines()
+        self.assertEqual(len(out), len(shown), out)
+        self.assertEqual(out[0].split()[0], shown[0].split()[0])  # the id differs
+        self.assertRegex(out[0].split()[1], r"^[0-9]+_qgate$")
+        self.assertEqual(out[1:], shown[1:])
+
+    def test_the_javascript_example_of_the_docs(self):
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "trino.md")) as f:
+            part = f.read().split("### The JavaScript client", 1)[1]
+        script = part.split("```js\n", 1)[1].split("```", 1)[0]
+        shown = part.split("```\n", 2)[2].split("```", 1)[0].strip()
+        env = dict(os.environ, QG="http://127.0.0.1:%d" % self.q.port,
+                   NODE_PATH=os.path.join(NODE_DIR, "node_modules"))
+        out = subprocess.run(["node", "-e", script], env=env, capture_output=True,
+                             timeout=60 * SLOW, check=True).stdout.decode().strip()
+        self.assertEqual(out, shown)
+
     def test_missing_user_is_a_clear_error(self):
         st, _, doc, _ = hreq(self.q.port, "POST", "/v1/statement", b"SELECT 1")
         self.assertEqual(st, 400)
@@ -304,8 +330,8 @@ class Restart(unittest.TestCase):
         if cls.db:
             cls.pgadmin.drop_db(cls.db)
 
-    def start(self):
-        return Qgate(data=self.data, backend=self.backend).start()
+    def start(self, *args):
+        return Qgate(args, data=self.data, backend=self.backend).start()
 
     def test_kill9_between_pages(self):
         H = {"X-Trino-User": "alice"}
@@ -326,6 +352,33 @@ class Restart(unittest.TestCase):
             self.assertEqual([r[0] for r in rows], list(range(1, 200001)))
             self.assertEqual(last["stats"]["state"], "FINISHED")
         finally:
+            if q.alive():
+                q.stop()
+            q.cleanup()
+
+    def test_js_client_reads_on_across_kill9(self):
+        """The JavaScript client, stopped after its first page, follows its
+        next nextUri after kill -9 and a restart on the same address."""
+        port = free_port()
+        q = self.start("--listen", "127.0.0.1:%d" % port)
+        arg = json.dumps(dict(server="http://127.0.0.1:%d" % port, user="alice", sql=ROWS_200K,
+                              count=True, pause=True))
+        p = subprocess.Popen(["node", os.path.join(NODE_DIR, "trino_run.js"), arg],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            first = json.loads(p.stdout.readline())
+            self.assertGreater(first["paused"], 0)
+            q.kill9()
+            q = self.start("--listen", "127.0.0.1:%d" % port)
+            p.stdin.write(b"go\n")
+            p.stdin.flush()
+            out, _ = p.communicate(timeout=120 * SLOW)
+            r = json.loads(out.decode().strip().splitlines()[-1])
+            self.assertEqual((r.get("state"), r.get("count")), ("FINISHED", 200000), r)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
             if q.alive():
                 q.stop()
             q.cleanup()

@@ -1,10 +1,12 @@
 // Drives the official Trino JavaScript client (trino-client) against qgate
 // for tests/e2e/test_trino.py and bench/trino.py. One JSON argument:
-//   {server, user, token?, sql, cancel?: true, count?: true}
+//   {server, user, token?, sql, cancel?: true, count?: true, pause?: true}
 // (the test's own timeout bounds the wait for RUNNING)
 // prints one JSON line: {id, columns, rows | count, pages, error, updateType,
 // updateCount, state}. cancel: cancels the query by id (DELETE
-// /v1/query/ID) once it has been submitted, then reads on.
+// /v1/query/ID) once it has been submitted, then reads on. pause: after
+// the first page with rows, prints {"paused": rows} and waits for a line on
+// stdin before it follows the next nextUri (a test restarts qgate then).
 'use strict';
 const {Trino, BasicAuth} = require('trino-client');
 
@@ -33,6 +35,11 @@ async function main() {
     out.id = r.id;
     if (r.columns) out.columns = r.columns;
     if (r.data && r.data.length) {
+      if (o.pause && out.pages === 0) {
+        process.stdout.write(JSON.stringify({paused: r.data.length}) + '\n');
+        await new Promise(res => process.stdin.once('data', res));
+        process.stdin.pause();
+      }
       out.pages++;
       if (o.count) out.count += r.data.length;
       else out.rows.push(...r.data);
