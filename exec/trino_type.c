@@ -185,6 +185,20 @@ arg_end(const char *p, size_t n, size_t i)
     return n;
 }
 
+/* The index of the ')' that closes the '(' at p[open], or n. */
+static size_t
+match(const char *p, size_t n, size_t open)
+{
+    int depth = 0;
+    for (size_t i = open; i < n; i++) {
+        if (p[i] == '(')
+            depth++;
+        else if (p[i] == ')' && --depth == 0)
+            return i;
+    }
+    return n;
+}
+
 static void
 signature(qg_buf *b, const char *p, size_t n)
 {
@@ -192,7 +206,7 @@ signature(qg_buf *b, const char *p, size_t n)
     while (open < n && p[open] != '(')
         open++;
     bool o = open < n;
-    size_t close = o ? arg_end(p, n, open + 1) : n;
+    size_t close = o ? match(p, n, open) : n;
     /* "timestamp(6) with time zone": the raw type is the name less its
      * argument list */
     char raw[2 * TRINO_TYPE_MAX];
