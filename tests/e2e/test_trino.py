@@ -308,6 +308,32 @@ class WithAuth(QgateTestCase):
         self.assertEqual(r["rows"], [[2]])
 
 
+class Overload(QgateTestCase):
+    """Beyond --max-queued: 503 with Retry-After, a Trino-shaped document;
+    the JavaScript client does not retry it, it throws (with the status)."""
+    ARGS = ("--workers", "1", "--max-queued", "1", "--drain-timeout", "1s")
+
+    def test_503_with_retry_after(self):
+        H = {"X-Trino-User": "alice"}
+        ids = []
+        for k in range(2):  # one runs (a worker took it), then one waits
+            st, _, doc, _ = hreq(self.q.port, "POST", "/v1/statement", FOREVER.encode(), H)
+            self.assertEqual(st, 200, doc)
+            ids.append(doc["id"])
+            while k == 0 and hreq(self.q.port, "GET", "/v1/query/" + doc["id"],
+                                  headers=H)[2]["state"] != "RUNNING":
+                pass
+        st, h, doc, _ = hreq(self.q.port, "POST", "/v1/statement", b"SELECT 1", H)
+        self.assertEqual((st, h.get("retry-after")), (503, "1"))
+        self.assertEqual((doc["error"]["errorName"], doc["error"]["errorType"]),
+                         ("QUERY_QUEUE_FULL", "INSUFFICIENT_RESOURCES"))
+        self.assertNotIn("nextUri", doc)
+        r = js(self.q.port, "SELECT 1")
+        self.assertEqual(r.get("status"), 503, r)
+        for i in ids:
+            self.assertEqual(hreq(self.q.port, "DELETE", "/v1/query/" + i, headers=H)[0], 204)
+
+
 class Restart(unittest.TestCase):
     """The query's state and pages are in the job store: nextUri keeps
     working across kill -9 and a restart."""
