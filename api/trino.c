@@ -208,8 +208,6 @@ typedef struct poll {
     struct event *tick;
 } poll;
 
-static void poll_free(poll *p);
-
 /* The columns' statement: the one that stored set 0. */
 static const store_stmt *
 set_stmt(const mode_job_view *v)
@@ -343,6 +341,23 @@ out:
     qg_buf_free(&o.text);
 }
 
+/* Whether job v is a query of this protocol (an AsterixDB job's pages are
+ * not Trino's rows: to these endpoints it does not exist). */
+static bool
+is_query(const mode_job_view *v)
+{
+    return v->job.format == QG_FORMAT_TRINO;
+}
+
+/* Frees p. The request is not touched: it was answered (after its on_gone
+ * was cleared) or it is gone. */
+static void
+poll_free(poll *p)
+{
+    event_free(p->tick);
+    free(p);
+}
+
 /* Looks at p's query: answers (and frees p) unless it should wait on. */
 static void
 serve(poll *p)
@@ -351,11 +366,11 @@ serve(poll *p)
     qg_error err;
     uint64_t now = qg_wall_ns();
     int found = mode_job_view_read(p->env->modes, p->job, p->principal, now, &v, &err);
-    if (found < 0) {
-        reply_error(p->req, &err);
-    } else if (found == 0) {
-        gw_reply_empty(p->req, 404);
-    } else {
+    if (found > 0 && !is_query(&v)) {
+        mode_job_view_free(&v);
+        found = 0;
+    }
+    if (found > 0) {
         bool waiting = v.job.state == STORE_QUEUED || v.job.state == STORE_RUNNING;
         if (waiting && v.live && qg_now_ns() < p->deadline_ns && !p->env->draining) {
             mode_job_view_free(&v);
@@ -363,8 +378,15 @@ serve(poll *p)
             evtimer_add(p->tick, &tv);
             return;
         }
-        answer(p, &v, now);
     }
+    /* answering: the request is ours to finish, and gone afterwards */
+    gw_req_on_gone(p->req, NULL, NULL);
+    if (found < 0)
+        reply_error(p->req, &err);
+    else if (found == 0)
+        gw_reply_empty(p->req, 404);
+    else
+        answer(p, &v, now);
     if (found > 0)
         mode_job_view_free(&v);
     poll_free(p);
@@ -383,33 +405,30 @@ on_gone(gw_req *req)
     poll_free(gw_req_data(req));
 }
 
+/* DELETE: cancels who's query job. 204 when it will end cancelled or had
+ * ended already; 404 when who has no such query. */
 static void
-poll_free(poll *p)
-{
-    gw_req_on_gone(p->req, NULL, NULL);
-    event_free(p->tick);
-    free(p);
-}
-
-static int
 cancel(api_env *env, gw_req *req, uint64_t job, const char *who)
 {
-    int done = mode_job_cancel(env->modes, job, who);
-    if (done != 0) {
-        gw_reply_empty(req, 204);
-        return 0;
-    }
-    /* not queued or running here: an ended query of who's is gone already */
     mode_job_view v;
     qg_error err;
     int found = mode_job_view_read(env->modes, job, who, qg_wall_ns(), &v, &err);
+    if (found < 0) {
+        reply_error(req, &err);
+        return;
+    }
+    bool query = found > 0 && is_query(&v);
     if (found > 0)
         mode_job_view_free(&v);
-    if (found < 0)
-        reply_error(req, &err);
-    else
-        gw_reply_empty(req, found ? 204 : 404);
-    return 0;
+    if (!query) {
+        gw_reply_empty(req, 404);
+        return;
+    }
+    /* 1: it will end cancelled; 0: not queued or running here (it ended);
+     * -1: it was committing its own end. Either way there is nothing
+     * left to stop. */
+    mode_job_cancel(env->modes, job, who);
+    gw_reply_empty(req, 204);
 }
 
 void
@@ -463,6 +482,10 @@ api_trino_query(gw_req *req, void *arg)
     mode_job_view v;
     qg_error err;
     int found = mode_job_view_read(env->modes, job, who, qg_wall_ns(), &v, &err);
+    if (found > 0 && !is_query(&v)) {
+        mode_job_view_free(&v);
+        found = 0;
+    }
     if (found <= 0) {
         if (found < 0)
             reply_error(req, &err);

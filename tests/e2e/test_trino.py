@@ -307,6 +307,16 @@ class WithAuth(QgateTestCase):
         r = js(self.q.port, "SELECT 2 AS n", user="whoever", token="tok-b")
         self.assertEqual(r["rows"], [[2]])
 
+    def test_an_asterixdb_job_is_not_a_query(self):
+        """The same principal's /query/service job is not reachable here."""
+        a = {"Authorization": "Bearer tok-a"}
+        r = self.q.query("SELECT 1 AS n", mode="async", headers=a)
+        n = r.json()["handle"].rsplit("/", 1)[1].split("-")[0]
+        for method, path in (("GET", "/v1/statement/executing/%s_qgate/0" % n),
+                             ("GET", "/v1/query/%s_qgate" % n),
+                             ("DELETE", "/v1/query/%s_qgate" % n)):
+            self.assertEqual(hreq(self.q.port, method, path, headers=a)[0], 404, path)
+
 
 class Overload(QgateTestCase):
     """Beyond --max-queued: 503 with Retry-After, a Trino-shaped document;
