@@ -51,10 +51,10 @@ enum { ROWS_K_NONE = 0, ROWS_K_BOOL, ROWS_K_NUMBER, ROWS_K_TEXT, ROWS_K_BLOB };
 /* A column's smallest or largest value so far. Numbers compare as int64
  * when both are integers, else as doubles; text and blobs bytewise. */
 typedef struct rows_bound {
-    int kind;     /* ROWS_K_* */
-    bool is_int;  /* NUMBER: i is exact */
-    int64_t i;    /* BOOL (0, 1), NUMBER */
-    double d;     /* NUMBER */
+    int kind;    /* ROWS_K_* */
+    bool is_int; /* NUMBER: i is exact */
+    int64_t i;   /* BOOL (0, 1), NUMBER */
+    double d;    /* NUMBER */
     qg_buf bytes; /* TEXT, BLOB; NUMBER: the digits when the engine gave text */
 } rows_bound;
 
@@ -70,7 +70,7 @@ typedef struct rows_col {
     size_t name_len;
     char *key; /* "\"name\":" (or the pretty form), rendered once per set */
     size_t key_len;
-    char *type;    /* the engine's name for its type; NULL: unknown */
+    char *type; /* the engine's name for its type; NULL: unknown */
     int trino_enc; /* QG_FORMAT_TRINO: how its values are encoded (trino_enc) */
     rows_stat stat;
 } rows_col;
@@ -88,7 +88,7 @@ struct rows_writer {
     size_t ncols;
     size_t col;      /* value index within the current row */
     size_t row_mark; /* out.len where the current row began */
-    qg_buf line;     /* CSV line under construction */
+    qg_buf line; /* CSV line under construction */
 
     bool in_set;
     uint32_t set_index; /* index of the current (or next) set: 0, 1, ... */

@@ -143,7 +143,8 @@ exec_run(exec_worker *wk, const qg_query *q, exec_ctx *ctx, rows_writer *w, qg_e
 }
 
 static int
-check_all(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *out, qg_error *err)
+check_all(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *out,
+          qg_error *err)
 {
     const exec_backend *be = wk->be;
     const char *sql = q->statement;
@@ -202,7 +203,8 @@ check_all(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *
 }
 
 int
-exec_check(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *out, qg_error *err)
+exec_check(exec_worker *wk, const qg_query *q, exec_ctx *ctx, exec_check_result *out,
+           qg_error *err)
 {
     int rc = check_all(wk, q, ctx, out, err);
     if (wk->be->end)
@@ -234,9 +236,9 @@ exec_span_trim(const char *sql, size_t off, size_t used, size_t *start, size_t *
 {
     size_t a = off + sqltext_skip_blank(sql + off, used);
     size_t b = off + used;
-    while (b > a &&
-           (sql[b - 1] == ';' || sql[b - 1] == ' ' || sql[b - 1] == '\t' || sql[b - 1] == '\n' ||
-            sql[b - 1] == '\r' || sql[b - 1] == '\f' || sql[b - 1] == '\v'))
+    while (b > a && (sql[b - 1] == ';' || sql[b - 1] == ' ' || sql[b - 1] == '\t' ||
+                     sql[b - 1] == '\n' || sql[b - 1] == '\r' || sql[b - 1] == '\f' ||
+                     sql[b - 1] == '\v'))
         b--;
     *start = a;
     *len = b - a;
