@@ -254,7 +254,9 @@ state_of(const mode_job_view *v)
 {
     switch (v->job.state) {
     case STORE_QUEUED:
-        return v->live && v->progress.started ? "RUNNING" : "QUEUED";
+        /* a worker may have taken it, but until its running state is
+         * committed nothing of it ran (a restart queues it again) */
+        return "QUEUED";
     case STORE_RUNNING:
         return "RUNNING";
     case STORE_SUCCESS:

@@ -419,6 +419,30 @@ class Restart(unittest.TestCase):
                 q.stop()
             q.cleanup()
 
+    def test_running_write_fails_as_unknown(self):
+        """A write running at kill -9 is not run again: its query fails
+        with ASX0921 (whether it took effect is unknown)."""
+        H = {"X-Trino-User": "alice"}
+        slow = ("CREATE TABLE kw AS SELECT 1 AS a FROM pg_sleep(30)" if ON_PG
+                else "CREATE TABLE kw AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+                     "SELECT x+1 FROM c WHERE x < 300000000) SELECT count(*) AS n FROM c")
+        q = self.start()
+        try:
+            st, _, doc, _ = hreq(q.port, "POST", "/v1/statement", slow.encode(), H)
+            self.assertEqual(st, 200, doc)
+            while hreq(q.port, "GET", "/v1/query/" + doc["id"], headers=H)[2]["state"] != "RUNNING":
+                pass
+            q.kill9()
+            q = self.start()
+            _, last, _ = follow(q.port, doc, H)
+            self.assertEqual(last["stats"]["state"], "FAILED", last)
+            self.assertIn("ASX0921", last["error"]["message"])
+            self.assertEqual(last["error"]["errorType"], "INTERNAL_ERROR")
+        finally:
+            if q.alive():
+                q.stop()
+            q.cleanup()
+
     def test_running_read_only_query_is_run_again(self):
         H = {"X-Trino-User": "alice"}
         slow = ("SELECT count(*) AS n FROM generate_series(1, 3) x, LATERAL pg_sleep(1) s" if ON_PG
