@@ -281,6 +281,18 @@ class Raw(QgateTestCase):
         self.assertLess(max(sizes), 80 * 1024)
         self.assertGreater(n, 20)
 
+    def test_a_writes_rows_in_an_asterixdb_status(self):
+        """The count behind updateCount shows in /query/service's status too."""
+        r = self.q.query("CREATE TABLE ar(a INTEGER); INSERT INTO ar VALUES (1), (2); "
+                         "UPDATE ar SET a = 3 WHERE a = 1", mode="async")
+        path = path_of(r.json()["handle"])
+        while True:
+            st = self.q.request("GET", path).json()
+            if st["status"] != "running":
+                break
+        self.assertEqual(st["status"], "success", st)
+        self.assertEqual([x["rows"] for x in st["statements"]], [0, 2, 1])
+
     def test_pages_can_be_read_again(self):
         doc = self.submit("SELECT 7 AS n")
         rows1, _, _ = follow(self.q.port, doc, self.H)
