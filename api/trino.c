@@ -367,11 +367,11 @@ serve(poll *p)
     mode_job_view v;
     qg_error err;
     uint64_t now = qg_wall_ns();
+    /* v is freed whatever the read found (it may hold what it read of
+     * another principal's job) */
     int found = mode_job_view_read(p->env->modes, p->job, p->principal, now, &v, &err);
-    if (found > 0 && !is_query(&v)) {
-        mode_job_view_free(&v);
+    if (found > 0 && !is_query(&v))
         found = 0;
-    }
     if (found > 0) {
         bool waiting = v.job.state == STORE_QUEUED || v.job.state == STORE_RUNNING;
         if (waiting && v.live && qg_now_ns() < p->deadline_ns && !p->env->draining) {
@@ -389,8 +389,7 @@ serve(poll *p)
         gw_reply_empty(p->req, 404);
     else
         answer(p, &v, now);
-    if (found > 0)
-        mode_job_view_free(&v);
+    mode_job_view_free(&v);
     poll_free(p);
 }
 
@@ -415,13 +414,12 @@ cancel(api_env *env, gw_req *req, uint64_t job, const char *who)
     mode_job_view v;
     qg_error err;
     int found = mode_job_view_read(env->modes, job, who, qg_wall_ns(), &v, &err);
+    bool query = found > 0 && is_query(&v);
+    mode_job_view_free(&v); /* whatever the read found */
     if (found < 0) {
         reply_error(req, &err);
         return;
     }
-    bool query = found > 0 && is_query(&v);
-    if (found > 0)
-        mode_job_view_free(&v);
     if (!query) {
         gw_reply_empty(req, 404);
         return;
@@ -484,11 +482,10 @@ api_trino_query(gw_req *req, void *arg)
     mode_job_view v;
     qg_error err;
     int found = mode_job_view_read(env->modes, job, who, qg_wall_ns(), &v, &err);
-    if (found > 0 && !is_query(&v)) {
-        mode_job_view_free(&v);
+    if (found > 0 && !is_query(&v))
         found = 0;
-    }
     if (found <= 0) {
+        mode_job_view_free(&v); /* whatever the read found */
         if (found < 0)
             reply_error(req, &err);
         else
