@@ -16,7 +16,7 @@ import time
 import benchlib as b
 
 ORDER = ["select1", "status_poll", "async_submit", "large_result", "memory", "postgres",
-         "scaling", "profile", "mixed_result", "micro", "trino"]
+         "scaling", "profile", "mixed_result", "micro", "jobs_list", "trino"]
 
 
 def load(key):

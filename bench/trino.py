@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark 11: Trino's client protocol.
+"""Benchmark 12: Trino's client protocol.
 
 The 1,000,000-row, 3-column result of benchmark 4 (x, x*2, 'row'||x),
 submitted to POST /v1/statement and read with the client's paging: a raw
@@ -118,7 +118,7 @@ def bench(s):
 
 
 if __name__ == "__main__":
-    b.main(b.Section("trino", 11, "Trino's client protocol",
+    b.main(b.Section("trino", 12, "Trino's client protocol",
                      "A 1,000,000-row, 3-column result read with Trino's paging (a raw client "
                      "following nextUri, and the JavaScript client) beside the same result over "
                      "/query/service."), bench)
