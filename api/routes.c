@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "api/trino.h"
 #include "gateway/reply.h"
 #include "modes/handle.h"
 
@@ -26,6 +27,12 @@ const gw_route api_routes[] = {
     /* the page holds no data: the token the person types goes with each
      * call it makes */
     {"/console", GW_ROUTE_PREFIX | GW_ROUTE_OPEN, GET, api_console},
+    /* Trino's client protocol (api/trino.c, docs/trino.md) */
+    {"/v1/statement", 0, POST, api_trino_statement},
+    {"/v1/statement/executing/", GW_ROUTE_PREFIX, GET | DELETE, api_trino_executing},
+    {"/v1/statement/failed/", GW_ROUTE_PREFIX, GET | DELETE, api_trino_failed},
+    {"/v1/query/", GW_ROUTE_PREFIX, GET | DELETE, api_trino_query},
+    {"/v1/info", GW_ROUTE_OPEN, GET, api_trino_info},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -16,7 +16,8 @@ import time
 import benchlib as b
 
 ORDER = ["select1", "status_poll", "async_submit", "large_result", "memory", "postgres",
-         "scaling", "profile", "mixed_result", "micro", "jobs_list", "sched"]
+         "scaling", "profile", "mixed_result", "micro", "jobs_list", "sched", "gzip_levels",
+         "trino"]
 
 
 def load(key):

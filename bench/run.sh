@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 all=(select1 status_poll async_submit large_result memory postgres scaling profile mixed_result
-     micro jobs_list gzip_levels sched)
+     micro jobs_list gzip_levels sched trino)
 export BENCH_BUILD=${BENCH_BUILD:-build}
 export PYTHONDONTWRITEBYTECODE=1
 results=${BENCH_RESULTS:-bench/results}

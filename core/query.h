@@ -17,7 +17,9 @@
 
 typedef enum qg_mode { QG_MODE_IMMEDIATE, QG_MODE_DEFERRED, QG_MODE_ASYNC } qg_mode;
 
-typedef enum qg_format { QG_FORMAT_JSON, QG_FORMAT_CSV } qg_format;
+/* TRINO: rows as JSON arrays of values in Trino's client-protocol encoding
+ * (exec/trino_type.h), for jobs submitted through /v1/statement. */
+typedef enum qg_format { QG_FORMAT_JSON, QG_FORMAT_CSV, QG_FORMAT_TRINO } qg_format;
 
 typedef enum qg_vtype {
     QG_VAL_NULL,

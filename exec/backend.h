@@ -38,6 +38,11 @@ typedef struct exec_ctx {
     bool readonly;       /* the request asked for read-only execution */
     uint64_t compile_ns; /* added to by prepare */
     uint64_t processed;  /* rows the engine produced */
+    /* Rows the statement that ran last inserted, updated or deleted, set
+     * by the backend's run when it knows (SQLite's changes, PostgreSQL's
+     * command tag); -1 before each statement and for one that returns
+     * rows. */
+    int64_t changed;
     /* Optional, for those who follow a run statement by statement (stored
      * jobs): exec_run calls stmt_begin before statement index (0, 1, ...)
      * runs, with the bytes [off, off+used) of the text it was compiled

@@ -9,6 +9,7 @@
 #include "core/dtoa.h"
 #include "core/json.h"
 #include "exec/pgsql_array.h"
+#include "exec/trino_type.h"
 #include "core/hex.h"
 
 /* Built-in type OIDs: fixed by PostgreSQL (pg_type.dat) for all versions. */
@@ -349,7 +350,10 @@ pgsql_value_write(rows_writer *w, pgsql_vtype t, const char *p, size_t n, qg_buf
         }
         break;
     case PGSQL_V_DATETIME:
-        pgsql_datetime_iso(scratch, p, n);
+        if (w->format == QG_FORMAT_TRINO)
+            trino_datetime(scratch, p, n); /* Trino's text forms, not ISO 8601's */
+        else
+            pgsql_datetime_iso(scratch, p, n);
         rows_text(w, scratch->data ? scratch->data : "", scratch->len);
         return;
     case PGSQL_V_BYTEA:

@@ -629,7 +629,15 @@ collect_results(be_conn *c, exec_ctx *ctx, collect *k, qg_error *err)
                 return -1;
             }
             break;
-        case PGRES_COMMAND_OK:
+        case PGRES_COMMAND_OK: {
+            /* INSERT 0 3, UPDATE 2, DELETE 1: the rows the statement
+             * changed ("" for other commands, and for the session's own
+             * BEGIN, COMMIT, ... around it, which leave the count alone) */
+            const char *n = PQcmdTuples(r);
+            if (ctx && n && n[0])
+                ctx->changed = strtoll(n, NULL, 10);
+            break;
+        }
         case PGRES_EMPTY_QUERY:
             break;
         case PGRES_COPY_IN:

@@ -16,6 +16,7 @@
 #include "core/base64.h"
 #include "core/json.h"
 #include "core/mem.h"
+#include "exec/trino_type.h"
 
 void
 rows_set_name(uint32_t i, char out[32])
@@ -141,6 +142,11 @@ rows_set_begin_typed(rows_writer *w, size_t n, const char *const *names, const s
         c->name_len = lens[i];
         if (types && types[i])
             c->type = qg_strdup(types[i]);
+        if (w->format == QG_FORMAT_TRINO) {
+            trino_type tt;
+            trino_type_of(c->type, &tt);
+            c->trino_enc = (int)tt.enc;
+        }
         qg_buf_reset(&key);
         if (pretty)
             qg_buf_addlit(&key, "\n  ");
@@ -314,7 +320,7 @@ rows_row_begin(rows_writer *w)
         qg_buf_addc(&w->out, ',');
     if (pretty_rows(w) && w->set_rows > 0)
         qg_buf_addc(&w->out, '\n');
-    qg_buf_addc(&w->out, '{');
+    qg_buf_addc(&w->out, w->format == QG_FORMAT_TRINO ? '[' : '{');
 }
 
 /* Before each value: separator and key (JSON) or comma (CSV). */
@@ -329,10 +335,21 @@ value_start(rows_writer *w)
     }
     if (i)
         qg_buf_addc(&w->out, ',');
+    if (w->format == QG_FORMAT_TRINO)
+        return; /* arrays: values only */
     if (i < w->ncols)
         qg_buf_add(&w->out, w->cols[i].key, w->cols[i].key_len);
     else
         qg_buf_addlit(&w->out, "\"?\":");
+}
+
+/* Trino's encoding of the current column's values (after value_start). */
+static inline trino_enc
+enc_of(const rows_writer *w)
+{
+    if (w->format != QG_FORMAT_TRINO || w->col == 0 || w->col > w->ncols)
+        return TRINO_ENC_PLAIN;
+    return (trino_enc)w->cols[w->col - 1].trino_enc;
 }
 
 static inline qg_buf *
@@ -369,7 +386,16 @@ rows_int(rows_writer *w, int64_t v)
     value_start(w);
     qg_buf *b = target(w);
     size_t before = b->len;
-    qg_json_int64(b, v);
+    trino_enc e = enc_of(w);
+    if (e == TRINO_ENC_BOOL) {
+        qg_buf_adds(b, v ? "true" : "false");
+    } else if (e == TRINO_ENC_STRING) {
+        qg_buf_addc(b, '"');
+        qg_json_int64(b, v);
+        qg_buf_addc(b, '"');
+    } else {
+        qg_json_int64(b, v);
+    }
     sval sv = {ROWS_K_NUMBER, true, v, (double)v, NULL, 0};
     stat_value(w, &sv, b->len - before);
 }
@@ -384,6 +410,13 @@ rows_real(rows_writer *w, double v)
         char text[32];
         size_t n = qg_fmt_double(v, text);
         qg_buf_add(&w->line, text, n);
+    } else if (w->format == QG_FORMAT_TRINO && (!isfinite(v) || enc_of(w) == TRINO_ENC_STRING)) {
+        /* Trino writes NaN and the infinities, and decimals, as strings */
+        char text[32];
+        size_t n = qg_fmt_double(v, text);
+        qg_buf_addc(&w->out, '"');
+        qg_buf_add(&w->out, text, n);
+        qg_buf_addc(&w->out, '"');
     } else {
         qg_json_double(&w->out, v);
     }
@@ -425,7 +458,7 @@ rows_number_text(rows_writer *w, const char *p, size_t n)
     bool number = qg_json_number_valid(p, n);
     if (w->format == QG_FORMAT_CSV)
         csv_field(&w->line, p, n, false);
-    else if (number)
+    else if (number && enc_of(w) != TRINO_ENC_STRING)
         qg_buf_add(&w->out, p, n);
     else
         qg_json_string(&w->out, p, n);
@@ -453,6 +486,8 @@ rows_json(rows_writer *w, const char *p, size_t n)
     value_start(w);
     if (w->format == QG_FORMAT_CSV)
         csv_field(&w->line, p, n, true);
+    else if (enc_of(w) == TRINO_ENC_STRING)
+        qg_json_string(&w->out, p, n); /* Trino's json: the text as a string */
     else
         qg_buf_add(&w->out, p, n);
     sval sv = {ROWS_K_NONE, false, 0, 0, NULL, 0};
@@ -465,7 +500,9 @@ rows_row_end(rows_writer *w, qg_error *err)
     if (w->format == QG_FORMAT_CSV) {
         csv_emit_line(w);
     } else {
-        if (pretty_rows(w))
+        if (w->format == QG_FORMAT_TRINO)
+            qg_buf_addc(&w->out, ']');
+        else if (pretty_rows(w))
             qg_buf_addlit(&w->out, "\n}");
         else
             qg_buf_addc(&w->out, '}');

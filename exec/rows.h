@@ -71,6 +71,7 @@ typedef struct rows_col {
     char *key; /* "\"name\":" (or the pretty form), rendered once per set */
     size_t key_len;
     char *type; /* the engine's name for its type; NULL: unknown */
+    int trino_enc; /* QG_FORMAT_TRINO: how its values are encoded (trino_enc) */
     rows_stat stat;
 } rows_col;
 

@@ -43,6 +43,7 @@ run_one(exec_worker *wk, be_stmt *st, const qg_query *q, exec_ctx *ctx, rows_wri
 {
     const exec_backend *be = wk->be;
     int rc = be->bind(st, q, err);
+    ctx->changed = -1;
     if (rc == 0)
         rc = be->run(wk->conn, st, ctx, w, err);
     be->finalize(st);

@@ -480,6 +480,7 @@ sq_run(be_conn *c, be_stmt *s, exec_ctx *ctx, rows_writer *w, qg_error *err)
             return -1;
     }
     int rc;
+    sqlite3_int64 total = sqlite3_total_changes64(c->db);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         rows_row_begin(w);
         for (int i = 0; i < ncols; i++) {
@@ -519,6 +520,10 @@ sq_run(be_conn *c, be_stmt *s, exec_ctx *ctx, rows_writer *w, qg_error *err)
     sqlite3_reset(st);
     if (ncols > 0)
         return rows_set_end(w, err);
+    /* sqlite3_changes64 keeps the last INSERT, UPDATE or DELETE's count
+     * through other statements (and earlier requests): it counts only when
+     * this one changed something */
+    ctx->changed = sqlite3_total_changes64(c->db) != total ? sqlite3_changes64(c->db) : 0;
     return 0;
 }
 

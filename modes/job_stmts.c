@@ -123,6 +123,10 @@ mode__stmt_end(exec_ctx *ctx, size_t i, int rc, const qg_error *err)
         s->stop_ns = qg_wall_ns();
         if (rc == 0) {
             s->state = STORE_STMT_FINISHED;
+            /* a write's rows are those it changed (its set's, for a query,
+             * the sink attaches) */
+            if (ctx->changed > 0)
+                s->rows = (uint64_t)ctx->changed;
         } else {
             s->state = STORE_STMT_ERROR;
             s->error = *err;

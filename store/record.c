@@ -29,7 +29,7 @@ enum {
 
 /* On-disk spellings of the enums that are not ours to number. */
 enum { DISK_IMMEDIATE = 0, DISK_DEFERRED = 1, DISK_ASYNC = 2 };
-enum { DISK_JSON = 0, DISK_CSV = 1 };
+enum { DISK_JSON = 0, DISK_CSV = 1, DISK_TRINO = 2 };
 enum { DISK_NULL = 0, DISK_BOOL, DISK_INT, DISK_REAL, DISK_TEXT, DISK_JSONV };
 
 /* --- jobs ---------------------------------------------------------------- */
@@ -243,7 +243,9 @@ store_record_encode_header(const store_job *j, qg_buf *out)
     put_u8(out, (unsigned)j->state);
     put_u8(out, mode_disk(j->mode));
     put_u8(out, flags);
-    put_u8(out, j->format == QG_FORMAT_CSV ? DISK_CSV : DISK_JSON);
+    put_u8(out, j->format == QG_FORMAT_CSV     ? DISK_CSV
+                : j->format == QG_FORMAT_TRINO ? DISK_TRINO
+                                               : DISK_JSON);
     put_be64(out, j->id);
     put_be64(out, j->created_ns);
     put_be64(out, j->started_ns);
@@ -415,13 +417,15 @@ store_record_decode(const void *p, size_t n, store_job *j, size_t *query_off)
     if (get_u8(&c) != STORE_RECORD_VERSION || c.bad)
         return -1;
     unsigned state = get_u8(&c), mode = get_u8(&c), flags = get_u8(&c), format = get_u8(&c);
-    if (c.bad || !state_ok(state) || mode > DISK_ASYNC || format > DISK_CSV || flags >= 128)
+    if (c.bad || !state_ok(state) || mode > DISK_ASYNC || format > DISK_TRINO || flags >= 128)
         return -1;
     j->state = (store_state)state;
     j->mode = mode == DISK_IMMEDIATE  ? QG_MODE_IMMEDIATE
               : mode == DISK_DEFERRED ? QG_MODE_DEFERRED
                                       : QG_MODE_ASYNC;
-    j->format = format == DISK_CSV ? QG_FORMAT_CSV : QG_FORMAT_JSON;
+    j->format = format == DISK_CSV     ? QG_FORMAT_CSV
+                : format == DISK_TRINO ? QG_FORMAT_TRINO
+                                       : QG_FORMAT_JSON;
     j->readonly = flags & F_READONLY;
     j->pretty = flags & F_PRETTY;
     j->signature = flags & F_SIGNATURE;
