@@ -24,6 +24,7 @@
 #include "exec/backend.h"
 #include "gateway/base.h"
 #include "gateway/reply.h"
+#include "modes/policy.h"
 #include "modes/result.h"
 
 #define API_TRINO_WAIT_MS 1000
@@ -169,6 +170,13 @@ api_trino_statement(gw_req *req, void *arg)
     int rc = gw_base_url(req, env->modes->handles, &base, &err);
     if (rc == 0)
         rc = statement_of(env, req, &q, &err);
+    if (rc == 0) {
+        /* the principal's limits, as on /query/service: its default and
+         * largest timeout, its result quota */
+        mode_policy pol;
+        mode_policy_of(env->modes, who, &pol);
+        rc = mode_policy_check(env->modes, &pol, &q, &err);
+    }
     if (rc != 0) {
         qg_buf b = QG_BUF_INIT;
         if (rc == -2) /* as the engine's refusals: the client reads it next */
@@ -190,6 +198,8 @@ api_trino_statement(gw_req *req, void *arg)
         .principal = who,
         .req = req,
         .answer = api_trino_answer,
+        /* a person's client polls it: it never queues behind batch work */
+        .lane = MODE_LANE_INTERACTIVE,
     };
     mode_job *j = mode_job_new(env->modes, &q, &in);
     qg_buf_free(&base);
