@@ -15,6 +15,11 @@ cd "$(dirname "$0")/.."
 
 all=(select1 status_poll async_submit large_result memory postgres scaling profile mixed_result
      micro)
+# Reserved: the Trino protocol's row and the scheduler lanes' cost, run
+# when their scripts exist (bench/report.py keeps their place otherwise).
+for extra in trino lanes; do
+  if [ -f "bench/$extra.py" ]; then all+=("$extra"); fi
+done
 export BENCH_BUILD=${BENCH_BUILD:-build}
 export PYTHONDONTWRITEBYTECODE=1
 results=${BENCH_RESULTS:-bench/results}
