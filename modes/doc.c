@@ -259,8 +259,8 @@ mode_doc_time(uint64_t wall_ns, char out[40])
     /* status polls render several of these: no strftime or printf, and
      * no gmtime_r (its time zone lock and table walk cost more than all
      * the rest): the civil date of a day number by integer arithmetic
-     * (the proleptic Gregorian calendar in eras of 400 years, as
-     * H. Hinnant's days_from_civil inverse) */
+     * (the proleptic Gregorian calendar in eras of 400 years, after
+     * H. Hinnant's civil_from_days) */
     uint64_t secs = wall_ns / 1000000000u;
     uint64_t z = secs / 86400u + 719468u; /* days since 0000-03-01 */
     unsigned sod = (unsigned)(secs % 86400u);
