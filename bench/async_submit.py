@@ -12,7 +12,7 @@ same store writer, so the submissions compete with the jobs' own commits
 and CPU. The benchmark checks that jobs did finish during each measured
 run (from /metrics: jobs created minus those still queued or running) and
 reports how many per second, and the sustained rate: the jobs run to the
-end over the run and the wait for its backlog (a minute at most).
+end over the run and the wait for its backlog (30 s at most).
 
 Needs the job store: while `mode=async` answers 404 or 501, qgate's side is
 "not available" (the reference is still measured).
