@@ -5,9 +5,11 @@
  * AsterixDB's: /query/service (service.c, its parameters params.c),
  * /query/service/status/N-M (status.c), /query/service/result/N-M
  * (result.c); qgate's own: /admin/requests/running (admin.c), /health
- * (health.c), /metrics (metrics.c). routes.c is their table, which
- * daemon/ registers with the transport's router (gateway/router.h); each
- * handler gets the api_env it was registered with. Loop thread.
+ * (health.c), /metrics (metrics.c), /query/service/jobs (jobs.c), and the
+ * page for people, /console (console.c, its files assets.h). routes.c is
+ * their table, which daemon/ registers with the transport's router
+ * (gateway/router.h); each handler gets the api_env it was registered
+ * with. Loop thread.
  */
 #ifndef QG_API_H
 #define QG_API_H
@@ -46,5 +48,7 @@ void api_result(gw_req *req, void *arg);
 void api_admin_running(gw_req *req, void *arg);
 void api_health(gw_req *req, void *arg);
 void api_metrics(gw_req *req, void *arg);
+void api_jobs(gw_req *req, void *arg);
+void api_console(gw_req *req, void *arg);
 
 #endif

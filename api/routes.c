@@ -22,6 +22,10 @@ const gw_route api_routes[] = {
     {"/admin/requests/running", 0, GET | DELETE, api_admin_running},
     {"/health", GW_ROUTE_OPEN, GET, api_health},
     {"/metrics", 0, GET, api_metrics},
+    {"/query/service/jobs", 0, GET, api_jobs},
+    /* the page holds no data: the token the person types goes with each
+     * call it makes */
+    {"/console", GW_ROUTE_PREFIX | GW_ROUTE_OPEN, GET, api_console},
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -16,14 +16,14 @@ import time
 import benchlib as b
 
 ORDER = ["select1", "status_poll", "async_submit", "large_result", "memory", "postgres",
-         "scaling", "profile", "mixed_result", "micro", "trino", "lanes"]
+         "scaling", "profile", "mixed_result", "micro", "jobs_list", "trino", "lanes"]
 
 # Places kept in the summary for benchmarks whose scripts are not here yet:
 # key -> (number, title, what it will measure).
 RESERVED = {
-    "trino": (11, "Trino protocol", "the Trino protocol's `SELECT 1` and 1M-row result "
+    "trino": (12, "Trino protocol", "the Trino protocol's `SELECT 1` and 1M-row result "
               "(bench/trino.py), and what it costs the hot paths above"),
-    "lanes": (12, "Scheduler lanes", "the scheduler's lanes and fair queues (bench/lanes.py): "
+    "lanes": (13, "Scheduler lanes", "the scheduler's lanes and fair queues (bench/lanes.py): "
               "their cost per `SELECT 1` and async submission"),
 }
 

@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 all=(select1 status_poll async_submit large_result memory postgres scaling profile mixed_result
-     micro)
+     micro jobs_list)
 # Reserved: the Trino protocol's row and the scheduler lanes' cost, run
 # when their scripts exist (bench/report.py keeps their place otherwise).
 for extra in trino lanes; do

@@ -85,6 +85,10 @@ typedef struct mode_doc_status {
 
 /* Appends the status document described by d, ending in "}\n". */
 void mode_doc_status_write(qg_buf *b, const mode_doc_status *d);
+/* Appends ,"progress":{...} of a queued or running job as the status
+ * document has it (only d->job, d->live and d->now_wall are read; d->live
+ * may be NULL: no worker's view of it here). */
+void mode_doc_progress(qg_buf *b, const mode_doc_status *d);
 
 /* A stored result read: {"results":[ (and a newline when pretty). */
 void mode_doc_result_open(qg_buf *b, bool pretty);

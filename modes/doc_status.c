@@ -192,6 +192,12 @@ add_progress(qg_buf *b, const mode_doc_status *d)
     qg_buf_addc(b, '}');
 }
 
+void
+mode_doc_progress(qg_buf *b, const mode_doc_status *d)
+{
+    add_progress(b, d);
+}
+
 static void
 add_callback(qg_buf *b, const mode_doc_status *d)
 {

@@ -12,8 +12,8 @@
  *            first answers a retry (the same idempotency key) from the
  *            stored job;
  *   read     mode_job_view: its record, query, statements and, while it is
- *            queued or running here, its progress; modes/result.h reads
- *            its result sets;
+ *            queued or running here, its progress; mode_job_list: a
+ *            principal's newest jobs; modes/result.h reads its result sets;
  *   cancel   mode_job_cancel.
  * What the request that waits is answered with is the protocol's: it gives
  * a mode_answer_fn that renders each answer (accepted, done, failed, a
@@ -41,6 +41,7 @@
 #include "core/query.h"
 #include "gateway/server.h"
 #include "modes/env.h"
+#include "store/owners.h"
 #include "store/record.h"
 
 typedef struct mode_jobs mode_jobs;
@@ -135,6 +136,26 @@ typedef struct mode_job_view {
 int mode_job_view_read(mode_env *env, uint64_t id, const char *principal, uint64_t now,
                        mode_job_view *v, qg_error *err);
 void mode_job_view_free(mode_job_view *v);
+
+/* A principal's newest stored jobs: their records' headers and the first
+ * bytes of their statements and client context ids (store/owners.h), and
+ * what the worker of each one queued or running here is doing. */
+typedef struct mode_listing {
+    store_listed *jobs; /* newest first */
+    size_t n;
+    uint64_t next; /* 0: the principal has no older job; else `before` for them */
+    struct mode_listed_live {
+        bool live; /* jobs[i] is queued or running here: progress holds what it does */
+        mode_progress progress;
+    } * live; /* n of them */
+} mode_listing;
+
+/* The newest stored jobs of o->principal into l (mode_listing_free it),
+ * by the store's owners index (store_jobs_list: its bounds, and its rules:
+ * NULL or "" is the anonymous principal, expired jobs are left out).
+ * Returns 0, or -1 with err (l is then empty). */
+int mode_job_list(mode_env *env, const store_list_opts *o, mode_listing *l, qg_error *err);
+void mode_listing_free(mode_listing *l);
 /* Cancels job id (principal as above). Returns 1 when it will end
  * cancelled (one no worker took is failed in the store at once), 0 when
  * there is no such job queued or running here, -1 when it was already

@@ -14,6 +14,7 @@
 #include "modes/internal.h"
 #include "store/env.h"
 #include "store/jobs.h"
+#include "store/owners.h"
 
 /* Queued jobs at their peak since the memory was last given back; once a
  * queue this long has drained, the allocator's free pages go back to the
@@ -267,6 +268,31 @@ mode_job_view_read(mode_env *env, uint64_t id, const char *principal, uint64_t n
     if (store_state_active(v->job.state))
         v->live = mode_jobs_progress(env->jobs, id, &v->progress);
     return 1;
+}
+
+int
+mode_job_list(mode_env *env, const store_list_opts *o, mode_listing *l, qg_error *err)
+{
+    memset(l, 0, sizeof(*l));
+    if (store_jobs_list(env->store, o, &l->jobs, &l->n, &l->next, err) != 0)
+        return -1;
+    l->live = qg_calloc(l->n ? l->n : 1, sizeof(*l->live));
+    for (size_t i = 0; i < l->n; i++)
+        if (store_state_active(l->jobs[i].job.state))
+            l->live[i].live =
+                mode_jobs_progress(env->jobs, l->jobs[i].job.id, &l->live[i].progress);
+    return 0;
+}
+
+void
+mode_listing_free(mode_listing *l)
+{
+    for (size_t i = 0; l->live && i < l->n; i++)
+        if (l->live[i].live)
+            mode_progress_free(&l->live[i].progress);
+    free(l->live);
+    store_listed_free(l->jobs, l->n);
+    memset(l, 0, sizeof(*l));
 }
 
 void

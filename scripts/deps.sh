@@ -5,6 +5,11 @@
 #   scripts/deps.sh bench    that, plus what the benchmarks need
 #   scripts/deps.sh list SET the package names of SET, one a line (no install)
 # Runs apt-get only when something is missing; needs root (or sudo) then.
+# test and bench also need Node.js for the browser tests: Debian's nodejs
+# and npm are installed when `node` or `npm` is not found (a machine may
+# have them from elsewhere), then `npm ci` installs the tests' Node.js
+# packages into tests/node/node_modules as tests/node/package-lock.json
+# pins them, whenever that lock file is newer than what is installed.
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config
@@ -25,12 +30,17 @@ if [ "${1:-}" = list ]; then
 fi
 
 want=("${build_pkgs[@]}")
+node=0
 case "${1:-build}" in
   build) ;;
-  test)  want+=("${test_pkgs[@]}") ;;
-  bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  test)  want+=("${test_pkgs[@]}"); node=1 ;;
+  bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}"); node=1 ;;
   *) echo "usage: $0 build|test|bench|list SET" >&2; exit 2 ;;
 esac
+if [ $node = 1 ]; then
+  command -v node >/dev/null || want+=(nodejs)
+  command -v npm >/dev/null || want+=(npm)
+fi
 
 missing=()
 for p in "${want[@]}"; do
@@ -38,22 +48,31 @@ for p in "${want[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then sudo=(sudo); else
+      echo "deps: missing packages (${missing[*]}) and not root: install them and retry" >&2
+      exit 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -q >&2
+  # Debian starts services it installs; the project starts its own instances.
+  printf '#!/bin/sh\nexit 101\n' > /tmp/qgate-policy-rc.d && chmod +x /tmp/qgate-policy-rc.d
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    "${sudo[@]}" cp /tmp/qgate-policy-rc.d /usr/sbin/policy-rc.d
+    trap '"${sudo[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+fi
 
-echo "deps: installing ${missing[*]}" >&2
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null; then sudo=(sudo); else
-    echo "deps: missing packages (${missing[*]}) and not root: install them and retry" >&2
-    exit 1
+if [ $node = 1 ]; then
+  nodedir=$(cd "$(dirname "$0")/../tests/node" && pwd)
+  if [ ! -f "$nodedir/node_modules/.package-lock.json" ] ||
+     [ "$nodedir/package-lock.json" -nt "$nodedir/node_modules/.package-lock.json" ]; then
+    echo "deps: npm ci in tests/node" >&2
+    (cd "$nodedir" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
 fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -q >&2
-# Debian starts services it installs; the project starts its own instances.
-printf '#!/bin/sh\nexit 101\n' > /tmp/qgate-policy-rc.d && chmod +x /tmp/qgate-policy-rc.d
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-  "${sudo[@]}" cp /tmp/qgate-policy-rc.d /usr/sbin/policy-rc.d
-  trap '"${sudo[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
-fi
-"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

@@ -7,7 +7,7 @@
  * valid data or fail later, one request at a time. So at open:
  *   - before LMDB sees the file, its two meta pages are read with pread:
  *     a file that holds neither valid one is refused;
- *   - then every tree is walked (the free list and the nine databases):
+ *   - then every tree is walked (the free list and the ten databases):
  *     every branch and leaf page is touched, every value must lie inside
  *     the file, keys have their database's shape, and the sealed values
  *     of jobs, statements and idempotency keys are checked. Result pages
@@ -31,6 +31,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "store/owners.h"
 #include "store/record.h"
 #include "store/results.h"
 
@@ -187,7 +188,8 @@ enum kind {
     K_STMTS,
     K_CALLBACKS,
     K_IDEM,
-    K_IDEM_EXP
+    K_IDEM_EXP,
+    K_OWNERS
 };
 
 static const struct {
@@ -204,6 +206,7 @@ static const struct {
     [K_CALLBACKS] = {"callbacks", STORE_JOB_KEY_LEN},
     [K_IDEM] = {"idem", STORE_IDEM_KEY_LEN},
     [K_IDEM_EXP] = {"idem_exp", STORE_IDEM_EXP_KEY_LEN},
+    [K_OWNERS] = {"owners", STORE_OWNERS_KEY_LEN},
 };
 
 /* The free list's record: a transaction id, then a list of page numbers

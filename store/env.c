@@ -149,7 +149,9 @@ get_u64(store_env *e, MDB_txn *txn, const char *key, uint64_t dflt)
 
 /* Checks the format version, or writes it into a new store; a format-2
  * store is upgraded in place: its values stay as they are, and the jobs
- * numbered from now on are written in format 3 (legacy_below). */
+ * numbered from now on are written in format 3 (legacy_below). A store of
+ * format 3 (a format-2 one too, after that) becomes 4 once its jobs are
+ * indexed by principal (store__owners_upgrade, after this). */
 static int
 check_format(store_env *e, MDB_txn *txn, qg_error *err)
 {
@@ -171,29 +173,30 @@ check_format(store_env *e, MDB_txn *txn, qg_error *err)
         return store__error(e, err, rc, "read format version");
     } else {
         ver = v.mv_size == 4 ? store__get_be32(v.mv_data) : 0;
-        if (ver != STORE_FORMAT_VERSION && ver != 2) {
+        if (ver < 2 || ver > STORE_FORMAT_VERSION) {
             snprintf(msg, sizeof(msg),
                      "job store %s has on-disk format version %u, this qgate reads versions 2 "
-                     "and %u; run a qgate that matches it, or move the directory away to start "
+                     "to %u; run a qgate that matches it, or move the directory away to start "
                      "empty",
                      e->dir, (unsigned)ver, (unsigned)STORE_FORMAT_VERSION);
             return qg_error_set(err, QG_E_STORE, msg);
         }
     }
     e->legacy_below = get_u64(e, txn, K_LEGACY, 0);
-    if (ver == STORE_FORMAT_VERSION)
+    if (ver >= 3)
         return 0;
     if (ver == 2) {
         e->legacy_below = get_u64(e, txn, K_NEXT, 1);
         rc = put_u64(e, txn, K_LEGACY, e->legacy_below);
         if (rc != 0)
             return store__error(e, err, rc, "upgrade the format");
-        qg_info("job store %s: upgraded from format 2 to %u; jobs below %llu keep their "
+        qg_info("job store %s: upgraded from format 2 to 3; jobs below %llu keep their "
                 "format-2 records (without checksums) until they expire",
-                e->dir, (unsigned)STORE_FORMAT_VERSION, (unsigned long long)e->legacy_below);
+                e->dir, (unsigned long long)e->legacy_below);
     }
+    /* a new store has no jobs to index: it is format 4 at once */
     unsigned char vb[4];
-    store__put_be32(vb, STORE_FORMAT_VERSION);
+    store__put_be32(vb, ver == 2 ? 3 : STORE_FORMAT_VERSION);
     v.mv_size = 4;
     v.mv_data = vb;
     rc = mdb_put(txn, e->meta, &k, &v, 0);
@@ -233,6 +236,7 @@ open_dbis(store_env *e, qg_error *err)
         {"meta", &e->meta},           {"jobs", &e->jobs},     {"pages", &e->pages},
         {"expiry", &e->expiry},       {"active", &e->active}, {"stmts", &e->stmts},
         {"callbacks", &e->callbacks}, {"idem", &e->idem},     {"idem_exp", &e->idem_exp},
+        {"owners", &e->owners},
     };
     for (size_t i = 0; i < sizeof(dbis) / sizeof(dbis[0]); i++) {
         rc = mdb_dbi_open(txn, dbis[i].name, MDB_CREATE, dbis[i].dbi);
@@ -402,6 +406,7 @@ store_env_open(const char *dir, uint64_t map_size, store_env **out, qg_error *er
     atomic_init(&e->damaged, false);
 
     if (store__check_trees(e, err) != 0 || open_dbis_grow(e, err) != 0 ||
+        store__owners_upgrade(e, err) != 0 ||
         (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->rtxn)) != 0 ||
         (rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &e->room_rtxn)) != 0) {
         if (rc != 0)

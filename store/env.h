@@ -16,6 +16,7 @@
  *   callbacks be64(job) -> "" (ended jobs whose callback delivery is pending)
  *   idem    sha256(principal, key) -> be64 job, be64 expires_at, sha256 fingerprint
  *   idem_exp be64(expires_at) sha256(principal, key) -> "" (keys, swept in order)
+ *   owners  sha256(principal) be64(job) -> "" (each principal's jobs: store/owners.h)
  *
  * Keys are big-endian so LMDB's memcmp order is numeric order. No DBI uses
  * DUPSORT (old cursor-delete bugs in 0.9.24). Job, statement, idempotency
@@ -37,10 +38,10 @@
 #include "core/err.h"
 
 /* Bump when the layout or the record encoding changes incompatibly; a store
- * of another version is refused at open, but for version 2, which is
- * upgraded in place (its values are read without seals until its jobs
- * expire). */
-#define STORE_FORMAT_VERSION 3
+ * of another version is refused at open, but for versions 2 and 3, which
+ * are upgraded in place (version 2's values are read without seals until
+ * its jobs expire; version 3's jobs get their owners entries). */
+#define STORE_FORMAT_VERSION 4
 
 /* Smallest --store-size accepted. */
 #define STORE_MIN_MAP_SIZE (256u * 1024)

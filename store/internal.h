@@ -28,6 +28,7 @@ struct store_env {
     MDB_dbi callbacks;  /* be64 job -> "": ended jobs whose callback is pending */
     MDB_dbi idem;       /* sha256(principal, key) -> be64 job, be64 expires, fingerprint */
     MDB_dbi idem_exp;   /* be64 expires, sha256 -> "": the idempotency keys by expiry */
+    MDB_dbi owners;     /* sha256(principal), be64 job -> "": each principal's jobs */
     MDB_txn *rtxn;      /* the loop's read transaction, reset between uses */
     int rdepth;         /* loop: store__read_begin calls not yet ended */
     MDB_txn *room_rtxn; /* the writer's, for the free list (store__space_get) */
@@ -275,6 +276,16 @@ int store__gc_consume(store_env *e, MDB_txn *txn, struct store_op *op);
 int store__gc_discard(store_env *e, MDB_txn *txn, struct store_op *op);
 int store__gc_release(store_env *e, MDB_txn *txn, struct store_op *op);
 int store__gc_sweep(store_env *e, MDB_txn *txn, struct store_op *op);
+
+/* store/owners.c: the owners index (owners.h). The entry of job j (by
+ * its id and principal), put when it is created, deleted with it. */
+int store__owner_put(store_env *e, MDB_txn *txn, const struct store_job *j);
+int store__owner_del(store_env *e, MDB_txn *txn, const struct store_job *j);
+/* A store of format 3 (or a format-2 store just upgraded to 3) gets an
+ * owners entry for each of its jobs and format 4, in one write
+ * transaction (the map grows when it does not fit); a store of format 4
+ * is left alone. Returns 0, or -1 with err. Main thread, at open. */
+int store__owners_upgrade(store_env *e, qg_error *err);
 
 /* store/idem.c: the idempotency index. */
 /* Looks key up: 0 with *job, *expires and fp (32 bytes) when there is an

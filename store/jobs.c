@@ -118,6 +118,8 @@ store__job_create(store_env *e, MDB_txn *txn, store_job *j, const qg_query *q)
     qg_buf_free(&b);
     if (rc == 0)
         rc = reindex(e, txn, j->id, NULL, j);
+    if (rc == 0)
+        rc = store__owner_put(e, txn, j);
     if (rc == 0) {
         store__put_be64(nb, j->id + 1);
         MDB_val nk = {sizeof(K_NEXT) - 1, (void *)K_NEXT}, nv = {8, nb};
@@ -175,6 +177,8 @@ store__job_delete(store_env *e, MDB_txn *txn, uint64_t id)
         gone.expires_ns = 0;
         gone.cb_state = STORE_CB_NONE;
         rc = reindex(e, txn, id, &old, &gone);
+        if (rc == 0)
+            rc = store__owner_del(e, txn, &old);
     }
     if (rc == 0 || rc == MDB_NOTFOUND) {
         int src = store__stmts_drop(e, txn, id);

@@ -568,6 +568,19 @@ store_record_decode_query(const void *p, size_t n, const store_job *j, qg_query 
     return 0;
 }
 
+int
+store_record_texts(const void *p, size_t n, const char **stmt, size_t *stmt_len, const char **ctx,
+                   size_t *ctx_len)
+{
+    cur c = {p, n, 0, false};
+    bool absent;
+    if (!get_bytes(&c, stmt, stmt_len, NULL) || !get_bytes(&c, ctx, ctx_len, &absent))
+        return -1;
+    if (absent)
+        *ctx = NULL;
+    return 0;
+}
+
 /* --- statements ------------------------------------------------------------ */
 
 void

@@ -146,6 +146,13 @@ int store_record_decode(const void *p, size_t n, store_job *j, size_t *query_off
  * malformed (q may then hold partial data: qg_query_free it). */
 int store_record_decode_query(const void *p, size_t n, const store_job *j, qg_query *q);
 
+/* The statement and the client context id of the query part q[0..n),
+ * without decoding the rest: pointers into the bytes (*ctx NULL when the
+ * job had none). Returns 0, or -1 when they do not decode. For listings,
+ * which show a few of their bytes and need nothing else of the query. */
+int store_record_texts(const void *p, size_t n, const char **stmt, size_t *stmt_len,
+                       const char **ctx, size_t *ctx_len);
+
 /* --- statements ------------------------------------------------------------
  * A job's statements, one record each under (job, index) in the `stmts`
  * database: written as queued with the job, and with their outcome when it

@@ -23,6 +23,7 @@
 #include "store/env.h"
 #include "store/idem.h"
 #include "store/jobs.h"
+#include "store/owners.h"
 #include "store/record.h"
 #include "store/results.h"
 #include "store/writer.h"
@@ -1207,13 +1208,23 @@ test_format_2_store_is_upgraded_in_place(void **state)
     assert_int_equal(g.b.len, 5);
     assert_memory_equal(g.b.data, "{\"a\"}", 5);
     qg_buf_free(&g.b);
+    /* and is indexed by its principal (format 4) */
+    store_list_opts lo = {.limit = 10, .examine = 10, .text_max = 100, .now_ns = qg_wall_ns()};
+    store_listed *lv;
+    size_t ln;
+    uint64_t lnext;
+    assert_int_equal(store_jobs_list(f->env, &lo, &lv, &ln, &lnext, &err), 0);
+    assert_int_equal(ln, 1);
+    assert_int_equal(lv[0].job.id, 7);
+    assert_string_equal(lv[0].statement, "SELECT old");
+    store_listed_free(lv, ln);
     uint64_t id = create(f, "SELECT new", STORE_QUEUED, &err);
     assert_true(id > 1000000000000000ull);
     store_job_init(&j);
     assert_int_equal(store_jobs_read(f->env, id, &j, &err), 1);
     store_job_free(&j);
     close_store(f);
-    /* and opens again as format 3 */
+    /* and opens again as format 4 */
     open_store(f, 64 * MiB);
     store_job_init(&j);
     assert_int_equal(store_jobs_read(f->env, 7, &j, &err), 1);
