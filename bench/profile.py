@@ -127,16 +127,20 @@ CG_SKIP = {"main", "(below main)", "__libc_start_main@@GLIBC_2.34", "event_base_
 CG_LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.+?)\s+\[(.+)\]\s*$")
 
 
-def callgrind(tag, argv, seconds, body):
+def callgrind(tag, argv, seconds, body, path=None):
     """Runs argv under callgrind, loads it with wrk (4 connections) for
-    seconds after a warm-up, counting only that part. Returns (requests,
-    instructions, [(inclusive instructions, function, object)])."""
+    seconds after a warm-up, counting only that part: POSTs of body to
+    /query/service, or GETs of path(daemon) when path is given. Returns
+    (requests, instructions, [(inclusive instructions, function, object)])."""
     work = b.tempdir("callgrind-" + tag)
     out = os.path.join(work, "callgrind.out")
     d = b.Daemon(tag, ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + argv,
                  os.path.join(work, "log"), timeout=120)
-    url = d.url("/query/service")
-    b.wrk(url, 4, 2, method="POST", body=body, ctype=b.FORM, threads=1)
+    if path:
+        url, method, body = d.url(path(d)), "GET", None
+    else:
+        url, method = d.url("/query/service"), "POST"
+    b.wrk(url, 4, 2, method=method, body=body, ctype=b.FORM if body else None, threads=1)
 
     def control(flag):
         p = b.run(["callgrind_control", flag, str(d.pid)], timeout=60, capture_output=True,
@@ -144,7 +148,8 @@ def callgrind(tag, argv, seconds, body):
         if p.returncode != 0:
             raise b.BenchError("callgrind_control %s failed: %s" % (flag, p.stderr))
     control("-z")
-    r = b.wrk(url, 4, seconds, method="POST", body=body, ctype=b.FORM, threads=1)
+    r = b.wrk(url, 4, seconds, method=method, body=body, ctype=b.FORM if body else None,
+              threads=1)
     control("-d")
     d.stop(60)
     dump = out + ".1"
@@ -169,33 +174,113 @@ def callgrind(tag, argv, seconds, body):
     return r["requests"], total, funcs
 
 
+def status_path(d):
+    """A finished async job's status path on daemon d (benchmark 2's)."""
+    import status_poll
+    return status_poll.finished_status_path(d)[0]
+
+
+# The hot paths: (key, title, qgate's load, the responder's kind and body
+# size or None). 299 and 456 bytes: the sizes of qgate's answers (with
+# their times and handles, within a few bytes).
+PATHS = [
+    ("select1", "`SELECT 1`", {"body": b.form({"statement": "SELECT 1"})}, ("query", 299)),
+    ("status", "status poll", {"body": None, "path": status_path}, ("status", 456)),
+    ("async", "async submission",
+     {"body": b.form({"statement": "SELECT 1", "mode": "async"})}, None),
+]
+
+
 def instructions(s, work):
-    """Instructions per SELECT 1, qgate and the responder, under callgrind:
-    exact counts (user space only), unlike the sampled times above."""
-    body = b.form({"statement": "SELECT 1"})
+    """Instructions per request of each hot path, qgate and the responder,
+    under callgrind: exact counts (user space only), unlike the sampled
+    times above."""
     seconds = max(3, b.SECONDS)
-    qn, qi, qf = callgrind("qgate", [b.QGATE, "--listen", "127.0.0.1:0", "--data",
-                                     os.path.join(work, "cg-data")], seconds, body)
-    # 299 bytes: the size of qgate's SELECT 1 answer (297 to 300, with its times)
-    rn, ri, _ = callgrind("responder", [b.RESPONDER, "query", "299"], seconds, body)
-    qper, rper = qi / qn, ri / rn
-    s.raw["instructions"] = {"qgate_requests": qn, "qgate_ir": qi, "responder_requests": rn,
-                             "responder_ir": ri}
-    s.row("user-space instructions per `SELECT 1` (callgrind)", "{:,.0f}".format(qper),
-          "{:,.0f} (responder)".format(rper), b.fmt_ratio(qper / rper), "(info)",
-          "exact counts; kernel time not included")
-    rows = []
-    for ir, fn, obj in qf:
-        if fn in CG_SKIP or fn.startswith("0x") or "???" in fn:
+    s.raw["instructions"] = {}
+    for key, title, load, ref in PATHS:
+        qn, qi, qf = callgrind("qgate-" + key, [b.QGATE, "--listen", "127.0.0.1:0", "--data",
+                                                 os.path.join(work, "cg-" + key)], seconds,
+                               load["body"], path=load.get("path"))
+        qper = qi / qn
+        raw = {"qgate_requests": qn, "qgate_ir": qi}
+        if ref:
+            rpath = (lambda d: "/query/service/status/1-0") if load.get("path") else None
+            rn, ri, _ = callgrind("responder-" + key, [b.RESPONDER, ref[0], str(ref[1])],
+                                  seconds, load["body"], path=rpath)
+            rper = ri / rn
+            raw.update(responder_requests=rn, responder_ir=ri)
+            s.row("user-space instructions per %s (callgrind)" % title, "{:,.0f}".format(qper),
+                  "{:,.0f} (responder)".format(rper), b.fmt_ratio(qper / rper), "(info)",
+                  "exact counts; kernel time not included")
+        else:
+            rper = None
+            s.row("user-space instructions per %s (callgrind)" % title, "{:,.0f}".format(qper),
+                  "", "", "(info)", "the loop's, the workers' and the store writer's")
+        s.raw["instructions"][key] = raw
+        rows = []
+        for ir, fn, obj in qf:
+            if fn in CG_SKIP or fn.startswith("0x") or "???" in fn:
+                continue
+            rows.append(["{:,.0f}".format(ir / qn), "%.0f%%" % (100.0 * ir / qi), "`%s`" % fn,
+                         obj])
+            if len(rows) == 20:
+                break
+        s.extra.append("\n".join(
+            ["**Instructions per %s** (callgrind, 4 connections, %d s; qgate %s%s per request). "
+             "qgate's largest inclusive costs per request:"
+             % (title, seconds, "{:,.0f}".format(qper),
+                ", responder {:,.0f}".format(rper) if rper else ""), ""] +
+            b.table(["instructions", "share", "function", "object"], rows)))
+
+
+SYSCALL_LINE = re.compile(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$")
+
+
+def syscalls(s, work):
+    """System calls per request (strace -c on the server under 64
+    connections), qgate and the responder: most of a small request's time is
+    in the kernel, and each call is an entry into it."""
+    for key, title, load, ref in PATHS:
+        if not ref:
             continue
-        rows.append(["{:,.0f}".format(ir / qn), "%.0f%%" % (100.0 * ir / qi), "`%s`" % fn, obj])
-        if len(rows) == 20:
-            break
-    s.extra.append("\n".join(
-        ["**Instructions per `SELECT 1`** (callgrind, 4 connections, %d s; qgate %s, responder "
-         "%s per request). qgate's largest inclusive costs per request:"
-         % (seconds, "{:,.0f}".format(qper), "{:,.0f}".format(rper)), ""] +
-        b.table(["instructions", "share", "function", "object"], rows)))
+        counts = {}
+        for side in ("qgate", "responder"):
+            if side == "qgate":
+                d = b.qgate("strace-" + key, ["--log-level", "warn"])
+            else:
+                d = b.responder("strace-" + key, ref[0], ref[1])
+            if load.get("path"):
+                url = d.url(load["path"](d) if side == "qgate" else "/query/service/status/1-0")
+                method, body = "GET", None
+            else:
+                url, method, body = d.url("/query/service"), "POST", load["body"]
+            ctype = b.FORM if body else None
+            b.wrk(url, 64, 1, method=method, body=body, ctype=ctype)
+            out = os.path.join(work, "strace-%s-%s.txt" % (key, side))
+            tr = subprocess.Popen(["strace", "-f", "-c", "-o", out, "-p", str(d.pid)],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+            b.on_exit(lambda tr=tr: tr.poll() is None and tr.kill())
+            time.sleep(0.5)
+            r = b.wrk(url, 64, 2, method=method, body=body, ctype=ctype)
+            tr.send_signal(2)
+            tr.wait(60)
+            d.stop()
+            calls = {}
+            with open(out) as f:
+                for line in f:
+                    m = SYSCALL_LINE.match(line)
+                    if m and m.group(2) != "total":
+                        calls[m.group(2)] = int(m.group(1)) / max(1, r["requests"])
+            counts[side] = calls
+        s.raw.setdefault("syscalls", {})[key] = counts
+        q, rr = counts["qgate"], counts["responder"]
+
+        def fmt(c):
+            main = sorted(((v, k) for k, v in c.items() if v >= 0.05), reverse=True)
+            return "%.1f (%s)" % (sum(c.values()), ", ".join("%s %.2f" % (k, v) for v, k in main))
+        s.row("system calls per %s (strace -c, 64 conns)" % title, fmt(q), fmt(rr), "", "(info)",
+              "under strace, so fewer requests/s than usual")
 
 
 def bench(s):
@@ -210,6 +295,10 @@ def bench(s):
         instructions(s, work)
     else:
         s.note("instruction counts skipped: valgrind is not installed")
+    if shutil.which("strace"):
+        syscalls(s, work)
+    else:
+        s.note("system call counts skipped: strace is not installed")
 
 
 def sampled(s, work):

@@ -622,9 +622,15 @@ gencb(evhtp_request_t *er, void *arg)
                             sizeof(r->client));
     /* Paused, evhtp parses nothing more on this connection until
      * gw__req_done; pipelined bytes stay in our hold buffer. Keep reading
-     * the socket so a client that goes away is seen at once. */
-    evhtp_request_pause(er);
-    bufferevent_enable(c->bev, EV_READ);
+     * the socket so a client that goes away is seen at once. This is
+     * evhtp_request_pause (1.2.18: the request's status, the connection's
+     * flag, then reading disabled) without the last step, which we would
+     * undo at once: disabling and enabling reading cost one or two
+     * epoll_ctl calls a request. */
+    er->status = EVHTP_RES_PAUSE;
+    evhtp_connection_enable_flag(c->ec, EVHTP_CONN_FLAG_PAUSED);
+    if (!(bufferevent_get_enabled(c->bev) & EV_READ))
+        bufferevent_enable(c->bev, EV_READ);
     s->nbusy++;
     s->opts.handler(r, s->opts.handler_arg);
 }

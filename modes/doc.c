@@ -5,7 +5,6 @@
 #include "modes/doc.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "core/json.h"
 #include "exec/rows.h"
@@ -290,23 +289,34 @@ put_digits(char *out, unsigned v, int n)
 void
 mode_doc_time(uint64_t wall_ns, char out[40])
 {
-    /* status polls render several of these: no strftime or printf */
-    time_t s = (time_t)(wall_ns / 1000000000u);
-    struct tm tm;
-    gmtime_r(&s, &tm);
+    /* status polls render several of these: no strftime or printf, and
+     * no gmtime_r (its time zone lock and table walk cost more than all
+     * the rest): the civil date of a day number by integer arithmetic
+     * (the proleptic Gregorian calendar in eras of 400 years, after
+     * H. Hinnant's civil_from_days) */
+    uint64_t secs = wall_ns / 1000000000u;
+    uint64_t z = secs / 86400u + 719468u; /* days since 0000-03-01 */
+    unsigned sod = (unsigned)(secs % 86400u);
+    uint64_t era = z / 146097u;
+    unsigned doe = (unsigned)(z - era * 146097u);                             /* [0, 146096] */
+    unsigned yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u; /* [0, 399] */
+    unsigned doy = doe - (365u * yoe + yoe / 4u - yoe / 100u);                /* [0, 365] */
+    unsigned mp = (5u * doy + 2u) / 153u;                                     /* March = 0 */
+    unsigned mday = doy - (153u * mp + 2u) / 5u + 1u;
+    unsigned mon = mp < 10u ? mp + 3u : mp - 9u;
+    unsigned year = (unsigned)(era * 400u) + yoe + (mon <= 2u);
     char *p = out;
-    unsigned year = (unsigned)(tm.tm_year + 1900);
     p = put_digits(p, year, year > 9999 ? 5 : 4);
     *p++ = '-';
-    p = put_digits(p, (unsigned)tm.tm_mon + 1, 2);
+    p = put_digits(p, mon, 2);
     *p++ = '-';
-    p = put_digits(p, (unsigned)tm.tm_mday, 2);
+    p = put_digits(p, mday, 2);
     *p++ = 'T';
-    p = put_digits(p, (unsigned)tm.tm_hour, 2);
+    p = put_digits(p, sod / 3600u, 2);
     *p++ = ':';
-    p = put_digits(p, (unsigned)tm.tm_min, 2);
+    p = put_digits(p, sod / 60u % 60u, 2);
     *p++ = ':';
-    p = put_digits(p, (unsigned)tm.tm_sec, 2);
+    p = put_digits(p, sod % 60u, 2);
     *p++ = '.';
     p = put_digits(p, (unsigned)(wall_ns / 1000000u % 1000u), 3);
     *p++ = 'Z';

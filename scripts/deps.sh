@@ -17,7 +17,7 @@ build_pkgs=(build-essential cmake pkg-config
             liblmdb-dev libsqlite3-dev libpq-dev zlib1g-dev)
 test_pkgs=(python3 curl sqlite3 libcmocka-dev libcjson-dev clang libclang-rt-14-dev
            postgresql nginx-light lmdb-utils procps chromium)
-bench_pkgs=(wrk hyperfine gnuplot-nox valgrind linux-perf)
+bench_pkgs=(wrk hyperfine gnuplot-nox valgrind linux-perf strace)
 
 if [ "${1:-}" = list ]; then
   case "${2:-}" in

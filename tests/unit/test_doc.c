@@ -32,6 +32,8 @@ test_known_values(void **state)
     assert_string_equal(t, "2026-11-18T11:06:40.123Z");
     mode_doc_time(951782400999000000ull, t); /* a leap day */
     assert_string_equal(t, "2000-02-29T00:00:00.999Z");
+    mode_doc_time(UINT64_MAX, t); /* the last instant it can be given */
+    assert_string_equal(t, "2554-07-21T23:34:33.709Z");
 }
 
 static void
@@ -39,8 +41,10 @@ test_matches_strftime(void **state)
 {
     (void)state;
     char got[40], want[40];
-    /* every few hours across 1970..2100, with varying milliseconds */
-    for (uint64_t s = 0; s < 4102444800ull; s += 7919) {
+    /* every few hours across 1970..2554 (the last second a uint64_t of
+     * nanoseconds holds; 2100 and 2500 are not leap years, 2400 is), with
+     * varying milliseconds */
+    for (uint64_t s = 0; s <= UINT64_MAX / 1000000000u; s += 7919) {
         uint64_t ns = s * 1000000000ull + (s % 1000) * 1000000ull + 424242;
         mode_doc_time(ns, got);
         reference(ns, want);
