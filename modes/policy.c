@@ -12,8 +12,12 @@ void
 mode_policy_of(const mode_env *env, const char *principal, mode_policy *out)
 {
     const mode_settings *s = &env->set;
+    /* A name the auth file does not list (Trino's X-Trino-User without
+     * --auth-file: the client names itself) is anonymous here: one flow,
+     * one metrics label, one set of limits however many names it makes up;
+     * and out never points into a request that may be freed first. */
     *out = (mode_policy){
-        .principal = principal ? principal : "",
+        .principal = "",
         .weight = 1,
         .max_queued = s->principal_max_queued,
         .max_running = s->principal_max_running,

@@ -28,7 +28,8 @@ typedef struct mode_policy {
     uint64_t max_timeout_ns; /* 0: none */
 } mode_policy;
 
-/* The limits of principal (NULL or "": anonymous). */
+/* The limits of principal (NULL or "": anonymous; a name the auth file
+ * does not list counts as anonymous too). */
 void mode_policy_of(const mode_env *env, const char *principal, mode_policy *out);
 /* Gives q the default timeout when it has none (else the maximum, when
  * there is one); refuses a stored job (deferred, async) of a principal at
