@@ -73,6 +73,11 @@ if [ $node = 1 ]; then
   if [ ! -f "$nodedir/node_modules/.package-lock.json" ] ||
      [ "$nodedir/package-lock.json" -nt "$nodedir/node_modules/.package-lock.json" ]; then
     echo "deps: npm ci in tests/node" >&2
+    # Node.js trusts only its own CA list; let it trust the system's too
+    # (a registry mirror or proxy whose CA the machine added), as apt does.
+    if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+      export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+    fi
     (cd "$nodedir" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
 fi
