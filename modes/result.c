@@ -74,6 +74,21 @@ consumed(store_op *op)
     store_op_free(op);
 }
 
+/* Hands the writer an op of kind on job's set; done(op) runs on the loop
+ * once it is committed, with arg. */
+static void
+submit_set_op(mode_env *env, store_op_kind kind, uint64_t job, uint32_t set, uint64_t now,
+              void (*done)(store_op *), void *arg)
+{
+    store_op *op = store_op_new(kind);
+    op->job_id = job;
+    op->set = set;
+    op->now_ns = now;
+    op->done = done;
+    op->arg = arg;
+    store_writer_submit(env->writer, op);
+}
+
 mode_read *
 mode_read_begin(mode_env *env, uint64_t job, uint32_t set, uint64_t now, bool take,
                 mode_read_ready ready, void *arg)
@@ -88,13 +103,7 @@ mode_read_begin(mode_env *env, uint64_t job, uint32_t set, uint64_t now, bool ta
     store_results_pin(env->store, job, set);
     if (take) {
         r->inflight = true;
-        store_op *op = store_op_new(STORE_OP_CONSUME);
-        op->job_id = job;
-        op->set = set;
-        op->now_ns = now;
-        op->done = consumed;
-        op->arg = r;
-        store_writer_submit(env->writer, op);
+        submit_set_op(env, STORE_OP_CONSUME, job, set, now, consumed, r);
     }
     return r;
 }
@@ -139,13 +148,7 @@ mode_result_discard(mode_env *env, uint64_t job, uint32_t set, uint64_t now,
     mode_discard *d = qg_calloc(1, sizeof(*d));
     d->done = done;
     d->arg = arg;
-    store_op *op = store_op_new(STORE_OP_DISCARD);
-    op->job_id = job;
-    op->set = set;
-    op->now_ns = now;
-    op->done = discarded;
-    op->arg = d;
-    store_writer_submit(env->writer, op);
+    submit_set_op(env, STORE_OP_DISCARD, job, set, now, discarded, d);
     return d;
 }
 
