@@ -103,28 +103,31 @@ class Qgate:
         cmd = [BIN, "--listen", "127.0.0.1:0", "--data", self.data] + self.args
         if self.backend:
             cmd += ["--backend", self.backend]
-        self._ready.clear()
+        # each start has its own event: the reader of a process killed
+        # before (still reading its last lines) must not wake this start
+        ready = self._ready = threading.Event()
         self.port = None
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, env=self.env)
-        self._reader = threading.Thread(target=self._read_log, args=(self.proc,), daemon=True)
+        self._reader = threading.Thread(target=self._read_log, args=(self.proc, ready),
+                                        daemon=True)
         self._reader.start()
-        if not self._ready.wait(timeout * SLOW) or self.port is None:
+        if not ready.wait(timeout * SLOW) or self.port is None:
             self.proc.kill()
             self.proc.wait()
             raise RuntimeError("qgate did not start:\n" + self.log())
         return self
 
-    def _read_log(self, proc):
+    def _read_log(self, proc, ready):
         for raw in proc.stderr:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             with self._log_lock:
                 self.log_lines.append(line)
             m = re.search(r"listening on http://[^ ]*:(\d+)$", line)
-            if m:
+            if m and not ready.is_set():
                 self.port = int(m.group(1))
-                self._ready.set()
-        self._ready.set()
+                ready.set()
+        ready.set()
 
     def log(self):
         with self._log_lock:
